@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The data path is visible in the targets: Lua (CLua, CLuaShim, LuaRuntime) and the API
+// (VideoAPI) meet only in Workflow; the command line (reel) and the simulator sit on top.
+let package = Package(
+    name: "reel",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "reel", targets: ["reel"]),
+        .library(name: "Workflow", targets: ["Workflow"]),
+        .library(name: "VideoAPI", targets: ["VideoAPI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        // The one place that calls lua_error / lua_yieldk: Swift returns a status, C raises.
+        .target(name: "CLuaShim", dependencies: ["CLua"]),
+        .target(
+            name: "LuaRuntime",
+            dependencies: ["CLua", "CLuaShim"]
+        ),
+        .target(
+            name: "VideoAPI",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Simulator",
+            dependencies: [
+                "VideoAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .target(
+            name: "Workflow",
+            dependencies: ["LuaRuntime", "VideoAPI"]
+        ),
+        .executableTarget(
+            name: "reel",
+            dependencies: [
+                "Workflow", "VideoAPI", "Simulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime"]),
+        .testTarget(name: "VideoAPITests", dependencies: ["VideoAPI"]),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Simulator", "VideoAPI"]),
+        .testTarget(name: "ReelCLITests", dependencies: ["reel"]),
+    ]
+)
