@@ -1,0 +1,78 @@
+/// The facts of the API on the user's page, in one place: the models, what each can do, and
+/// the allowed values. Validation, `reel models`, the help text, the simulator and the
+/// editor definitions all read these tables; nothing else lists them.
+
+/// The five ways to make a video, each with the Lua function that makes it.
+public enum GenerationMode: String, Sendable, CaseIterable, Codable {
+    case text, image, frames, reference, extend
+
+    /// The Lua function for this mode (`generate` infers the mode instead).
+    public var luaFunction: String {
+        switch self {
+        case .text: "text_to_video"
+        case .image: "image_to_video"
+        case .frames: "frames_to_video"
+        case .reference: "reference_to_video"
+        case .extend: "extend"
+        }
+    }
+
+    /// The name the user's page gives the capability.
+    public var title: String {
+        switch self {
+        case .text: "text-to-video"
+        case .image: "single-image-to-video"
+        case .frames: "first-and-last-frame"
+        case .reference: "multi-image-reference"
+        case .extend: "video extension"
+        }
+    }
+}
+
+public enum Resolution: String, Sendable, CaseIterable, Codable {
+    case p720 = "720p", p1080 = "1080p", k4 = "4k"
+}
+
+/// One public model name and its capabilities.
+public struct VideoModel: Sendable, Hashable {
+    public let name: String
+    public let resolution: Resolution
+    public let isFast: Bool
+    public let modes: [GenerationMode]
+
+    public func supports(_ mode: GenerationMode) -> Bool { modes.contains(mode) }
+}
+
+public enum Capabilities {
+    private static let allModes = GenerationMode.allCases
+    private static let fastModes: [GenerationMode] = [.text, .image, .frames, .extend]
+
+    /// The six models of the user's page.
+    public static let models: [VideoModel] = [
+        VideoModel(name: "veo3.1-video-720p", resolution: .p720, isFast: false, modes: allModes),
+        VideoModel(name: "veo3.1-video-1080p", resolution: .p1080, isFast: false, modes: allModes),
+        VideoModel(name: "veo3.1-video-4k", resolution: .k4, isFast: false, modes: allModes),
+        VideoModel(name: "veo3.1-fast-video-720p", resolution: .p720, isFast: true, modes: fastModes),
+        VideoModel(name: "veo3.1-fast-video-1080p", resolution: .p1080, isFast: true, modes: fastModes),
+        VideoModel(name: "veo3.1-fast-video-4k", resolution: .k4, isFast: true, modes: fastModes),
+    ]
+
+    /// The cheapest model: what a request gets when nobody chose one.
+    public static let defaultModelName = "veo3.1-fast-video-720p"
+
+    public static let aspectRatios = ["16:9", "9:16"]
+    public static let durations: [Int64] = [4, 6, 8]
+    public static let referenceImageCount = 2...3
+    /// Veo's seed is an unsigned 32-bit integer.
+    public static let seedRange: ClosedRange<Int64> = 0...4_294_967_295
+    /// A local file sent inline as a `data:` URI may be at most this large.
+    public static let maxInlineFileBytes = 20 << 20
+    /// The length upstream Veo uses when a request gives no duration (for the plan's totals).
+    public static let assumedDefaultDuration: Int64 = 8
+    /// About how much upstream Veo adds to a video when extending it.
+    public static let extensionAddsSeconds: Int64 = 7
+
+    public static func model(named name: String) -> VideoModel? {
+        models.first { $0.name == name }
+    }
+}

@@ -1,0 +1,92 @@
+/// Every option a generation function accepts, with its type and what it means. The Lua
+/// functions parse by this table, unknown names are checked against it, and the help text
+/// and editor definitions are generated from it.
+public struct RequestOption: Sendable, Hashable {
+    public enum Kind: String, Sendable {
+        case string, integer, boolean, stringList, object
+        /// A URL, a local path, or (from Lua) a `Video`.
+        case media
+        case mediaList
+    }
+
+    /// Where the option travels.
+    public enum Placement: Sendable {
+        /// A top-level field of the request body.
+        case body
+        /// Inside `extra_body`; from Lua it may also be given flat.
+        case extraBody
+        /// Read by reel itself and never sent.
+        case local
+    }
+
+    public let name: String
+    public let kind: Kind
+    public let placement: Placement
+    public let summary: String
+    /// The allowed values, when the API fixes them.
+    public let allowed: [String]
+
+    init(_ name: String, _ kind: Kind, _ placement: Placement, _ summary: String, allowed: [String] = []) {
+        self.name = name
+        self.kind = kind
+        self.placement = placement
+        self.summary = summary
+        self.allowed = allowed
+    }
+}
+
+public enum RequestOptions {
+    public static let all: [RequestOption] = [
+        RequestOption("model", .string, .body, "Public model name; defaults to \(Capabilities.defaultModelName), REEL_MODEL, --model or defaults{model=…}.",
+                      allowed: Capabilities.models.map(\.name)),
+        RequestOption("prompt", .string, .body, "What the video shows. Required, not empty."),
+        RequestOption("image", .media, .body, "Source image (image-to-video) or first frame (first-and-last-frame): an http(s) URL or a local file."),
+        RequestOption("images", .mediaList, .body, "2 or 3 reference images (multi-image reference; standard models only)."),
+        RequestOption("last_image", .media, .body, "Last frame for first-and-last-frame; needs 'image'."),
+        RequestOption("video", .media, .body, "Video to extend: a Video, an http(s) URL or a local file."),
+        RequestOption("size", .string, .body, "Resolution; must be the model's own, and defaults to it.",
+                      allowed: Resolution.allCases.map(\.rawValue)),
+        RequestOption("aspect_ratio", .string, .body, "Output aspect ratio (text-to-video and reference).",
+                      allowed: Capabilities.aspectRatios),
+        RequestOption("duration", .integer, .body, "Seconds of video.", allowed: Capabilities.durations.map(String.init)),
+        RequestOption("extra_body", .object, .body, "Extra fields: generate_audio, negative_prompt, seed, and any other key, passed through."),
+        RequestOption("generate_audio", .boolean, .extraBody, "Generate an audio track."),
+        RequestOption("negative_prompt", .string, .extraBody, "What the video should avoid."),
+        RequestOption("seed", .integer, .extraBody, "Seed for repeatable results: a whole number from 0 to 4294967295."),
+        RequestOption("fresh", .boolean, .local, "Generate anew even if the journal holds this exact request."),
+    ]
+
+    public static func named(_ name: String) -> RequestOption? { all.first { $0.name == name } }
+
+    /// Names accepted in a Lua options table.
+    public static var luaNames: [String] { all.map(\.name) }
+    /// Names accepted at the top level of a request body on the wire.
+    public static var wireNames: [String] { all.filter { $0.placement == .body }.map(\.name) }
+    /// Names inside `extra_body` that reel knows and type-checks.
+    public static var extraBodyNames: [String] { all.filter { $0.placement == .extraBody }.map(\.name) }
+}
+
+/// The closest name to `word` among `candidates`, if it is close enough to be a likely typo.
+public func nearestName(to word: String, in candidates: [String]) -> String? {
+    func distance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        var previous = Array(0...b.count)
+        for (i, ca) in a.enumerated() {
+            var current = [i + 1]
+            for (j, cb) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca == cb ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+    let lowerWord = word.lowercased()
+    // A truncated name ('aspect' for 'aspect_ratio') is a typo too.
+    if lowerWord.count >= 3, let prefixed = candidates.first(where: { $0.lowercased().hasPrefix(lowerWord) }) {
+        return prefixed
+    }
+    let lowered = Array(lowerWord)
+    let scored = candidates.map { ($0, distance(lowered, Array($0.lowercased()))) }
+    guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
+    return best.1 <= max(2, word.count / 3) ? best.0 : nil
+}

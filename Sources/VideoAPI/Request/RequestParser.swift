@@ -1,0 +1,304 @@
+import Foundation
+
+/// Turns options (from a Lua table, or a JSON body on the wire) into a `GenerationRequest`,
+/// applying every rule of DESIGN.md §1 before anything is sent. The Lua functions, the dry
+/// run and the simulator all come through here.
+public struct RequestParser: Sendable {
+    /// Where the options came from, which decides what is allowed.
+    public enum Source: Sendable {
+        /// A Lua call: flat extras, local files and reel's own options are allowed.
+        case lua(baseDirectory: String)
+        /// A JSON request body: only the page's fields; media must be URLs or data: URIs.
+        case wire
+    }
+
+    /// The function name errors start with (`text_to_video`, or `request` on the wire).
+    public var caller: String
+    /// The mode the caller makes; nil for `generate`, which infers it.
+    public var expectedMode: GenerationMode?
+    public var defaultModel: String
+    public var source: Source
+
+    public init(caller: String, expectedMode: GenerationMode?, defaultModel: String = Capabilities.defaultModelName, source: Source) {
+        self.caller = caller
+        self.expectedMode = expectedMode
+        self.defaultModel = defaultModel
+        self.source = source
+    }
+
+    /// A valid request, the warnings that go with it, and reel's own options.
+    public struct Parsed: Sendable {
+        public var request: GenerationRequest
+        public var warnings: [String]
+        public var fresh: Bool
+    }
+
+    public func parse(_ options: [(String, JSONValue)]) throws(RequestError) -> Parsed {
+        var checker = Checker(caller: caller, options: options)
+        let isLua: Bool
+        if case .lua = source { isLua = true } else { isLua = false }
+
+        let accepted = isLua ? RequestOptions.luaNames : RequestOptions.wireNames
+        for (name, _) in options where !accepted.contains(name) {
+            let hint = nearestName(to: name, in: accepted).map { " (did you mean '\($0)'?)" } ?? ""
+            checker.fail("unknown option '\(name)'\(hint)")
+        }
+
+        let modelName = checker.string("model") ?? defaultModel
+        let model = Capabilities.model(named: modelName)
+        if model == nil {
+            let hint = nearestName(to: modelName, in: Capabilities.models.map(\.name)).map { "did you mean '\($0)'? " } ?? ""
+            checker.fail("unknown model '\(modelName)' (\(hint)see `reel models`)")
+        }
+
+        let prompt = checker.string("prompt")
+        if checker.value("prompt") == nil {
+            checker.fail("'prompt' is required")
+        } else if let prompt, prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            checker.fail("'prompt' must not be empty")
+        }
+
+        let image = checker.media("image", source: source)
+        let lastImage = checker.media("last_image", source: source)
+        let video = checker.media("video", source: source)
+        var images: [MediaInput]?
+        if let list = checker.value("images") {
+            if case .array(let items) = list {
+                images = items.enumerated().compactMap { i, item in checker.media("images[\(i + 1)]", item, source: source) }
+                if !Capabilities.referenceImageCount.contains(items.count) {
+                    checker.fail("'images' needs 2 or 3 reference images (got \(items.count))")
+                }
+            } else {
+                checker.fail("'images' must be a list of 2 or 3 images (got \(list.typeName))")
+            }
+        }
+
+        let families = [("image", image != nil || lastImage != nil), ("images", images != nil), ("video", video != nil)]
+            .filter(\.1).map(\.0)
+        if families.count > 1 {
+            checker.fail("give only one of 'image', 'images' or 'video' (got \(families.map { "'\($0)'" }.joined(separator: " and ")))")
+        }
+        if lastImage != nil && image == nil && images == nil && video == nil {
+            checker.fail("'last_image' needs 'image' (the first frame)")
+        }
+
+        let size = checker.string("size")
+        let aspectRatio = checker.string("aspect_ratio")
+        if let aspectRatio, !Capabilities.aspectRatios.contains(aspectRatio) {
+            checker.fail("'aspect_ratio' must be \(Capabilities.aspectRatios.joined(separator: " or ")) (got \(aspectRatio))")
+        }
+        let duration = checker.integer("duration")
+        if let duration, !Capabilities.durations.contains(duration) {
+            checker.fail("'duration' must be 4, 6 or 8 (got \(duration))")
+        }
+
+        var extra = ExtraBody()
+        if let body = checker.value("extra_body") {
+            switch body {
+            case .object(let fields):
+                for (key, value) in fields {
+                    switch key {
+                    case "generate_audio": extra.generateAudio = checker.boolean("extra_body.generate_audio", value)
+                    case "negative_prompt": extra.negativePrompt = checker.string("extra_body.negative_prompt", value)
+                    case "seed": extra.seed = checker.seed("extra_body.seed", value)
+                    default: extra.passthrough[key] = value
+                    }
+                }
+            case .array(let items) where items.isEmpty:
+                break  // an empty Lua table
+            default:
+                checker.fail("'extra_body' must be a table of fields (got \(body.typeName))")
+            }
+        }
+        if isLua {
+            // The extras may also come flat; given both ways they must agree.
+            func merge<T: Equatable>(_ name: String, _ flat: T?, into slot: inout T?) {
+                guard let flat else { return }
+                if let nested = slot, nested != flat {
+                    checker.fail("'\(name)' is given twice with different values (flat and in extra_body)")
+                }
+                slot = flat
+            }
+            merge("generate_audio", checker.boolean("generate_audio"), into: &extra.generateAudio)
+            merge("negative_prompt", checker.string("negative_prompt"), into: &extra.negativePrompt)
+            merge("seed", checker.value("seed").flatMap { checker.seed("seed", $0) }, into: &extra.seed)
+        }
+        let fresh = isLua ? (checker.boolean("fresh") ?? false) : false
+
+        var request = GenerationRequest(
+            model: modelName, prompt: prompt ?? "", image: image, images: images, lastImage: lastImage, video: video,
+            size: size ?? model?.resolution.rawValue ?? "", aspectRatio: aspectRatio, duration: duration, extraBody: extra)
+
+        let mode = request.mode
+        if let expectedMode {
+            checkFields(for: expectedMode, against: mode, request: request, checker: &checker)
+        }
+        if let model {
+            if let size, size != model.resolution.rawValue {
+                checker.fail("'size' must be \(model.resolution.rawValue) for \(model.name) (got \(size)); leave it out to use the model's own")
+            }
+            if !model.supports(mode) {
+                let alternative = Capabilities.models.first { !$0.isFast && $0.resolution == model.resolution }!.name
+                checker.fail("\(model.name) cannot do \(mode.title) (\(mode == .reference ? "'images'" : mode.luaFunction)); use \(alternative)")
+            }
+            request.size = model.resolution.rawValue
+        }
+        if !checker.problems.isEmpty { throw RequestError(checker.problems) }
+        return Parsed(request: request, warnings: Self.warnings(for: request, caller: caller), fresh: fresh)
+    }
+
+    /// A mode-specific function refuses the other modes' inputs and requires its own.
+    private func checkFields(for expected: GenerationMode, against actual: GenerationMode, request: GenerationRequest, checker: inout Checker) {
+        let required: [String] = switch expected {
+        case .text: []
+        case .image: ["image"]
+        case .frames: ["image", "last_image"]
+        case .reference: ["images"]
+        case .extend: ["video"]
+        }
+        let allowed = Set(required)
+        for name in ["image", "images", "last_image", "video"] where checker.value(name) != nil && !allowed.contains(name) {
+            let owner = GenerationMode.allCases.first { mode in
+                switch mode {
+                case .image: name == "image" && checker.value("last_image") == nil
+                case .frames: name == "last_image" || (name == "image" && checker.value("last_image") != nil)
+                case .reference: name == "images"
+                case .extend: name == "video"
+                case .text: false
+                }
+            }
+            checker.fail("'\(name)' is not an option of \(caller)\(owner.map { " (use \($0.luaFunction))" } ?? "")")
+        }
+        for name in required where checker.value(name) == nil {
+            checker.fail("'\(name)' is required")
+        }
+    }
+
+    /// Rules upstream Veo documents but the gateway's own examples break: warn, don't refuse.
+    static func warnings(for request: GenerationRequest, caller: String) -> [String] {
+        var out: [String] = []
+        let mode = request.mode
+        let model = Capabilities.model(named: request.model)
+        if mode == .extend {
+            if let model, model.resolution != .p720 {
+                out.append("\(caller): extension is 720p-only upstream; \(model.name) may refuse it")
+            }
+            if request.duration != nil {
+                out.append("\(caller): extension adds about \(Capabilities.extensionAddsSeconds) s upstream; 'duration' may be ignored")
+            }
+        }
+        if let duration = request.duration, duration != 8 {
+            var reasons: [String] = []
+            if let model, model.resolution != .p720 { reasons.append(model.resolution.rawValue) }
+            if mode == .frames { reasons.append("first+last frame") }
+            if mode == .reference { reasons.append("reference images") }
+            if !reasons.isEmpty {
+                out.append("\(caller): upstream Veo makes \(reasons.joined(separator: ", ")) videos 8 s only; duration \(duration) may be refused")
+            }
+        }
+        if request.aspectRatio != nil, [.image, .frames, .extend].contains(mode) {
+            out.append("\(caller): 'aspect_ratio' is ignored for \(mode.title) upstream")
+        }
+        return out
+    }
+}
+
+/// Reads typed options and collects every problem instead of stopping at the first.
+private struct Checker {
+    let caller: String
+    let options: [String: JSONValue]
+    var problems: [String] = []
+
+    init(caller: String, options: [(String, JSONValue)]) {
+        self.caller = caller
+        self.options = Dictionary(options, uniquingKeysWith: { a, _ in a })
+    }
+
+    mutating func fail(_ message: String) { problems.append("\(caller): \(message)") }
+
+    func value(_ name: String) -> JSONValue? {
+        guard let v = options[name], v != .null else { return nil }
+        return v
+    }
+
+    mutating func string(_ name: String, _ given: JSONValue? = nil) -> String? {
+        guard let v = given ?? value(name) else { return nil }
+        guard case .string(let s) = v else {
+            fail("'\(name)' must be a string (got \(v.typeName))")
+            return nil
+        }
+        return s
+    }
+
+    mutating func boolean(_ name: String, _ given: JSONValue? = nil) -> Bool? {
+        guard let v = given ?? value(name) else { return nil }
+        guard case .bool(let b) = v else {
+            fail("'\(name)' must be true or false (got \(v.typeName))")
+            return nil
+        }
+        return b
+    }
+
+    mutating func integer(_ name: String, _ given: JSONValue? = nil) -> Int64? {
+        guard let v = given ?? value(name) else { return nil }
+        switch v {
+        case .int(let i): return i
+        case .double(let d) where d == d.rounded() && abs(d) < 1e15: return Int64(d)
+        case .double(let d):
+            fail("'\(name)' must be a whole number (got \(d))")
+        default:
+            fail("'\(name)' must be a number (got \(v.typeName)\(v.stringValue.map { " \"\($0)\"" } ?? ""))")
+        }
+        return nil
+    }
+
+    mutating func seed(_ name: String, _ given: JSONValue) -> Int64? {
+        if case .double(let d) = given {
+            fail("'\(name)' must be a whole number (got \(d))")
+            return nil
+        }
+        guard let seed = integer(name, given) else { return nil }
+        guard Capabilities.seedRange.contains(seed) else {
+            fail("'\(name)' must be from 0 to \(Capabilities.seedRange.upperBound) (got \(seed))")
+            return nil
+        }
+        return seed
+    }
+
+    mutating func media(_ name: String, source: RequestParser.Source) -> MediaInput? {
+        guard let v = value(name) else { return nil }
+        return media(name, v, source: source)
+    }
+
+    mutating func media(_ name: String, _ v: JSONValue, source: RequestParser.Source) -> MediaInput? {
+        guard let text = string(name, v) else { return nil }
+        let lower = text.lowercased()
+        if lower.hasPrefix("https://") || lower.hasPrefix("http://") { return .url(text) }
+        if lower.hasPrefix("data:") { return .dataURI(text) }
+        guard case .lua(let base) = source else {
+            fail("'\(name)' must be an http(s) URL or a data: URI (got \(text.prefix(60)))")
+            return nil
+        }
+        if text.isEmpty {
+            fail("'\(name)' must be a URL or a local file (got an empty string)")
+            return nil
+        }
+        let path = text.hasPrefix("/") ? text : (base as NSString).appendingPathComponent(text)
+        let ext = (path as NSString).pathExtension.lowercased()
+        guard let mime = MediaInput.mimeTypes[ext] else {
+            fail("'\(name)': cannot tell the type of '\(text)' (use a file ending in \(MediaInput.mimeTypes.keys.sorted().map { "." + $0 }.joined(separator: ", ")))")
+            return nil
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            fail("'\(name)': no such file '\(text)' (give an http(s) URL or a path relative to the script)")
+            return nil
+        }
+        let bytes = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        guard bytes <= Capabilities.maxInlineFileBytes else {
+            fail("'\(name)': '\(text)' is \(bytes >> 20) MiB; local files are sent inline and may be at most \(Capabilities.maxInlineFileBytes >> 20) MiB (upload it and give its URL instead)")
+            return nil
+        }
+        return .localFile(path: path, mimeType: mime, byteCount: bytes)
+    }
+}
