@@ -153,6 +153,14 @@ public final class LuaState {
         reel_pop(L, 1)
     }
 
+    /// Copies the global `name` into the global table `table` (so `reel.map` is `map`).
+    public func copyGlobal(_ name: String, into table: String) {
+        pushGlobalTable(table)
+        lua_getglobal(L, name)
+        lua_setfield(L, -2, name)
+        reel_pop(L, 1)
+    }
+
     /// Makes `require(name)` return the global table `table`.
     public func preload(module name: String, table: String) {
         lua_getglobal(L, "package")

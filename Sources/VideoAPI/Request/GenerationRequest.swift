@@ -22,9 +22,11 @@ public struct GenerationRequest: Sendable, Hashable {
         return .text
     }
 
-    /// Seconds of video this request asks for (the plan's totals; an unset duration counts
-    /// as upstream's default).
-    public var plannedSeconds: Int64 { duration ?? Capabilities.assumedDefaultDuration }
+    /// Seconds of video this request adds (the plan's totals): its duration, else upstream's
+    /// default, or about 7 s for an extension.
+    public var plannedSeconds: Int64 {
+        duration ?? (mode == .extend ? Capabilities.extensionAddsSeconds : Capabilities.assumedDefaultDuration)
+    }
 
     /// Every media input, in field order.
     public var mediaInputs: [MediaInput] {

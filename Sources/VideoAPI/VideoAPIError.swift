@@ -1,0 +1,44 @@
+/// Every failure a generation can end in, with the code scripts match on
+/// (`err.code == "rate_limited"`), the task id when there is one, and a message that says
+/// what happened and what to do.
+public struct VideoAPIError: Error, Sendable, CustomStringConvertible, Equatable {
+    public enum Code: String, Sendable, CaseIterable {
+        case invalidRequest = "invalid_request"
+        case apiError = "api_error"
+        case rateLimited = "rate_limited"
+        case taskFailed = "task_failed"
+        case timeout
+        case network
+        case cancelled
+    }
+
+    public var code: Code
+    public var message: String
+    public var taskID: String?
+    /// The HTTP status that caused it, if any.
+    public var httpStatus: Int?
+
+    public init(_ code: Code, _ message: String, taskID: String? = nil, httpStatus: Int? = nil) {
+        self.code = code
+        self.message = message
+        self.taskID = taskID
+        self.httpStatus = httpStatus
+    }
+
+    public var description: String { message }
+}
+
+/// A finished generation: what a `Video` in Lua is made from.
+public struct GeneratedVideo: Sendable, Hashable {
+    public var id: String
+    public var url: String?
+    public var status: String
+    public var request: GenerationRequest
+
+    public init(id: String, url: String?, status: String, request: GenerationRequest) {
+        self.id = id
+        self.url = url
+        self.status = status
+        self.request = request
+    }
+}

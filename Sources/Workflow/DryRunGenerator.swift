@@ -1,0 +1,78 @@
+import Foundation
+import VideoAPI
+
+/// Validates and records requests without sending anything; every call returns a `Video`
+/// with a placeholder id and URL so that whole chains (generate → extend → extend) run.
+public final class DryRunGenerator: VideoGenerator, @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [GenerationRequest] = []
+    private var saves: [String] = []
+
+    public init() {}
+
+    /// The requests in the order the script made them.
+    public var requests: [GenerationRequest] { lock.withLock { recorded } }
+    /// The paths `:save()` would have written.
+    public var savedPaths: [String] { lock.withLock { saves } }
+
+    public func generate(_ request: GenerationRequest, fresh: Bool) async throws -> GeneratedVideo {
+        let n = lock.withLock {
+            recorded.append(request)
+            return recorded.count
+        }
+        let id = "dry-run-\(n)"
+        return GeneratedVideo(id: id, url: "https://dry-run.invalid/videos/\(id).mp4", status: "dry_run", request: request)
+    }
+
+    public func save(_ video: GeneratedVideo, to path: String) async throws -> String {
+        lock.withLock { saves.append(path) }
+        return path
+    }
+
+    public func info(_ video: GeneratedVideo) async throws -> [(String, JSONValue)] {
+        [("id", .string(video.id)), ("status", .string(video.status)), ("url", video.url.map(JSONValue.string) ?? .null)]
+    }
+}
+
+/// The dry run's report: each request as JSON, then seconds of video per model.
+public struct Plan: Sendable {
+    public let requests: [GenerationRequest]
+    public let savedPaths: [String]
+
+    public init(requests: [GenerationRequest], savedPaths: [String] = []) {
+        self.requests = requests
+        self.savedPaths = savedPaths
+    }
+
+    public var totalSeconds: Int64 { requests.reduce(0) { $0 + $1.plannedSeconds } }
+
+    public func rendered() -> String {
+        var out = "Plan: \(requests.count) request\(requests.count == 1 ? "" : "s") (dry run: nothing was sent)\n"
+        for (i, request) in requests.enumerated() {
+            out += "\n#\(i + 1) \(request.mode.luaFunction)\n"
+            out += request.body().pretty() + "\n"
+        }
+        if !savedPaths.isEmpty {
+            out += "\nWould save:\n" + savedPaths.map { "  \($0)\n" }.joined()
+        }
+        out += "\nSeconds of video by model:\n"
+        var byModel: [String: (count: Int, seconds: Int64)] = [:]
+        for r in requests { byModel[r.model, default: (0, 0)].count += 1; byModel[r.model, default: (0, 0)].seconds += r.plannedSeconds }
+        let width = max(24, byModel.keys.map(\.count).max() ?? 0)
+        for model in Capabilities.models.map(\.name) where byModel[model] != nil {
+            let entry = byModel[model]!
+            out += "  \(model.padding(toLength: width, withPad: " ", startingAt: 0))  \(String(entry.count).leftPadded(4)) request\(entry.count == 1 ? " " : "s")  \(String(entry.seconds).leftPadded(5)) s\n"
+        }
+        out += "  \("total".padding(toLength: width, withPad: " ", startingAt: 0))  \(String(requests.count).leftPadded(4)) request\(requests.count == 1 ? " " : "s")  \(String(totalSeconds).leftPadded(5)) s\n"
+        if requests.contains(where: { $0.duration == nil }) {
+            out += "  (without 'duration': \(Capabilities.assumedDefaultDuration) s, upstream's default; an extension adds about \(Capabilities.extensionAddsSeconds) s)\n"
+        }
+        return out
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

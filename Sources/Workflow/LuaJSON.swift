@@ -1,0 +1,70 @@
+import LuaRuntime
+import VideoAPI
+
+/// Converting between Lua values and JSON values, keeping integers and floats apart.
+enum LuaJSON {
+    struct ConversionError: Error { let message: String }
+
+    /// A Lua value as JSON: a sequence becomes a list, any other table an object with string
+    /// keys; a `Video` becomes its URL.
+    static func json(from value: LuaValue, path: String) throws -> JSONValue? {
+        switch value {
+        case .nil: return nil
+        case .boolean(let b): return .bool(b)
+        case .integer(let i): return .int(i)
+        case .number(let d): return .double(d)
+        case .string(let s): return .string(s)
+        case .table(let table):
+            if table.metatable == VideoTable.typeName {
+                guard let url = table["url"].stringValue else {
+                    throw ConversionError(message: "'\(path)' is a Video without a URL (was it generated?)")
+                }
+                return .string(url)
+            }
+            if table.isEmpty { return .array([]) }
+            if let items = table.sequence {
+                return .array(try items.enumerated().map { i, item in
+                    try json(from: item, path: "\(path)[\(i + 1)]") ?? .null
+                })
+            }
+            var fields: [(String, JSONValue)] = []
+            for (key, item) in table.entries.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+                guard case .string(let name) = key else {
+                    throw ConversionError(message: "'\(path)' mixes a list with named fields (key \(describe(key)))")
+                }
+                if let converted = try json(from: item, path: "\(path).\(name)") { fields.append((name, converted)) }
+            }
+            return .object(fields)
+        case .userdata, .opaque:
+            throw ConversionError(message: "'\(path)' cannot be a \(value.typeName)")
+        }
+    }
+
+    /// JSON as a Lua value (tables for objects and lists).
+    static func lua(from json: JSONValue) -> LuaValue {
+        switch json {
+        case .null: .nil
+        case .bool(let b): .boolean(b)
+        case .int(let i): .integer(i)
+        case .double(let d): .number(d)
+        case .string(let s): .string(s)
+        case .array(let items): .table(LuaTable(array: items.map(lua(from:))))
+        case .object(let fields): .table(LuaTable(fields: Dictionary(fields.map { ($0.0, lua(from: $0.1)) }, uniquingKeysWith: { a, _ in a })))
+        }
+    }
+
+    /// A table as compact JSON for `log()`, or its type when it will not convert.
+    static func tryJSON(_ table: LuaTable) -> String {
+        guard let json = try? json(from: .table(table), path: "value") else { return "table" }
+        return json.encoded()
+    }
+
+    static func describe(_ key: LuaValue) -> String {
+        switch key {
+        case .integer(let i): "\(i)"
+        case .number(let d): "\(d)"
+        case .string(let s): "'\(s)'"
+        default: key.typeName
+        }
+    }
+}

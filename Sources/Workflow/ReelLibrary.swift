@@ -1,0 +1,257 @@
+import Foundation
+import LuaRuntime
+import VideoAPI
+
+/// reel's Lua functions: each generation function turns its options table into a validated
+/// `GenerationRequest` (through the one `RequestParser`), parks its coroutine while the
+/// generator works, and returns a `Video`. Every function is a global and a field of `reel`.
+final class ReelLibrary {
+    let generator: any VideoGenerator
+    let reporter: any RunReporter
+    let outputDirectory: String
+    let scriptDirectory: String
+    /// The model when neither the call nor `defaults{}` names one (--model, REEL_MODEL, built-in).
+    let baseModel: String
+    /// Options set by `defaults{…}`, applied under each call's own.
+    private var defaults: [(String, JSONValue)] = []
+    /// Videos this run made, by id, so `:save()` and `extend` work from the table's id alone.
+    private let videos = VideoRegistry()
+    private var warned: Set<String> = []
+
+    init(generator: any VideoGenerator, reporter: any RunReporter, outputDirectory: String, scriptDirectory: String, baseModel: String) {
+        self.generator = generator
+        self.reporter = reporter
+        self.outputDirectory = outputDirectory
+        self.scriptDirectory = scriptDirectory
+        self.baseModel = baseModel
+    }
+
+    /// The global functions this library adds (besides the runtime's sleep/spawn/parallel/map).
+    static let functionNames = GenerationMode.allCases.map(\.luaFunction) + ["generate", "defaults", "log"]
+
+    func install(into lua: LuaState, arguments: [String: String]) {
+        for mode in GenerationMode.allCases where mode != .extend {
+            lua.register(mode.luaFunction, in: "reel") { [unowned self] call in
+                try generation(call, mode: mode, options: try call.argument(1))
+            }
+        }
+        lua.register("generate", in: "reel") { [unowned self] call in
+            try generation(call, mode: nil, options: try call.argument(1))
+        }
+        lua.register("extend", in: "reel") { [unowned self] call in try extend(call) }
+        lua.register("defaults", in: "reel") { [unowned self] call in try setDefaults(call) }
+        lua.register("log", in: "reel") { [unowned self] call in
+            let parts = try call.arguments.map(Self.display)
+            reporter.log("[log] " + parts.joined(separator: "\t"))
+            return .none
+        }
+        lua.registerTableType(VideoTable.typeName, methods: [
+            "save": { [unowned self] call in try save(call) },
+            "info": { [unowned self] call in try info(call) },
+        ], tostring: VideoTable.tostring)
+        lua.registerTableType(ReelLuaError.typeName, methods: [:], tostring: ReelLuaError.tostring)
+
+        let args = LuaValue.table(LuaTable(fields: arguments.mapValues(LuaValue.string)))
+        lua.setGlobal("args", args)
+        for name in ["args", "sleep", "spawn", "parallel", "map"] { lua.copyGlobal(name, into: "reel") }
+        lua.preload(module: "reel", table: "reel")
+    }
+
+    // MARK: Generation
+
+    private func generation(_ call: LuaCall, mode: GenerationMode?, options: LuaValue, source: GeneratedVideo? = nil) throws -> HostResult {
+        let caller = mode?.luaFunction ?? "generate"
+        var given = try optionList(options, caller: caller, argument: mode == .extend ? 2 : 1)
+        if let source { given.append(("video", .string(source.url ?? ""))) }
+        // Call options win over defaults{}; extend falls back to its source video's model.
+        var merged = defaults.filter { name, _ in !given.contains { $0.0 == name } }
+        if let source, !given.contains(where: { $0.0 == "model" }) {
+            merged.removeAll { $0.0 == "model" }
+            merged.append(("model", .string(source.request.model)))
+        }
+        merged += given
+        let parser = RequestParser(caller: caller, expectedMode: mode, defaultModel: baseModel, source: .lua(baseDirectory: scriptDirectory))
+        let parsed: RequestParser.Parsed
+        do {
+            parsed = try parser.parse(merged)
+        } catch {
+            throw ReelLuaError(.invalidRequest, error.problems.joined(separator: "\n  "))
+        }
+        for warning in parsed.warnings { warnOnce(warning, at: call.position) }
+
+        let generator = self.generator
+        let request = parsed.request
+        let fresh = parsed.fresh
+        let videos = self.videos
+        return .wait {
+            let video: GeneratedVideo
+            do {
+                video = try await generator.generate(request, fresh: fresh)
+            } catch let error as VideoAPIError {
+                var prefixed = error
+                prefixed.message = "\(caller): \(error.message)"
+                throw ReelLuaError(prefixed)
+            } catch is CancellationError {
+                throw ReelLuaError(.cancelled, "\(caller): cancelled")
+            }
+            videos.insert(video)
+            return [VideoTable.make(video)]
+        }
+    }
+
+    /// `extend(video, opts)`: the first argument is a Video, a URL or a local file.
+    private func extend(_ call: LuaCall) throws -> HostResult {
+        let first = try call.argument(1)
+        var options = try call.argument(2)
+        switch first {
+        case .table(let t) where t.metatable == VideoTable.typeName:
+            guard let id = t["id"].stringValue, let video = videos.video(id: id) else {
+                throw ReelLuaError(.invalidRequest, "extend: this Video was not made by this run (extend a URL instead)")
+            }
+            return try generation(call, mode: .extend, options: options, source: video)
+        case .string(let location):
+            if case .table(var t) = options {
+                if !t["video"].isNil { throw ReelLuaError(.invalidRequest, "extend: give the video once, as the first argument") }
+                t["video"] = .string(location)
+                options = .table(t)
+            } else if options.isNil || options.stringValue != nil {
+                var t = LuaTable(fields: ["video": .string(location)])
+                if let prompt = options.stringValue { t["prompt"] = .string(prompt) }
+                options = .table(t)
+            }
+            return try generation(call, mode: .extend, options: options)
+        default:
+            throw ReelLuaError(.invalidRequest, "extend: the first argument must be a Video or a URL (got \(first.typeName))")
+        }
+    }
+
+    /// The options table as (name, JSON) pairs; a bare string is the prompt.
+    private func optionList(_ value: LuaValue, caller: String, argument: Int) throws -> [(String, JSONValue)] {
+        let table: LuaTable
+        switch value {
+        case .string(let prompt): return [("prompt", .string(prompt))]
+        case .table(let t): table = t
+        case .nil: throw ReelLuaError(.invalidRequest, "\(caller): expected an options table, e.g. \(caller){ prompt = \"…\" }")
+        default: throw ReelLuaError(.invalidRequest, "\(caller): argument \(argument) must be an options table (got \(value.typeName))")
+        }
+        var out: [(String, JSONValue)] = []
+        for (key, item) in table.entries.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+            guard case .string(let name) = key else {
+                throw ReelLuaError(.invalidRequest, "\(caller): options must be named (got a list item at \(LuaJSON.describe(key))); write \(caller){ prompt = \"…\" }")
+            }
+            do {
+                if let json = try LuaJSON.json(from: item, path: name) { out.append((name, json)) }
+            } catch let error as LuaJSON.ConversionError {
+                throw ReelLuaError(.invalidRequest, "\(caller): \(error.message)")
+            }
+        }
+        return out
+    }
+
+    private func setDefaults(_ call: LuaCall) throws -> HostResult {
+        let value = try call.argument(1)
+        if value.isNil {
+            return .value(LuaJSON.lua(from: .object(defaults)))
+        }
+        let options = try optionList(value, caller: "defaults", argument: 1)
+        let known = RequestOptions.luaNames
+        for (name, _) in options where !known.contains(name) {
+            let hint = nearestName(to: name, in: known).map { " (did you mean '\($0)'?)" } ?? ""
+            throw ReelLuaError(.invalidRequest, "defaults: unknown option '\(name)'\(hint)")
+        }
+        if case .string(let model) = options.first(where: { $0.0 == "model" })?.1, Capabilities.model(named: model) == nil {
+            throw ReelLuaError(.invalidRequest, "defaults: unknown model '\(model)' (see `reel models`)")
+        }
+        for (name, json) in options {
+            defaults.removeAll { $0.0 == name }
+            defaults.append((name, json))
+        }
+        return .none
+    }
+
+    // MARK: Video methods
+
+    private func video(from call: LuaCall, method: String) throws -> GeneratedVideo {
+        guard case .table(let t) = try call.argument(1), t.metatable == VideoTable.typeName,
+            let id = t["id"].stringValue
+        else {
+            throw ReelLuaError(.invalidRequest, "Video:\(method): call it on a Video, as video:\(method)(…)")
+        }
+        guard let video = videos.video(id: id) else {
+            throw ReelLuaError(.invalidRequest, "Video:\(method): video \(id) was not made by this run")
+        }
+        return video
+    }
+
+    private func save(_ call: LuaCall) throws -> HostResult {
+        let video = try video(from: call, method: "save")
+        let path: String
+        switch try call.argument(2) {
+        case .nil: path = (outputDirectory as NSString).appendingPathComponent(Self.fileName(for: video))
+        case .string(let p) where !p.isEmpty: path = p
+        case let other: throw ReelLuaError(.invalidRequest, "Video:save: the path must be a string (got \(other.typeName))")
+        }
+        let generator = self.generator
+        return .wait {
+            do {
+                return [.string(try await generator.save(video, to: path))]
+            } catch let error as VideoAPIError {
+                var prefixed = error
+                prefixed.message = "Video:save: \(error.message)"
+                throw ReelLuaError(prefixed)
+            }
+        }
+    }
+
+    private func info(_ call: LuaCall) throws -> HostResult {
+        let video = try video(from: call, method: "info")
+        let generator = self.generator
+        return .wait {
+            do {
+                return [LuaJSON.lua(from: .object(try await generator.info(video)))]
+            } catch let error as VideoAPIError {
+                throw ReelLuaError(error)
+            }
+        }
+    }
+
+    /// `<id>.mp4`, with anything unsafe for a file name replaced.
+    static func fileName(for video: GeneratedVideo) -> String {
+        let safe = video.id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
+        return String(safe) + ".mp4"
+    }
+
+    private func warnOnce(_ warning: String, at position: String?) {
+        let line = position.map { "\($0): \(warning)" } ?? warning
+        if warned.insert(line).inserted { reporter.warning(line) }
+    }
+
+    static func display(_ value: LuaValue) -> String {
+        switch value {
+        case .nil: "nil"
+        case .boolean(let b): b ? "true" : "false"
+        case .integer(let i): String(i)
+        case .number(let d): String(d)
+        case .string(let s): s
+        case .table(let t) where t.metatable == VideoTable.typeName:
+            "Video(id=\(t["id"].stringValue ?? "?"), status=\(t["status"].stringValue ?? "?"))"
+        case .table(let t): LuaJSON.tryJSON(t)
+        case .userdata(let u): u.metatable
+        case .opaque(let name): name
+        }
+    }
+}
+
+/// The videos a run has made, shared between the Lua owner and the generation tasks.
+final class VideoRegistry: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byID: [String: GeneratedVideo] = [:]
+
+    func insert(_ video: GeneratedVideo) {
+        lock.withLock { byID[video.id] = video }
+    }
+
+    func video(id: String) -> GeneratedVideo? {
+        lock.withLock { byID[id] }
+    }
+}

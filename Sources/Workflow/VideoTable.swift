@@ -1,0 +1,30 @@
+import LuaRuntime
+import VideoAPI
+
+/// A `Video` in Lua: a plain table (so `pairs` and printing work) with reel's metatable for
+/// `:save()`, `:info()` and `tostring`.
+enum VideoTable {
+    static let typeName = "reel.Video"
+
+    static func make(_ video: GeneratedVideo) -> LuaValue {
+        let request = video.request
+        return .table(LuaTable(fields: [
+            "id": .string(video.id),
+            "url": video.url.map(LuaValue.string) ?? .nil,
+            "status": .string(video.status),
+            "model": .string(request.model),
+            "prompt": .string(request.prompt),
+            "mode": .string(request.mode.rawValue),
+            "duration": request.duration.map(LuaValue.integer) ?? .nil,
+            "request": LuaJSON.lua(from: request.body()),
+        ], metatable: typeName))
+    }
+
+    static func tostring(_ call: LuaCall) throws -> HostResult {
+        guard case .table(let t) = try call.argument(1) else { return .value("Video") }
+        let id = t["id"].stringValue ?? "?"
+        let status = t["status"].stringValue ?? "?"
+        let url = t["url"].stringValue.map { ", url=\($0)" } ?? ""
+        return .value(.string("Video(id=\(id), status=\(status)\(url))"))
+    }
+}

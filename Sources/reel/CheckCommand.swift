@@ -1,0 +1,24 @@
+import ArgumentParser
+import Workflow
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Dry-run a script: validate every request and print the plan. Sends nothing.",
+        discussion: "Exits 1 at the first error (naming the script line), 0 when every request is valid. Warnings are printed but do not fail the check."
+    )
+
+    @OptionGroup var script: ScriptOptions
+
+    func run() async throws {
+        let generator = DryRunGenerator()
+        let reporter = CountingReporter(LineReporter(quiet: script.quiet))
+        do {
+            try await WorkflowRunner.run(try script.workflowOptions(), generator: generator, reporter: reporter)
+        } catch let failure as WorkflowFailure {
+            throw script.report(failure)
+        }
+        print(Plan(requests: generator.requests, savedPaths: generator.savedPaths).rendered(), terminator: "")
+        print("check: ok — \(generator.requests.count) request\(generator.requests.count == 1 ? "" : "s"), \(reporter.warnings) warning\(reporter.warnings == 1 ? "" : "s")")
+    }
+}

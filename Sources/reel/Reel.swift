@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+
+/// `reel`: runs Lua workflow scripts against a Veo 3.1 video-generation gateway.
+struct Reel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reel",
+        abstract: "Run Lua workflow scripts that generate videos with Veo 3.1.",
+        discussion: """
+            Scripts call text_to_video, image_to_video, frames_to_video, reference_to_video,
+            extend and generate; parallel, map and spawn run generations side by side.
+
+            Environment:
+              REEL_BASE_URL  the gateway (no /v1 suffix); unset means the built-in simulator
+              REEL_API_KEY   the gateway key, sent as a Bearer token and never printed
+              REEL_MODEL     the model when a script does not name one
+
+            Exit codes: 0 done, 1 script error, 2 usage or configuration error, 130 interrupted.
+            """,
+        subcommands: [RunCommand.self, CheckCommand.self, ModelsCommand.self]
+    )
+}
+
+/// Exit codes of DESIGN.md §3.
+enum ReelExit {
+    static let scriptError: Int32 = 1
+    static let usage: Int32 = 2
+    static let interrupted: Int32 = 130
+}
+
+@main
+enum ReelMain {
+    static func main() async {
+        do {
+            var command = try Reel.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(code(for: error))
+        }
+    }
+
+    /// Prints what ArgumentParser has to say and maps its usage errors to exit code 2.
+    static func code(for error: any Error) -> Int32 {
+        if let exitCode = error as? ExitCode { return exitCode.rawValue }
+        let parserCode = Reel.exitCode(for: error)
+        let message = Reel.fullMessage(for: error)
+        if parserCode == .success {
+            if !message.isEmpty { print(message) }
+            return 0
+        }
+        if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        return ReelExit.usage  // commands turn their own failures into ExitCode; the rest is usage
+    }
+}
+
+/// Writes one line to standard error.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

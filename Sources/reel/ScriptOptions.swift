@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import LuaRuntime
+import VideoAPI
+import Workflow
+
+/// What `run` and `check` share: the script, its arguments, and how it may behave.
+struct ScriptOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("The Lua workflow script.", valueName: "script.lua"))
+    var script: String
+
+    @Argument(help: ArgumentHelp("Arguments for the script, as key=value; the script reads them from `args`.", valueName: "key=value"))
+    var arguments: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Where :save() puts videos by default.", valueName: "dir"))
+    var out: String = "out"
+
+    @Option(name: .long, help: ArgumentHelp("The model when a script names none (else REEL_MODEL, else \(Capabilities.defaultModelName)).", valueName: "name"))
+    var model: String?
+
+    @Option(name: .customLong("max-instructions"), help: ArgumentHelp("Stop a script after this many Lua instructions (0: no limit).", valueName: "n"))
+    var maxInstructions: Int64 = 0
+
+    @Option(name: .customLong("max-memory"), help: ArgumentHelp("Stop a script that holds more than this many MiB of Lua memory.", valueName: "MiB"))
+    var maxMemory: Int = 1024
+
+    @Flag(name: .shortAndLong, help: "Only errors and results; no warnings or progress.")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "More detail: tracebacks, every request and response status.")
+    var verbose = false
+
+    func validate() throws {
+        _ = try parsedArguments()
+        _ = try baseModel()
+        if maxMemory < 1 { throw ValidationError("--max-memory must be at least 1 MiB (got \(maxMemory))") }
+        if maxInstructions < 0 { throw ValidationError("--max-instructions must be 0 (no limit) or more (got \(maxInstructions))") }
+    }
+
+    /// `key=value` pairs as the script's `args` table.
+    func parsedArguments() throws -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in arguments {
+            guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+                throw ValidationError("script arguments are key=value (got '\(pair)'); the script reads them as args.key")
+            }
+            out[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+        }
+        return out
+    }
+
+    /// --model, else REEL_MODEL, else the built-in default; an unknown name is a usage error.
+    func baseModel() throws -> String {
+        let (name, origin) = model.map { ($0, "--model") }
+            ?? ProcessInfo.processInfo.environment["REEL_MODEL"].map { ($0, "REEL_MODEL") }
+            ?? (Capabilities.defaultModelName, "default")
+        guard Capabilities.model(named: name) != nil else {
+            let hint = nearestName(to: name, in: Capabilities.models.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
+            throw ValidationError("\(origin): unknown model '\(name)'\(hint); `reel models` lists them")
+        }
+        return name
+    }
+
+    func workflowOptions() throws -> WorkflowOptions {
+        WorkflowOptions(
+            scriptPath: script, arguments: try parsedArguments(), outputDirectory: out, baseModel: try baseModel(),
+            limits: LuaLimits(memoryBytes: maxMemory << 20, instructions: maxInstructions > 0 ? maxInstructions : nil))
+    }
+
+    /// Reports a failed run and gives its exit code.
+    func report(_ failure: WorkflowFailure) -> ExitCode {
+        switch failure {
+        case .unreadableScript:
+            printError("reel: \(failure)")
+            return ExitCode(ReelExit.usage)
+        case .script(let error):
+            printError("error: \(error.message)")
+            if verbose && !error.traceback.isEmpty && error.traceback != error.message { printError(error.traceback) }
+            return ExitCode(error.stopReason == .interrupted ? ReelExit.interrupted : ReelExit.scriptError)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+
+/// `reel check`, `reel run --dry-run` and `reel models`, run as processes.
+@Suite struct CheckAndDryRunTests {
+    static let examples = ["scripts/generate_then_extend.lua", "scripts/prompt_sweep.lua",
+                           "scripts/first_last_frame.lua", "scripts/reference_images.lua"]
+
+    @Test(arguments: examples)
+    func everyExamplePassesCheckAndPrintsThePlan(script: String) throws {
+        let result = try CLI.run(["check", script])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Plan: "))
+        #expect(result.stdout.contains("Seconds of video by model:"))
+        #expect(result.stdout.contains("check: ok"))
+    }
+
+    @Test(arguments: examples)
+    func everyExampleDryRuns(script: String) throws {
+        let result = try CLI.run(["run", "--dry-run", script])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\"model\": \"veo3.1-"))
+    }
+
+    @Test func examplesAreInTheScriptsFolder() throws {
+        let found = try FileManager.default.contentsOfDirectory(atPath: CLI.packageRoot.appendingPathComponent("scripts").path)
+            .filter { $0.hasSuffix(".lua") }.map { "scripts/" + $0 }
+        #expect(Set(found) == Set(Self.examples), "add new examples to CheckAndDryRunTests.examples")
+    }
+
+    private func brokenScript(_ text: String) throws -> (URL, String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try text.write(to: dir.appendingPathComponent("broken.lua"), atomically: true, encoding: .utf8)
+        return (dir, "broken.lua")
+    }
+
+    @Test(arguments: [
+        ("local clip = \n", "error: broken.lua:2: unexpected symbol near <eof>"),
+        ("\ntext_to_video{ prompt = 'x', durration = 8 }", "error: broken.lua:2: text_to_video: unknown option 'durration' (did you mean 'duration'?)"),
+        ("text_to_video{ prompt = 'x', model = 'veo3.1-video-8k' }", "error: broken.lua:1: text_to_video: unknown model 'veo3.1-video-8k' (did you mean 'veo3.1-video-4k'? see `reel models`)"),
+        ("reference_to_video{ prompt = 'x', model = 'veo3.1-fast-video-1080p', images = { 'https://a/1.png', 'https://a/2.png' } }",
+         "error: broken.lua:1: reference_to_video: veo3.1-fast-video-1080p cannot do multi-image-reference ('images'); use veo3.1-video-1080p"),
+        ("local a = 1\n\ntext_to_video{ prompt = 'x', duration = 5 }", "error: broken.lua:3: text_to_video: 'duration' must be 4, 6 or 8 (got 5)"),
+    ])
+    func brokenScriptsExitOneWithOneClearMessage(script: String, message: String) throws {
+        let (dir, name) = try brokenScript(script)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for command in [["check", name], ["run", "--dry-run", name]] {
+            let result = try CLI.run(command, in: dir)
+            #expect(result.status == 1)
+            #expect(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines) == message)
+            #expect(!result.stdout.contains("Plan:"))
+        }
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        #expect(try CLI.run(["run", "--bogus", "x.lua"]).status == 2)
+        #expect(try CLI.run(["run", "--dry-run", "missing.lua"]).status == 2)
+        #expect(try CLI.run(["run", "--dry-run", "scripts/prompt_sweep.lua", "not-a-pair"]).status == 2)
+        let badModel = try CLI.run(["check", "scripts/prompt_sweep.lua", "--model", "veo3"])
+        #expect(badModel.status == 2)
+        #expect(badModel.stderr.contains("--model: unknown model 'veo3'"))
+        #expect(try CLI.run(["check", "scripts/prompt_sweep.lua"], environment: ["REEL_MODEL": "nope"]).status == 2)
+    }
+
+    @Test func verboseAddsATraceback() throws {
+        let (dir, name) = try brokenScript("local function f()\n  error('deep')\nend\nf()\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try CLI.run(["check", "--verbose", name], in: dir)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error: broken.lua:2: deep"))
+        #expect(result.stderr.contains("stack traceback"))
+    }
+
+    @Test func scriptArgumentsReachTheScript() throws {
+        let result = try CLI.run(["run", "--dry-run", "scripts/prompt_sweep.lua", "subject=a windmill", "concurrency=2"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("a windmill at dawn, wide shot"))
+    }
+
+    @Test func modelsPrintsTheCapabilityTable() throws {
+        let result = try CLI.run(["models"])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("MODEL") == true)
+        #expect(lines.contains { $0.hasPrefix("veo3.1-fast-video-720p *") })
+        let fastRow = lines.first { $0.hasPrefix("veo3.1-fast-video-4k") }!
+        #expect(fastRow.split(separator: " ").filter { $0 == "-" }.count == 1, "fast models cannot do reference")
+        let json = try CLI.run(["models", "--json"])
+        #expect(json.stdout.contains("\"name\": \"veo3.1-video-1080p\""))
+    }
+
+    @Test func helpAnswersTheQuestion() throws {
+        let result = try CLI.run(["run", "--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("--dry-run"))
+        #expect(result.stdout.contains("key=value"))
+    }
+}

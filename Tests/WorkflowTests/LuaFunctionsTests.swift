@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+import VideoAPI
+@testable import Workflow
+
+/// The Lua functions as a script author meets them, under the dry run.
+@Suite struct LuaFunctionsTests {
+    @Test func generateThenExtendThenExtendChainsThroughTheDryRun() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let dry = DryRunGenerator()
+        try await h.run("""
+            local clip = text_to_video{ prompt = "a paper boat", model = "veo3.1-video-720p", seed = 7 }
+            local longer = extend(clip, { prompt = "it reaches a drain" })
+            local longest = extend(longer, "it falls")
+            assert(longest.model == "veo3.1-video-720p", "extend keeps the source model")
+            """, generator: dry)
+        let requests = dry.requests
+        #expect(requests.map(\.mode) == [.text, .extend, .extend])
+        #expect(requests[1].video == .url("https://dry-run.invalid/videos/dry-run-1.mp4"))
+        #expect(requests[2].video == .url("https://dry-run.invalid/videos/dry-run-2.mp4"))
+        #expect(requests[2].prompt == "it falls")
+        // Nothing but the model carries over from the source video.
+        #expect(requests[1].extraBody.seed == nil)
+    }
+
+    @Test func videoHasTheDocumentedFields() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let reporter = try await h.run("""
+            local v = text_to_video{ prompt = "p", duration = 6, aspect_ratio = "9:16" }
+            log(v.id, v.url, v.model, v.prompt, v.duration, v.status, v.request.aspect_ratio, v.request.size)
+            log(tostring(v))
+            """)
+        #expect(reporter.logs == [
+            "[log] dry-run-1\thttps://dry-run.invalid/videos/dry-run-1.mp4\tveo3.1-fast-video-720p\tp\t6\tdry_run\t9:16\t720p",
+            "[log] Video(id=dry-run-1, status=dry_run, url=https://dry-run.invalid/videos/dry-run-1.mp4)",
+        ])
+    }
+
+    @Test func everyFunctionIsAlsoInRequireReel() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        try await h.run("""
+            local reel = require "reel"
+            for _, name in ipairs{ "text_to_video", "image_to_video", "frames_to_video", "reference_to_video",
+                                   "extend", "generate", "defaults", "log", "sleep", "parallel", "map", "spawn", "args" } do
+              assert(reel[name] ~= nil and reel[name] == _G[name], name)
+            end
+            """)
+    }
+
+    @Test func modelPrecedence() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let dry = DryRunGenerator()
+        try await h.run("""
+            text_to_video{ prompt = "base" }
+            defaults{ model = "veo3.1-video-1080p", duration = 8 }
+            text_to_video{ prompt = "from defaults" }
+            text_to_video{ prompt = "from the call", model = "veo3.1-video-4k" }
+            local hd = text_to_video{ prompt = "source", model = "veo3.1-video-720p" }
+            extend(hd, { prompt = "keeps the source model over defaults" })
+            """, generator: dry, baseModel: "veo3.1-fast-video-1080p")
+        #expect(dry.requests.map(\.model) == ["veo3.1-fast-video-1080p", "veo3.1-video-1080p", "veo3.1-video-4k",
+                                              "veo3.1-video-720p", "veo3.1-video-720p"])
+        #expect(dry.requests[1].duration == 8)
+    }
+
+    @Test func errorsAreTablesWithCodeAndCallerLine() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let reporter = try await h.run("""
+            local ok, err = pcall(text_to_video, { prompt = "x", duration = 5 })
+            log(ok, err.code, err.message)
+            local ok2, err2 = pcall(function()
+              text_to_video{ prompt = "x", duration = 5 }
+            end)
+            log(tostring(err2))
+            """)
+        #expect(reporter.logs == [
+            "[log] false\tinvalid_request\ttext_to_video: 'duration' must be 4, 6 or 8 (got 5)",
+            "[log] script.lua:4: text_to_video: 'duration' must be 4, 6 or 8 (got 5)",
+        ])
+    }
+
+    @Test func uncaughtErrorNamesTheScriptLine() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let failure = await #expect(throws: WorkflowFailure.self) {
+            try await h.run("\n\nimage_to_video{ prompt = 'x' }\n", name: "broken.lua")
+        }
+        #expect(failure?.message == "broken.lua:3: image_to_video: 'image' is required")
+    }
+
+    @Test func typeErrorsNameFunctionOptionAndExpectation() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let cases: [(String, String)] = [
+            ("text_to_video{ prompt = 'x', seed = 1.5 }", "text_to_video: 'seed' must be a whole number (got 1.5)"),
+            ("text_to_video{ prompt = 'x', duration = '8' }", "text_to_video: 'duration' must be a number (got string \"8\")"),
+            ("text_to_video{ prompt = 'x', generate_audio = 'yes' }", "text_to_video: 'generate_audio' must be true or false (got string)"),
+            ("text_to_video(42)", "text_to_video: argument 1 must be an options table (got number)"),
+            ("text_to_video{ 'a boat' }", "text_to_video: options must be named (got a list item at 1); write text_to_video{ prompt = \"…\" }"),
+            ("text_to_video{ prompt = 'x', seed = print }", "text_to_video: 'seed' cannot be a function"),
+            ("extend(5, {})", "extend: the first argument must be a Video or a URL (got number)"),
+            ("defaults{ modle = 'x' }", "defaults: unknown option 'modle' (did you mean 'model'?)"),
+        ]
+        for (line, expected) in cases {
+            let failure = await #expect(throws: WorkflowFailure.self) { try await h.run(line) }
+            #expect(failure?.message == "script.lua:1: " + expected)
+        }
+    }
+
+    @Test func argsHoldsCommandLinePairs() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let reporter = try await h.run("log(args.subject, args.n, args.missing)", arguments: ["subject": "a fox", "n": "3"])
+        #expect(reporter.logs == ["[log] a fox\t3\tnil"])
+    }
+
+    @Test func warningsAreShownOncePerLine() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let reporter = try await h.run("""
+            for i = 1, 5 do
+              frames_to_video{ prompt = "p", image = "https://a/1.png", last_image = "https://a/2.png", duration = 6 }
+            end
+            """)
+        #expect(reporter.warnings == ["script.lua:2: frames_to_video: upstream Veo makes first+last frame videos 8 s only; duration 6 may be refused"])
+    }
+
+    @Test func saveDefaultsUnderTheOutputFolder() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let dry = DryRunGenerator()
+        let reporter = try await h.run("local v = text_to_video 'a boat'\nlog(v:save())\nlog(v:save('mine.mp4'))", generator: dry)
+        #expect(reporter.logs == ["[log] \(h.directory.path)/out/dry-run-1.mp4", "[log] mine.mp4"])
+    }
+
+    @Test func mapOverGenerationsUnderTheDryRun() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let dry = DryRunGenerator()
+        try await h.run("""
+            local takes = map({ "dawn", "noon", "dusk" }, function(t)
+              return text_to_video{ prompt = "a lighthouse at " .. t }
+            end, { concurrency = 2 })
+            assert(#takes == 3 and takes[3].prompt == "a lighthouse at dusk")
+            """, generator: dry)
+        #expect(Set(dry.requests.map(\.prompt)) == ["a lighthouse at dawn", "a lighthouse at noon", "a lighthouse at dusk"])
+    }
+
+    @Test func localImagesResolveBesideTheScript() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        try Data([1, 2, 3]).write(to: h.directory.appendingPathComponent("frame.png"))
+        let dry = DryRunGenerator()
+        try await h.run("image_to_video{ prompt = 'p', image = 'frame.png' }", generator: dry)
+        guard case .localFile(let path, let mime, let bytes) = dry.requests.first?.image else {
+            Issue.record("expected a local file"); return
+        }
+        #expect(path.hasSuffix("frame.png") && mime == "image/png" && bytes == 3)
+    }
+
+    @Test func theAPIKeyIsNotInLuasEnvironment() async throws {
+        setenv("REEL_API_KEY", "sk-secret-test-key", 1)
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        // os.getenv is standard Lua; reel never copies the key into the state itself.
+        let reporter = try await h.run("""
+            local found = false
+            local function scan(t, seen)
+              if seen[t] then return end
+              seen[t] = true
+              for k, v in pairs(t) do
+                if type(v) == "string" and v:find("sk-secret-test-key", 1, true) then found = true end
+                if type(v) == "table" then scan(v, seen) end
+              end
+            end
+            scan(_G, {})
+            scan(debug.getregistry(), {})
+            log(found)
+            """)
+        #expect(reporter.logs == ["[log] false"])
+    }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what reel needs on a Debian machine (as root, or with sudo) and builds it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+pkg-config --exists lua5.4 2>/dev/null || need+=(liblua5.4-dev pkg-config)
+command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)   # tests check the simulator's MP4s with it
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${need[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+swift build "$@"
