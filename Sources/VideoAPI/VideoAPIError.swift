@@ -34,11 +34,14 @@ public struct GeneratedVideo: Sendable, Hashable {
     public var url: String?
     public var status: String
     public var request: GenerationRequest
+    /// Where reel downloaded it (results are fetched at once: their URLs expire).
+    public var localPath: String?
 
-    public init(id: String, url: String?, status: String, request: GenerationRequest) {
+    public init(id: String, url: String?, status: String, request: GenerationRequest, localPath: String? = nil) {
         self.id = id
         self.url = url
         self.status = status
         self.request = request
+        self.localPath = localPath
     }
 }

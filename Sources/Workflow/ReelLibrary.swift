@@ -187,7 +187,7 @@ final class ReelLibrary {
         let video = try video(from: call, method: "save")
         let path: String
         switch try call.argument(2) {
-        case .nil: path = (outputDirectory as NSString).appendingPathComponent(Self.fileName(for: video))
+        case .nil: path = video.localPath ?? (outputDirectory as NSString).appendingPathComponent(Self.fileName(forID: video.id))
         case .string(let p) where !p.isEmpty: path = p
         case let other: throw ReelLuaError(.invalidRequest, "Video:save: the path must be a string (got \(other.typeName))")
         }
@@ -216,8 +216,8 @@ final class ReelLibrary {
     }
 
     /// `<id>.mp4`, with anything unsafe for a file name replaced.
-    static func fileName(for video: GeneratedVideo) -> String {
-        let safe = video.id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
+    static func fileName(forID id: String) -> String {
+        let safe = id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
         return String(safe) + ".mp4"
     }
 

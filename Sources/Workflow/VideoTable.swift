@@ -11,6 +11,7 @@ enum VideoTable {
         return .table(LuaTable(fields: [
             "id": .string(video.id),
             "url": video.url.map(LuaValue.string) ?? .nil,
+            "path": video.localPath.map(LuaValue.string) ?? .nil,
             "status": .string(video.status),
             "model": .string(request.model),
             "prompt": .string(request.prompt),

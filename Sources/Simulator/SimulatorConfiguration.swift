@@ -1,0 +1,58 @@
+/// How the simulator behaves: how long generations take, which response dialect it speaks,
+/// and which faults it injects (each a probability per request, drawn from a seeded generator
+/// so a failing test can be replayed).
+public struct SimulatorConfiguration: Sendable {
+    /// The two response dialects gateways use.
+    public enum Dialect: String, Sendable, CaseIterable {
+        /// `{"id","status":"completed","progress":100,"video_url"}` and `{"error":{…}}`.
+        case openai
+        /// `{"code":"success","data":{"task_id","status":"SUCCESS","progress":"100%","result_url"}}`.
+        case wrapped
+    }
+
+    /// Which poll path answers (the other answers 404), to exercise the client's fallback.
+    public enum PollPaths: String, Sendable, CaseIterable {
+        case both, videosOnly = "videos", generationsOnly = "generations"
+    }
+
+    public var port = 0
+    public var dialect = Dialect.openai
+    public var pollPaths = PollPaths.both
+    /// Seconds from submission to a finished video.
+    public var generationSeconds = 3.0
+    /// The result's size in bytes (the sample MP4 padded with a `free` box).
+    public var resultBytes = 4096
+    /// A key the simulator insists on; nil accepts any.
+    public var requiredKey: String?
+    /// `openai-poll-after-ms` sent with every poll reply; nil sends none.
+    public var pollAfterMilliseconds: Int?
+    public var faults = Faults()
+    public var seed: UInt64 = 1
+
+    public init() {}
+
+    public struct Faults: Sendable, Equatable {
+        /// 429 with `Retry-After`.
+        public var rateLimited = 0.0
+        public var retryAfterSeconds = 1
+        /// 500, 502 or 503.
+        public var serverError = 0.0
+        /// The connection is closed without an answer.
+        public var dropConnection = 0.0
+        /// The answer comes `slowSeconds` late.
+        public var slow = 0.0
+        public var slowSeconds = 2.0
+        /// 200 with a body that is not JSON.
+        public var malformed = 0.0
+        /// A task ends `failed` with a reason.
+        public var taskFailure = 0.0
+        /// The task's result URL answers 404 (the content endpoint still works).
+        public var missingResult = 0.0
+        /// Whether request faults hit submissions too (false: polls and downloads only).
+        public var includeSubmissions = true
+
+        public init() {}
+
+        public var isEmpty: Bool { self == Faults() }
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import Logging
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import VideoAPI
+
+/// reel's own stand-in for a gateway: the API of DESIGN.md §1 over real HTTP on loopback,
+/// validating with the same `RequestParser` as the client, in either response dialect, with
+/// injectable faults. `reel run` uses it when no gateway is configured; the tests use it for
+/// everything.
+public struct SimulatorServer: Sendable {
+    public let configuration: SimulatorConfiguration
+    public let state: SimulatorState
+
+    public init(configuration: SimulatorConfiguration = SimulatorConfiguration()) {
+        self.configuration = configuration
+        state = SimulatorState(configuration: configuration)
+    }
+
+    /// Starts serving on 127.0.0.1 (`configuration.port`, 0 for any free port) and returns
+    /// once it accepts connections.
+    public func start() async throws -> RunningSimulator {
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname("127.0.0.1", port: configuration.port), serverName: "reel-simulator"),
+            onServerRunning: { channel in
+                portContinuation.yield(channel.localAddress?.port ?? 0)
+                portContinuation.finish()
+            },
+            logger: Logger(label: "reel.simulator", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        let serving = Task { try await app.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            serving.cancel()
+            _ = try await serving.value
+            throw SimulatorError(message: "the simulator could not listen on 127.0.0.1:\(configuration.port)")
+        }
+        return RunningSimulator(baseURL: "http://127.0.0.1:\(port)", port: port, state: state, serving: serving)
+    }
+
+    /// Serves until the task is cancelled (for `reel simulator`).
+    public func run(onStart: @escaping @Sendable (String) -> Void) async throws {
+        let running = try await start()
+        onStart(running.baseURL)
+        try await withTaskCancellationHandler {
+            _ = try await running.serving.value
+        } onCancel: {
+            running.serving.cancel()
+        }
+    }
+
+    func makeRouter() -> Router<SimulatorContext> {
+        let router = Router(context: SimulatorContext.self)
+        let handlers = Handlers(configuration: configuration, state: state)
+        router.post("/v1/video/generations") { request, context in
+            try await handlers.faulted(request, context, submission: true) { try await handlers.submit(request, context) }
+        }
+        router.get("/v1/videos/:id") { request, context in
+            try await handlers.faulted(request, context) { try await handlers.poll(request, context, route: .videosOnly) }
+        }
+        router.get("/v1/video/generations/:id") { request, context in
+            try await handlers.faulted(request, context) { try await handlers.poll(request, context, route: .generationsOnly) }
+        }
+        router.get("/v1/videos/:id/content") { request, context in
+            try await handlers.faulted(request, context, json: false) { try await handlers.content(context, viaResultURL: false) }
+        }
+        router.get("/files/:id") { request, context in
+            try await handlers.faulted(request, context, json: false) { try await handlers.content(context, viaResultURL: true) }
+        }
+        router.get("/__simulator/stats") { _, _ in
+            let s = await handlers.state.stats
+            return Handlers.json(.ok, .object([
+                ("submissions", .int(Int64(s.submissions))), ("duplicate_submissions", .int(Int64(s.duplicateSubmissions))),
+                ("polls", .int(Int64(s.polls))), ("downloads", .int(Int64(s.downloads))),
+                ("open_tasks", .int(Int64(s.openTasks))), ("peak_open_tasks", .int(Int64(s.peakOpenTasks))),
+                ("faults_injected", .int(Int64(s.faultsInjected))), ("rejected", .int(Int64(s.rejected))),
+                ("dropped_submissions", .int(Int64(s.droppedSubmissions))),
+            ]))
+        }
+        return router
+    }
+}
+
+/// A simulator serving in this process.
+public struct RunningSimulator: Sendable {
+    public let baseURL: String
+    public let port: Int
+    public let state: SimulatorState
+    let serving: Task<Void, any Error>
+
+    public func stop() async {
+        serving.cancel()
+        _ = try? await serving.value
+    }
+}
+
+public struct SimulatorError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// The request context keeps the channel, so a fault can drop the connection.
+struct SimulatorContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    var maxUploadSize: Int { 64 << 20 }
+}
+
+struct Handlers: Sendable {
+    let configuration: SimulatorConfiguration
+    let state: SimulatorState
+
+    // MARK: Faults
+
+    struct Dropped: Error {}
+
+    /// Applies the configured faults, then answers with `body`.
+    func faulted(_ request: Request, _ context: SimulatorContext, submission: Bool = false, json: Bool = true,
+                 _ body: () async throws -> Response) async throws -> Response {
+        if let key = configuration.requiredKey, request.headers[.authorization] != "Bearer \(key)" {
+            return error(.unauthorized, "invalid or missing API key", type: "authentication_error")
+        }
+        let faults = configuration.faults
+        if !faults.isEmpty && (!submission || faults.includeSubmissions) {
+            if await state.roll(faults.slow) {
+                try await Task.sleep(nanoseconds: UInt64(faults.slowSeconds * 1_000_000_000))
+            }
+            if await state.roll(faults.dropConnection) {
+                if submission { await state.droppedSubmission() }
+                try? await context.channel.close()
+                throw Dropped()
+            }
+            if await state.roll(faults.rateLimited) {
+                var response = error(.tooManyRequests, "rate limited (simulated)", type: "rate_limit_error")
+                response.headers[.retryAfter] = String(faults.retryAfterSeconds)
+                return response
+            }
+            if await state.roll(faults.serverError) {
+                let status: HTTPResponse.Status = await state.pick([.internalServerError, .badGateway, .serviceUnavailable])
+                return error(status, "upstream trouble (simulated)", type: "server_error")
+            }
+            if json, await state.roll(faults.malformed) {
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"id\": \"sim-garb")))
+            }
+        }
+        return try await body()
+    }
+
+    // MARK: Endpoints
+
+    func submit(_ request: Request, _ context: SimulatorContext) async throws -> Response {
+        let bytes = try await request.body.collect(upTo: context.maxUploadSize)
+        guard let json = try? JSONValue.parse(Data(buffer: bytes)), let fields = json.objectFields else {
+            await state.reject()
+            return error(.badRequest, "the body is not a JSON object", type: "invalid_request_error")
+        }
+        let parsed: RequestParser.Parsed
+        do {
+            parsed = try RequestParser(caller: "request", expectedMode: nil, source: .wire).parse(fields)
+        } catch {
+            await state.reject()
+            return self.error(.badRequest, error.problems.joined(separator: "; "), type: "invalid_request_error")
+        }
+        let id = await state.submit(parsed.request, body: json)
+        switch configuration.dialect {
+        case .openai:
+            return Self.json(.ok, .object([
+                ("id", .string(id)), ("object", "video"), ("status", "queued"), ("progress", 0),
+                ("model", .string(parsed.request.model)), ("created_at", .int(Int64(Date().timeIntervalSince1970))),
+            ]))
+        case .wrapped:
+            return Self.json(.ok, .object([("code", "success"), ("message", ""),
+                                           ("data", .object([("task_id", .string(id)), ("status", "SUBMITTED")]))]))
+        }
+    }
+
+    func poll(_ request: Request, _ context: SimulatorContext, route: SimulatorConfiguration.PollPaths) async throws -> Response {
+        if configuration.pollPaths != .both && configuration.pollPaths != route {
+            return error(.notFound, "no such route", type: "invalid_request_error")
+        }
+        let id = context.parameters.get("id") ?? ""
+        guard let (task, status, progress) = await state.state(of: id) else {
+            return error(.notFound, "no task \(id)", type: "invalid_request_error")
+        }
+        if status == .failed { await state.close(id) }
+        let host = request.head.authority ?? "127.0.0.1"
+        let resultURL = "http://\(host)/files/\(task.id).mp4"
+        var response: Response
+        switch configuration.dialect {
+        case .openai:
+            let word = switch status { case .queued: "queued"; case .running: "in_progress"; case .succeeded: "completed"; default: "failed" }
+            var fields: [(String, JSONValue)] = [("id", .string(id)), ("object", "video"), ("status", .string(word)),
+                                                 ("progress", .int(Int64(progress))), ("model", .string(task.request.model))]
+            if status == .succeeded { fields.append(("video_url", .string(resultURL))) }
+            if status == .failed { fields.append(("error", .object([("message", "simulated failure: the prompt was refused by a content filter"), ("code", "content_policy")]))) }
+            response = Self.json(.ok, .object(fields))
+        case .wrapped:
+            let word = switch status { case .queued: "NOT_START"; case .running: "IN_PROGRESS"; case .succeeded: "SUCCESS"; default: "FAILURE" }
+            var data: [(String, JSONValue)] = [("task_id", .string(id)), ("status", .string(word)), ("progress", .string("\(progress)%"))]
+            if status == .succeeded { data.append(("result_url", .string(resultURL))) }
+            if status == .failed { data.append(("fail_reason", "simulated failure: the prompt was refused by a content filter")) }
+            response = Self.json(.ok, .object([("code", "success"), ("message", ""), ("data", .object(data))]))
+        }
+        if let ms = configuration.pollAfterMilliseconds {
+            response.headers[HTTPField.Name("openai-poll-after-ms")!] = String(ms)
+        }
+        return response
+    }
+
+    func content(_ context: SimulatorContext, viaResultURL: Bool) async throws -> Response {
+        var id = context.parameters.get("id") ?? ""
+        if viaResultURL, id.hasSuffix(".mp4") { id.removeLast(4) }
+        guard let (task, status, _) = await state.peek(id) else {
+            return error(.notFound, "no task \(id)", type: "invalid_request_error")
+        }
+        guard status == .succeeded else {
+            return error(.notFound, "task \(id) has no video (it is \(status))", type: "invalid_request_error")
+        }
+        if viaResultURL && task.resultMissing {
+            return error(.notFound, "this result URL has expired (simulated)", type: "invalid_request_error")
+        }
+        _ = await state.fetch(id)
+        let video = SampleVideo.video(for: id, size: configuration.resultBytes)
+        return Response(status: .ok, headers: [.contentType: "video/mp4", .contentLength: String(video.count)],
+                        body: .init(byteBuffer: ByteBuffer(data: video)))
+    }
+
+    // MARK: Replies
+
+    func error(_ status: HTTPResponse.Status, _ message: String, type: String) -> Response {
+        let code = Self.errorCode(type)
+        switch configuration.dialect {
+        case .openai:
+            return Self.json(status, .object([("error", .object([("message", .string(message)), ("type", .string(type)), ("code", .string(code))]))]))
+        case .wrapped:
+            return Self.json(status, .object([("code", .string(code)), ("message", .string(message)), ("data", .null)]))
+        }
+    }
+
+    static func errorCode(_ type: String) -> String {
+        switch type {
+        case "invalid_request_error": "invalid_request"
+        case "rate_limit_error": "rate_limited"
+        case "authentication_error": "invalid_api_key"
+        default: "server_error"
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.encoded())))
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import VideoAPI
+
+/// The simulator's tasks and the counters tests check (submissions per request, tasks open
+/// at once). An actor: many connections touch it at once.
+public actor SimulatorState {
+    struct SimulatedTask {
+        let id: String
+        let request: GenerationRequest
+        let created: Date
+        let fails: Bool
+        let resultMissing: Bool
+        var fetched = false
+    }
+
+    public struct Stats: Sendable, Equatable {
+        public var submissions = 0
+        /// Submissions whose canonical body had been submitted before.
+        public var duplicateSubmissions = 0
+        public var polls = 0
+        public var downloads = 0
+        /// Tasks submitted whose video has not been fetched yet, now and at most.
+        public var openTasks = 0
+        public var peakOpenTasks = 0
+        public var faultsInjected = 0
+        public var rejected = 0
+        /// Submissions whose connection was dropped before they were processed.
+        public var droppedSubmissions = 0
+    }
+
+    let configuration: SimulatorConfiguration
+    private var tasks: [String: SimulatedTask] = [:]
+    private var seenBodies: [String: Int] = [:]
+    private var nextID = 1
+    /// Fault dice: seeded, so the same seed injects the same faults.
+    private var random: SeededRandom
+    /// Task ids differ between simulator runs, so two runs never write the same file name.
+    private let idSalt = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    private(set) public var stats = Stats()
+    /// Every accepted request body, in arrival order (for tests that compare bodies).
+    private(set) public var receivedBodies: [JSONValue] = []
+
+    init(configuration: SimulatorConfiguration) {
+        self.configuration = configuration
+        random = SeededRandom(seed: configuration.seed)
+    }
+
+    /// True with probability `p`, from the seeded generator.
+    func roll(_ p: Double) -> Bool {
+        guard p > 0 else { return false }
+        let hit = random.nextUnit() < p
+        if hit { stats.faultsInjected += 1 }
+        return hit
+    }
+
+    func pick<T>(_ options: [T]) -> T { options[Int(random.next() % UInt64(options.count))] }
+
+    func submit(_ request: GenerationRequest, body: JSONValue) -> String {
+        let id = "sim-\(idSalt)-\(nextID)"
+        nextID += 1
+        let canonical = body.encoded(sortKeys: true)
+        seenBodies[canonical, default: 0] += 1
+        if seenBodies[canonical]! > 1 { stats.duplicateSubmissions += 1 }
+        stats.submissions += 1
+        stats.openTasks += 1
+        stats.peakOpenTasks = max(stats.peakOpenTasks, stats.openTasks)
+        receivedBodies.append(body)
+        let fails = roll(configuration.faults.taskFailure)
+        let missing = roll(configuration.faults.missingResult)
+        tasks[id] = SimulatedTask(id: id, request: request, created: Date(), fails: fails, resultMissing: missing)
+        return id
+    }
+
+    func reject() { stats.rejected += 1 }
+
+    func droppedSubmission() { stats.droppedSubmissions += 1 }
+
+    /// The task's state now: status, progress 0…100.
+    func state(of id: String) -> (task: SimulatedTask, status: TaskStatus, progress: Int)? {
+        stats.polls += 1
+        return peek(id)
+    }
+
+    func peek(_ id: String) -> (task: SimulatedTask, status: TaskStatus, progress: Int)? {
+        guard let task = tasks[id] else { return nil }
+        let total = max(configuration.generationSeconds, 0.000_001)
+        let fraction = Date().timeIntervalSince(task.created) / total
+        if fraction >= 1 {
+            return (task, task.fails ? .failed : .succeeded, 100)
+        }
+        return (task, fraction < 0.2 ? .queued : .running, Int(fraction * 100))
+    }
+
+    /// Marks the task's video fetched (closing it for the open-task count); nil if unknown.
+    func fetch(_ id: String) -> SimulatedTask? {
+        guard let task = tasks[id] else { return nil }
+        stats.downloads += 1
+        if !task.fetched {
+            tasks[id]!.fetched = true
+            stats.openTasks -= 1
+        }
+        return task
+    }
+
+    /// A task that failed is closed too: nobody will fetch it.
+    func close(_ id: String) {
+        guard let task = tasks[id], !task.fetched else { return }
+        tasks[id]!.fetched = true
+        stats.openTasks -= 1
+    }
+}
+
+/// SplitMix64: small, fast, and the same sequence for the same seed.
+struct SeededRandom {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

@@ -1,0 +1,439 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import NIOPosix
+
+/// The one HTTP client for the API: submit, poll, download. Every exchange has a timeout,
+/// transient failures are retried by `RetryPolicy`, and a submission that may have reached
+/// the server is never sent twice.
+public final class VideoClient: Sendable {
+    public let configuration: ClientConfiguration
+    private let http: HTTPClient
+    private let routes = PollRouteMemory()
+    private let observer: (@Sendable (ClientEvent) -> Void)?
+
+    public init(_ configuration: ClientConfiguration, observer: (@Sendable (ClientEvent) -> Void)? = nil) {
+        self.configuration = configuration
+        self.observer = observer
+        var http = HTTPClient.Configuration()
+        http.timeout = .init(connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
+                             read: .milliseconds(Int64(configuration.requestTimeout * 1000)))
+        http.connectionPool = .init(idleTimeout: .seconds(60),
+                                    concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, configuration.connectionsPerHost))
+        // Redirects are followed by hand so the key never travels to another host.
+        http.redirectConfiguration = .disallow
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+    }
+
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    // MARK: Submit
+
+    /// POSTs the request; returns the new task (its id is always set).
+    public func submit(_ request: GenerationRequest) async throws(VideoAPIError) -> TaskSnapshot {
+        let body: String
+        do {
+            body = try request.body(media: { try $0.wireString() }).encoded()
+        } catch {
+            throw VideoAPIError(.invalidRequest, (error as? RequestError)?.description ?? "\(error)")
+        }
+        let reply = try await exchange(.POST, url: url("/v1/video/generations"), body: body, idempotent: false)
+        guard (200..<300).contains(reply.status) else { throw failure(of: reply, doing: "submitting") }
+        guard let json = try? JSONValue.parse(reply.body) else {
+            throw VideoAPIError(.apiError, "the gateway accepted the submission (\(reply.status)) but its reply is not JSON, so the task id is unknown; the task may exist and be billed (\(reply.preview))", httpStatus: reply.status)
+        }
+        let snapshot = TaskSnapshot(decoding: json)
+        guard let id = snapshot.id else {
+            throw VideoAPIError(.apiError, "the gateway accepted the submission but its reply has no task id (looked for \(ResponseShapes.taskIDKeys.joined(separator: ", "))): \(reply.preview)", httpStatus: reply.status)
+        }
+        if snapshot.status == TaskStatus.failed {
+            throw VideoAPIError(.taskFailed, "task \(id) failed at once: \(snapshot.failureReason ?? "no reason given")", taskID: id)
+        }
+        return snapshot
+    }
+
+    // MARK: Poll
+
+    /// One reading of the task, and the server's hint (seconds) for when to ask again.
+    public func poll(_ taskID: String) async throws(VideoAPIError) -> (TaskSnapshot, hint: Double?) {
+        let escaped = taskID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? taskID
+        let remembered = routes.route(for: configuration.baseURL)
+        var candidates = PollRoute.allCases
+        if let remembered { candidates = [remembered] }
+        var lastReply: Reply?
+        for route in candidates {
+            let reply = try await exchange(.GET, url: url(route.path(for: escaped)), body: nil, idempotent: true, parseJSON: true)
+            if (reply.status == 404 || reply.status == 405) && remembered == nil {
+                lastReply = reply
+                continue
+            }
+            guard (200..<300).contains(reply.status) else { throw failure(of: reply, doing: "polling task \(taskID)", taskID: taskID) }
+            if remembered == nil { routes.remember(route, for: configuration.baseURL) }
+            guard let json = try? JSONValue.parse(reply.body) else {
+                throw VideoAPIError(.apiError, "the reply about task \(taskID) is not JSON: \(reply.preview)", taskID: taskID)
+            }
+            var snapshot = TaskSnapshot(decoding: json)
+            snapshot.id = snapshot.id ?? taskID
+            return (snapshot, reply.pollHint)
+        }
+        throw failure(of: lastReply!, doing: "polling task \(taskID) (tried \(PollRoute.allCases.map { $0.path(for: escaped) }.joined(separator: " and ")))", taskID: taskID)
+    }
+
+    /// Polls until the task has succeeded; raises `task_failed` or `timeout` otherwise.
+    /// `onUpdate` sees every reading (for progress and warnings).
+    public func waitForResult(_ taskID: String, submittedAt start: Date = Date(),
+                              onUpdate: @Sendable (TaskSnapshot) -> Void = { _ in }) async throws(VideoAPIError) -> TaskSnapshot {
+        let deadline = start.addingTimeInterval(configuration.taskTimeout)
+        var polls = 0
+        while true {
+            let (snapshot, hint) = try await poll(taskID)
+            polls += 1
+            onUpdate(snapshot)
+            switch snapshot.status {
+            case .succeeded:
+                return snapshot
+            case .failed:
+                throw VideoAPIError(.taskFailed, "task \(taskID) failed: \(snapshot.failureReason ?? "no reason given")", taskID: taskID)
+            default:
+                break
+            }
+            let elapsed = Date().timeIntervalSince(start)
+            let wait = configuration.poll.interval(afterPoll: polls - 1, elapsed: elapsed, serverHint: hint)
+            if Date().addingTimeInterval(wait) > deadline {
+                throw VideoAPIError(.timeout, "task \(taskID) is still \(snapshot.status?.description ?? "unfinished") after \(Int(elapsed)) s; it may still finish on the server (raise --timeout, or check it later with `reel task \(taskID)`)", taskID: taskID)
+            }
+            do {
+                try await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
+            } catch {
+                throw VideoAPIError(.cancelled, "stopped waiting for task \(taskID)", taskID: taskID)
+            }
+        }
+    }
+
+    // MARK: Download
+
+    /// Streams the task's video into `path`: written to a temporary file beside it and
+    /// renamed into place only when complete, so a failed download leaves nothing behind.
+    /// Returns the number of bytes written.
+    @discardableResult
+    public func download(_ taskID: String, resultURL: String?, to path: String) async throws(VideoAPIError) -> Int64 {
+        let contentURL = url("/v1/videos/\(taskID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? taskID)/content")
+        var sources = [contentURL]
+        if let resultURL {
+            let absolute = resultURL.hasPrefix("/") ? configuration.baseURL + resultURL : resultURL
+            if absolute != contentURL { sources.insert(absolute, at: 0) }
+        }
+        var lastError: VideoAPIError?
+        for source in sources {
+            do {
+                return try await downloadWithRetries(from: source, to: path, taskID: taskID)
+            } catch {
+                lastError = error
+                // An expired or missing result URL: fall back to the content endpoint.
+                guard error.httpStatus == 404 || error.httpStatus == 403 || error.httpStatus == 410 else { throw error }
+            }
+        }
+        throw lastError!
+    }
+
+    private func downloadWithRetries(from source: String, to path: String, taskID: String) async throws(VideoAPIError) -> Int64 {
+        var attempt = 1
+        while true {
+            do {
+                return try await downloadOnce(from: source, to: path, taskID: taskID)
+            } catch let failure as DownloadFailure {
+                guard let delay = configuration.retry.delay(after: failure.retry, attempt: attempt, idempotent: true) else {
+                    throw failure.error
+                }
+                observer?(.retrying(method: "GET", path: Self.displayPath(source), reason: failure.error.message, delay: delay, attempt: attempt))
+                attempt += 1
+                try await sleep(delay, taskID: taskID)
+            } catch {
+                throw (error as? VideoAPIError) ?? VideoAPIError(.network, "downloading task \(taskID): \(error)", taskID: taskID)
+            }
+        }
+    }
+
+    private struct DownloadFailure: Error {
+        let error: VideoAPIError
+        let retry: RetryPolicy.Failure
+    }
+
+    private func downloadOnce(from source: String, to path: String, taskID: String) async throws -> Int64 {
+        let target = URL(fileURLWithPath: path)
+        let directory = target.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw VideoAPIError(.network, "cannot create the folder \(directory.path): \(error.localizedDescription)", taskID: taskID)
+        }
+        let temporary = AtomicFile.temporaryURL(beside: target)
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil), let file = try? FileHandle(forWritingTo: temporary) else {
+            throw VideoAPIError(.network, "cannot write in \(directory.path) (permissions, or a full disk?)", taskID: taskID)
+        }
+        var keep = false
+        defer {
+            try? file.close()
+            if !keep { try? FileManager.default.removeItem(at: temporary) }
+        }
+
+        let started = Date()
+        var location = source
+        var response: HTTPClientResponse?
+        for _ in 0..<6 {
+            var request = HTTPClientRequest(url: location)
+            authorize(&request, for: location)
+            let reply: HTTPClientResponse
+            do {
+                reply = try await http.execute(request, timeout: .milliseconds(Int64(configuration.requestTimeout * 1000)))
+            } catch {
+                throw DownloadFailure(error: VideoAPIError(.network, "downloading task \(taskID): \(Self.describe(error))", taskID: taskID),
+                                      retry: Self.classify(error))
+            }
+            if [301, 302, 303, 307, 308].contains(Int(reply.status.code)), let next = reply.headers.first(name: "location") {
+                location = next.hasPrefix("/") ? Self.origin(of: location) + next : next
+                continue
+            }
+            response = reply
+            break
+        }
+        guard let response else {
+            throw VideoAPIError(.network, "downloading task \(taskID): too many redirects", taskID: taskID)
+        }
+        let status = Int(response.status.code)
+        observer?(.exchange(method: "GET", path: Self.displayPath(location), status: status, seconds: Date().timeIntervalSince(started), note: "download"))
+        guard status == 200 else {
+            let body = (try? await response.body.collect(upTo: 64 << 10)).map { String(buffer: $0) } ?? ""
+            let error = VideoAPIError(status == 404 ? .apiError : .network,
+                                      "downloading task \(taskID): the server answered \(status)\(body.isEmpty ? "" : " (\(body.prefix(200)))")",
+                                      taskID: taskID, httpStatus: status)
+            throw DownloadFailure(error: error, retry: .status(status, retryAfter: RetryPolicy.retryAfterSeconds(response.headers.first(name: "retry-after"))))
+        }
+        let expected = response.headers.first(name: "content-length").flatMap(Int64.init)
+        if let expected, expected > configuration.maxDownloadBytes {
+            throw VideoAPIError(.apiError, "task \(taskID)'s video is \(expected >> 20) MiB, past the \(configuration.maxDownloadBytes >> 20) MiB limit", taskID: taskID)
+        }
+        var written: Int64 = 0
+        do {
+            for try await chunk in response.body {
+                written += Int64(chunk.readableBytes)
+                if written > configuration.maxDownloadBytes {
+                    throw VideoAPIError(.apiError, "task \(taskID)'s video grew past the \(configuration.maxDownloadBytes >> 20) MiB limit", taskID: taskID)
+                }
+                try chunk.withUnsafeReadableBytes { try file.write(contentsOf: $0) }
+            }
+        } catch let error as VideoAPIError {
+            throw error
+        } catch {
+            let wrapped = VideoAPIError(.network, "downloading task \(taskID) broke off after \(written) bytes: \(Self.describe(error))", taskID: taskID)
+            throw DownloadFailure(error: wrapped, retry: .maybeSent)
+        }
+        if let expected, expected != written {
+            throw DownloadFailure(error: VideoAPIError(.network, "downloading task \(taskID): got \(written) of \(expected) bytes", taskID: taskID),
+                                  retry: .maybeSent)
+        }
+        if written == 0 {
+            throw DownloadFailure(error: VideoAPIError(.network, "downloading task \(taskID): the video is empty", taskID: taskID), retry: .maybeSent)
+        }
+        do {
+            try file.synchronize()
+            try file.close()
+            try AtomicFile.move(temporary, over: target)
+        } catch {
+            throw VideoAPIError(.network, "cannot move the downloaded video into \(path): \(error.localizedDescription)", taskID: taskID)
+        }
+        keep = true
+        return written
+    }
+
+    // MARK: One exchange, with retries
+
+    struct Reply {
+        let status: Int
+        let headers: HTTPHeaders
+        let body: ByteBuffer
+
+        /// A short look at the body for error messages.
+        var preview: String {
+            let text = String(buffer: body).replacingOccurrences(of: "\n", with: " ")
+            return text.isEmpty ? "(empty body)" : String(text.prefix(200))
+        }
+
+        /// `openai-poll-after-ms` or `Retry-After`, in seconds.
+        var pollHint: Double? {
+            if let ms = headers.first(name: "openai-poll-after-ms").flatMap(Double.init) { return ms / 1000 }
+            return RetryPolicy.retryAfterSeconds(headers.first(name: "retry-after"))
+        }
+    }
+
+    private enum Attempt {
+        case reply(Reply)
+        case failed(RetryPolicy.Failure, reason: String)
+    }
+
+    private func exchange(_ method: HTTPMethod, url: String, body: String?, idempotent: Bool, parseJSON: Bool = false) async throws(VideoAPIError) -> Reply {
+        let path = Self.displayPath(url)
+        var attempt = 1
+        while true {
+            let reason: String
+            let delay: Double
+            switch try await attemptOnce(method, url: url, path: path, body: body) {
+            case .reply(let reply):
+                // A garbled answer to a GET is worth asking again; some statuses say "later".
+                let malformed = parseJSON && (200..<300).contains(reply.status) && (try? JSONValue.parse(reply.body)) == nil
+                let retryableStatus = RetryPolicy.retryableStatuses.contains(reply.status) || (idempotent && reply.status >= 500)
+                guard malformed || retryableStatus else { return reply }
+                let failure: RetryPolicy.Failure = malformed
+                    ? .maybeSent : .status(reply.status, retryAfter: RetryPolicy.retryAfterSeconds(reply.headers.first(name: "retry-after")))
+                // Out of attempts: the caller turns the last reply into an error.
+                guard let next = configuration.retry.delay(after: failure, attempt: attempt, idempotent: idempotent) else { return reply }
+                reason = malformed ? "the reply is not JSON" : "status \(reply.status)"
+                delay = next
+            case .failed(let failure, let why):
+                guard let next = configuration.retry.delay(after: failure, attempt: attempt, idempotent: idempotent) else {
+                    if case .maybeSent = failure, !idempotent {
+                        throw VideoAPIError(.network, "the connection failed after the submission was sent (\(why)), so it may have been accepted and billed; reel does not send it again blindly. Check the gateway's task list before running again.")
+                    }
+                    let timedOut = why.contains("timed out") || why.contains("timeout")
+                    throw VideoAPIError(timedOut ? .timeout : .network, "\(method.rawValue) \(path) failed after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(why)")
+                }
+                reason = why
+                delay = next
+            }
+            observer?(.retrying(method: method.rawValue, path: path, reason: reason, delay: delay, attempt: attempt))
+            attempt += 1
+            try await sleep(delay, taskID: nil)
+        }
+    }
+
+    private func attemptOnce(_ method: HTTPMethod, url: String, path: String, body: String?) async throws(VideoAPIError) -> Attempt {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        authorize(&request, for: url)
+        request.headers.add(name: "Accept", value: "application/json")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let started = Date()
+        do {
+            let response = try await http.execute(request, timeout: .milliseconds(Int64(configuration.requestTimeout * 1000)))
+            let bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
+            let reply = Reply(status: Int(response.status.code), headers: response.headers, body: bytes)
+            observer?(.exchange(method: method.rawValue, path: path, status: reply.status, seconds: Date().timeIntervalSince(started), note: nil))
+            return .reply(reply)
+        } catch is NIOTooManyBytesError {
+            throw VideoAPIError(.apiError, "\(method.rawValue) \(path): the reply is larger than \(configuration.maxResponseBytes >> 20) MiB")
+        } catch is CancellationError {
+            throw VideoAPIError(.cancelled, "\(method.rawValue) \(path): cancelled")
+        } catch {
+            let reason = Self.describe(error)
+            observer?(.exchange(method: method.rawValue, path: path, status: nil, seconds: Date().timeIntervalSince(started), note: reason))
+            return .failed(Self.classify(error), reason: reason)
+        }
+    }
+
+    private func sleep(_ seconds: Double, taskID: String?) async throws(VideoAPIError) {
+        do {
+            try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+        } catch {
+            throw VideoAPIError(.cancelled, "cancelled", taskID: taskID)
+        }
+    }
+
+    /// The error a non-2xx reply becomes, with the gateway's own message when it gave one.
+    private func failure(of reply: Reply, doing what: String, taskID: String? = nil) -> VideoAPIError {
+        let parsed = (try? JSONValue.parse(reply.body)).map(APIErrorBody.init(decoding:))
+        let detail = parsed?.message ?? reply.preview
+        let code: VideoAPIError.Code
+        var hint = ""
+        switch reply.status {
+        case 429: code = .rateLimited; hint = " (still rate limited after retries; lower --concurrency or wait)"
+        case 400, 422: code = .invalidRequest
+        case 401, 403: code = .apiError; hint = " (check REEL_API_KEY)"
+        case 408, 504: code = .timeout
+        default: code = .apiError
+        }
+        return VideoAPIError(code, "\(what): the gateway answered \(reply.status): \(detail)\(hint)", taskID: taskID, httpStatus: reply.status)
+    }
+
+    private func url(_ path: String) -> String { configuration.baseURL + path }
+
+    /// The key goes to the gateway's own origin only, never to a CDN or a redirect target.
+    private func authorize(_ request: inout HTTPClientRequest, for url: String) {
+        guard let key = configuration.apiKey, !key.isEmpty, Self.origin(of: url) == Self.origin(of: configuration.baseURL) else { return }
+        request.headers.add(name: "Authorization", value: "Bearer \(key)")
+    }
+
+    static func origin(of url: String) -> String {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme, let host = parts.host else { return url }
+        return "\(scheme.lowercased())://\(host.lowercased())\(parts.port.map { ":\($0)" } ?? "")"
+    }
+
+    /// The path of a URL for logs (no query: presigned URLs carry credentials there).
+    static func displayPath(_ url: String) -> String {
+        guard let parts = URLComponents(string: url) else { return url }
+        return parts.path.isEmpty ? "/" : parts.path
+    }
+
+    /// Whether a failed exchange can have reached the server.
+    static func classify(_ error: any Error) -> RetryPolicy.Failure {
+        if error is NIOConnectionError { return .notSent }
+        if let http = error as? HTTPClientError {
+            switch http {
+            case .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout, .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
+                return .notSent
+            default:
+                return .maybeSent
+            }
+        }
+        if let io = error as? IOError, io.errnoCode == ECONNREFUSED || io.errnoCode == ENETUNREACH || io.errnoCode == EHOSTUNREACH {
+            return .notSent
+        }
+        if let channel = error as? ChannelError, case .connectTimeout = channel { return .notSent }
+        return .maybeSent
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let http = error as? HTTPClientError {
+            switch http {
+            case .readTimeout, .deadlineExceeded: return "timed out waiting for the reply"
+            case .connectTimeout: return "connect timeout"
+            case .remoteConnectionClosed: return "the server closed the connection"
+            default: return "\(http)"
+            }
+        }
+        if error is NIOConnectionError { return "could not connect" }
+        return "\(error)"
+    }
+}
+
+/// Which poll path a gateway answers, learned once per base URL.
+enum PollRoute: CaseIterable, Sendable {
+    case videos, generations
+
+    func path(for id: String) -> String {
+        switch self {
+        case .videos: "/v1/videos/\(id)"
+        case .generations: "/v1/video/generations/\(id)"
+        }
+    }
+}
+
+final class PollRouteMemory: @unchecked Sendable {
+    private let lock = NSLock()
+    private var routes: [String: PollRoute] = [:]
+
+    func route(for base: String) -> PollRoute? { lock.withLock { routes[base] } }
+    func remember(_ route: PollRoute, for base: String) { lock.withLock { routes[base] = route } }
+}
+
+extension JSONValue {
+    static func parse(_ buffer: ByteBuffer) throws -> JSONValue {
+        try parse(Data(buffer: buffer))
+    }
+}

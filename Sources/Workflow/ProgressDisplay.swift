@@ -1,0 +1,206 @@
+import Foundation
+import VideoAPI
+
+/// What happens to one generation, as the live generator reports it.
+public enum TaskEvent: Sendable {
+    case submitted(id: String)
+    case polled(TaskSnapshot)
+    case downloading
+    case saved(path: String, bytes: Int64)
+    case failed(VideoAPIError)
+}
+
+/// Receives task events; `begin` returns the number the task is shown under.
+public protocol ProgressSink: Sendable {
+    func begin(_ request: GenerationRequest) -> Int
+    func update(_ task: Int, _ event: TaskEvent)
+}
+
+/// Shows a run as it goes. On a terminal: a live line per task in flight (mode, id,
+/// status, progress, elapsed) under the script's log lines. Otherwise: one plain line per
+/// state change. Either way, a summary at the end.
+public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendable {
+    public enum Style: Sendable { case live, lines, quiet }
+
+    private struct Row {
+        let number: Int
+        let function: String
+        let seconds: Int64
+        let started = Date()
+        var id: String?
+        var status = "submitting"
+        var progress: Int?
+        var finished = false
+        var warnedUnknownStatus = false
+    }
+
+    private let style: Style
+    private let verbose: Bool
+    private let lock = NSLock()
+    private var rows: [Int: Row] = [:]
+    private var renderedLines = 0
+    private var succeeded = 0
+    private var failed = 0
+    private var secondsOfVideo: Int64 = 0
+    private var files: [String] = []
+    private var bytes: Int64 = 0
+    private var ticker: Task<Void, Never>?
+    private let output: FileHandle
+
+    public init(style: Style, verbose: Bool = false, output: FileHandle = .standardError) {
+        self.style = style
+        self.verbose = verbose
+        self.output = output
+        if style == .live {
+            ticker = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 250_000_000)
+                    self?.redraw()
+                }
+            }
+        }
+    }
+
+    deinit { ticker?.cancel() }
+
+    /// `.live` on a terminal, `.lines` otherwise.
+    public static func style(quiet: Bool) -> Style {
+        if quiet { return .quiet }
+        return isatty(STDERR_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb" ? .live : .lines
+    }
+
+    // MARK: RunReporter
+
+    public func log(_ line: String) { print(line) }
+
+    public func warning(_ line: String) {
+        if style != .quiet { print("warning: " + line) }
+    }
+
+    /// A line from the HTTP client (--verbose only).
+    public func clientEvent(_ event: ClientEvent) {
+        guard verbose else { return }
+        switch event {
+        case .exchange(let method, let path, let status, let seconds, let note):
+            print("  \(method) \(path) → \(status.map(String.init) ?? "no reply")\(note.map { " (\($0))" } ?? "") \(String(format: "%.2f", seconds)) s")
+        case .retrying(let method, let path, let reason, let delay, let attempt):
+            print("  retrying \(method) \(path) in \(String(format: "%.1f", delay)) s (attempt \(attempt) failed: \(reason))")
+        }
+    }
+
+    // MARK: ProgressSink
+
+    public func begin(_ request: GenerationRequest) -> Int {
+        let number = lock.withLock {
+            let n = rows.count + succeeded + failed + 1
+            rows[n] = Row(number: n, function: request.mode.luaFunction, seconds: request.plannedSeconds)
+            return n
+        }
+        redraw()
+        return number
+    }
+
+    public func update(_ task: Int, _ event: TaskEvent) {
+        var line: String?
+        var warning: String?
+        lock.withLock {
+            guard var row = rows[task] else { return }
+            let before = row.status
+            switch event {
+            case .submitted(let id):
+                row.id = id
+                row.status = "submitted"
+            case .polled(let snapshot):
+                row.progress = snapshot.progress ?? row.progress
+                row.status = snapshot.status?.description ?? "unknown"
+                if case .unrecognized(let word) = snapshot.status, !row.warnedUnknownStatus {
+                    row.warnedUnknownStatus = true
+                    warning = "task \(row.id ?? "?") reports status '\(word)', which reel does not know; treating it as running"
+                }
+            case .downloading:
+                row.status = "downloading"
+            case .saved(let path, let size):
+                row.status = "saved \(path)"
+                row.finished = true
+                succeeded += 1
+                secondsOfVideo += row.seconds
+                files.append(path)
+                bytes += size
+            case .failed(let error):
+                row.status = "failed (\(error.code.rawValue)): \(error.message)"
+                row.finished = true
+                failed += 1
+            }
+            if row.status != before {
+                line = "[\(row.number)] \(row.function)\(row.id.map { " " + $0 } ?? ""): \(row.status)\(row.progress.map { $0 > 0 && $0 < 100 && !row.finished ? " \($0)%" : "" } ?? "")"
+                if row.finished { line! += String(format: " (%.1f s)", Date().timeIntervalSince(row.started)) }
+            }
+            if row.finished { rows[task] = nil } else { rows[task] = row }
+        }
+        if let warning { self.warning(warning) }
+        if style == .lines, let line { print(line) }
+        redraw()
+    }
+
+    /// The closing summary: tasks, seconds of video, files.
+    public func summary() -> String {
+        lock.withLock {
+            var text = "\(succeeded) video\(succeeded == 1 ? "" : "s") generated (\(secondsOfVideo) s of video)"
+            if failed > 0 { text += ", \(failed) failed" }
+            if !files.isEmpty {
+                let folders = Set(files.map { ($0 as NSString).deletingLastPathComponent })
+                text += "; \(files.count) file\(files.count == 1 ? "" : "s") (\(ByteCountFormatter.string(fromByteCount: bytes, countStyle: .file))) in \(folders.sorted().joined(separator: ", "))"
+            }
+            return text
+        }
+    }
+
+    /// Stops the live display and clears its lines.
+    public func finish() {
+        ticker?.cancel()
+        lock.withLock { clearBlock() }
+    }
+
+    // MARK: Drawing
+
+    private func print(_ line: String) {
+        lock.withLock {
+            clearBlock()
+            output.write(Data((line + "\n").utf8))
+            drawBlock()
+        }
+    }
+
+    private func redraw() {
+        guard style == .live else { return }
+        lock.withLock {
+            clearBlock()
+            drawBlock()
+        }
+    }
+
+    private func clearBlock() {
+        guard style == .live, renderedLines > 0 else { return }
+        output.write(Data("\u{1B}[\(renderedLines)A\u{1B}[J".utf8))
+        renderedLines = 0
+    }
+
+    private func drawBlock() {
+        guard style == .live, !rows.isEmpty else { return }
+        let shown = rows.values.sorted { $0.number < $1.number }
+        let limit = 20
+        var text = ""
+        for row in shown.prefix(limit) {
+            let elapsed = Int(Date().timeIntervalSince(row.started))
+            let progress = row.progress.map { " \($0)%" } ?? ""
+            text += "  [\(row.number)] \(row.function) \(row.id ?? "…") \(row.status)\(progress) \(elapsed)s\n"
+        }
+        var count = min(shown.count, limit)
+        if shown.count > limit {
+            text += "  … and \(shown.count - limit) more\n"
+            count += 1
+        }
+        output.write(Data(text.utf8))
+        renderedLines = count
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Simulator
+
+/// How the built-in simulator behaves; shared by `reel simulator` and `reel run --simulate`.
+struct SimulatorOptions: ParsableArguments {
+    @Option(name: .customLong("latency"), help: ArgumentHelp("Simulated seconds per generation.", valueName: "s"))
+    var latency: Double = 3
+
+    @Option(help: ArgumentHelp("Response dialect: openai ({\"id\",\"status\",\"video_url\"}) or wrapped ({\"code\":\"success\",\"data\":{…}}).", valueName: "name"))
+    var dialect: String = "openai"
+
+    @Option(name: .customLong("poll-paths"), help: ArgumentHelp("Which poll path answers: both, videos or generations.", valueName: "which"))
+    var pollPaths: String = "both"
+
+    @Option(name: .customLong("result-bytes"), help: ArgumentHelp("Size of each result video in bytes.", valueName: "n"))
+    var resultBytes: Int = 4096
+
+    @Option(name: .customLong("rate-limit-rate"), help: ArgumentHelp("Fraction of requests answered 429 with Retry-After.", valueName: "p"))
+    var rateLimitRate: Double = 0
+    @Option(name: .customLong("retry-after"), help: ArgumentHelp("Retry-After seconds sent with a simulated 429.", valueName: "s"))
+    var retryAfter: Int = 1
+    @Option(name: .customLong("server-error-rate"), help: ArgumentHelp("Fraction answered 500, 502 or 503.", valueName: "p"))
+    var serverErrorRate: Double = 0
+    @Option(name: .customLong("drop-rate"), help: ArgumentHelp("Fraction whose connection is dropped without an answer.", valueName: "p"))
+    var dropRate: Double = 0
+    @Option(name: .customLong("slow-rate"), help: ArgumentHelp("Fraction answered late (see --slow-seconds).", valueName: "p"))
+    var slowRate: Double = 0
+    @Option(name: .customLong("slow-seconds"), help: ArgumentHelp("How late a slow answer is.", valueName: "s"))
+    var slowSeconds: Double = 2
+    @Option(name: .customLong("malformed-rate"), help: ArgumentHelp("Fraction answered 200 with a body that is not JSON.", valueName: "p"))
+    var malformedRate: Double = 0
+    @Option(name: .customLong("task-failure-rate"), help: ArgumentHelp("Fraction of tasks that end failed with a reason.", valueName: "p"))
+    var taskFailureRate: Double = 0
+    @Option(name: .customLong("missing-result-rate"), help: ArgumentHelp("Fraction of result URLs that answer 404.", valueName: "p"))
+    var missingResultRate: Double = 0
+    @Flag(name: .customLong("spare-submissions"), help: "Inject request faults into polls and downloads only, never into submissions.")
+    var spareSubmissions = false
+    @Option(name: .customLong("fault-seed"), help: ArgumentHelp("Seed for the fault dice (same seed, same faults).", valueName: "n"))
+    var faultSeed: UInt64 = 1
+
+    func validate() throws {
+        _ = try configuration()
+    }
+
+    func configuration(port: Int = 0, requiredKey: String? = nil) throws -> SimulatorConfiguration {
+        var c = SimulatorConfiguration()
+        c.port = port
+        guard let d = SimulatorConfiguration.Dialect(rawValue: dialect) else {
+            throw ValidationError("--dialect must be \(SimulatorConfiguration.Dialect.allCases.map(\.rawValue).joined(separator: " or ")) (got \(dialect))")
+        }
+        c.dialect = d
+        guard let p = SimulatorConfiguration.PollPaths(rawValue: pollPaths) else {
+            throw ValidationError("--poll-paths must be both, videos or generations (got \(pollPaths))")
+        }
+        c.pollPaths = p
+        guard latency >= 0 else { throw ValidationError("--latency must be 0 or more (got \(latency))") }
+        c.generationSeconds = latency
+        c.resultBytes = max(resultBytes, 0)
+        c.requiredKey = requiredKey
+        c.seed = faultSeed
+        let rates: [(String, Double)] = [("--rate-limit-rate", rateLimitRate), ("--server-error-rate", serverErrorRate), ("--drop-rate", dropRate),
+                                         ("--slow-rate", slowRate), ("--malformed-rate", malformedRate), ("--task-failure-rate", taskFailureRate),
+                                         ("--missing-result-rate", missingResultRate)]
+        for (name, rate) in rates where !(0...1).contains(rate) {
+            throw ValidationError("\(name) is a fraction from 0 to 1 (got \(rate))")
+        }
+        c.faults.rateLimited = rateLimitRate
+        c.faults.retryAfterSeconds = retryAfter
+        c.faults.serverError = serverErrorRate
+        c.faults.dropConnection = dropRate
+        c.faults.slow = slowRate
+        c.faults.slowSeconds = slowSeconds
+        c.faults.malformed = malformedRate
+        c.faults.taskFailure = taskFailureRate
+        c.faults.missingResult = missingResultRate
+        c.faults.includeSubmissions = !spareSubmissions
+        return c
+    }
+}

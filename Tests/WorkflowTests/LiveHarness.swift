@@ -1,0 +1,67 @@
+import Foundation
+import Simulator
+import VideoAPI
+@testable import Workflow
+
+/// A simulator on a loopback port and a live generator pointed at it: the real client over
+/// real HTTP, with polling and retries made quick for tests.
+struct LiveHarness {
+    let simulator: RunningSimulator
+    let client: VideoClient
+    let generator: LiveGenerator
+    let scripts: ScriptHarness
+    let progress = RecordingProgress()
+
+    init(_ configure: (inout SimulatorConfiguration) -> Void = { _ in }, concurrency: Int = 4, taskTimeout: Double = 60,
+         apiKey: String = "sk-test") async throws {
+        var configuration = SimulatorConfiguration()
+        configuration.generationSeconds = 0.15
+        configuration.faults.retryAfterSeconds = 0
+        configure(&configuration)
+        simulator = try await SimulatorServer(configuration: configuration).start()
+        var clientConfiguration = ClientConfiguration(baseURL: simulator.baseURL, apiKey: apiKey)
+        clientConfiguration.poll = .quick(0.05)
+        clientConfiguration.retry = RetryPolicy(maxAttempts: 8, baseDelay: 0.01, maxDelay: 0.1)
+        clientConfiguration.taskTimeout = taskTimeout
+        clientConfiguration.requestTimeout = 5
+        client = VideoClient(clientConfiguration)
+        scripts = try ScriptHarness()
+        generator = LiveGenerator(client: client, concurrency: concurrency, outputDirectory: scripts.directory.appendingPathComponent("out").path,
+                                  progress: progress)
+    }
+
+    @discardableResult
+    func run(_ script: String, arguments: [String: String] = [:]) async throws -> RecordingReporter {
+        try await scripts.run(script, arguments: arguments, generator: generator)
+    }
+
+    /// Runs a script that must fail; returns the Lua error value's fields.
+    func failure(_ script: String) async throws -> (code: String?, message: String, taskID: String?) {
+        do {
+            try await run(script)
+        } catch let failure as WorkflowFailure {
+            guard case .script(let error) = failure else { return (nil, failure.description, nil) }
+            let table = error.value.tableValue
+            return (table?["code"].stringValue, error.message, table?["task_id"].stringValue)
+        }
+        return (nil, "the script did not fail", nil)
+    }
+
+    var outputFiles: [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: scripts.directory.appendingPathComponent("out").path)) ?? []
+    }
+
+    func stop() async {
+        await client.shutdown()
+        await simulator.stop()
+        scripts.cleanUp()
+    }
+}
+
+final class RecordingProgress: ProgressSink, @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    private(set) var events: [(Int, TaskEvent)] = []
+    func begin(_ request: GenerationRequest) -> Int { lock.withLock { count += 1; return count } }
+    func update(_ task: Int, _ event: TaskEvent) { lock.withLock { events.append((task, event)) } }
+}

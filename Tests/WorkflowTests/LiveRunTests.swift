@@ -1,0 +1,235 @@
+import Foundation
+import Simulator
+import Testing
+import VideoAPI
+@testable import Workflow
+
+/// Scripts against the simulator over loopback: what a user's workflow does for real.
+@Suite struct LiveRunTests {
+    @Test func generateThenExtendThenExtend() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        let reporter = try await live.run("""
+            local clip = text_to_video{ prompt = "a paper boat", model = "veo3.1-video-720p" }
+            local longer = extend(clip, { prompt = "it reaches a drain" })
+            local longest = extend(longer, { prompt = "it falls" })
+            log(clip.status, longer.model, longest.url ~= nil, longest.path ~= nil)
+            log(longer.request.video == clip.url, longest.request.video == longer.url)
+            """)
+        #expect(reporter.logs == ["[log] succeeded\tveo3.1-video-720p\ttrue\ttrue", "[log] true\ttrue"])
+        let stats = await live.simulator.state.stats
+        #expect(stats.submissions == 3)
+        #expect(live.outputFiles.count == 3)
+        #expect(live.outputFiles.allSatisfy { $0.hasSuffix(".mp4") })
+    }
+
+    @Test func mapOverTwentyPromptsNeverExceedsFiveInFlight() async throws {
+        let live = try await LiveHarness({ $0.generationSeconds = 0.2 }, concurrency: 5)
+        defer { Task { await live.stop() } }
+        try await live.run("""
+            local prompts = {}
+            for i = 1, 20 do prompts[i] = "prompt number " .. i end
+            local videos = map(prompts, function(p) return text_to_video{ prompt = p } end, { concurrency = 20 })
+            assert(#videos == 20)
+            """)
+        let stats = await live.simulator.state.stats
+        #expect(stats.submissions == 20)
+        #expect(stats.peakOpenTasks == 5, "server saw \(stats.peakOpenTasks) tasks open at once")
+        #expect(live.outputFiles.count == 20)
+    }
+
+    @Test func everyModeReachesTheServerValid() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        try Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3]).write(to: live.scripts.directory.appendingPathComponent("frame.png"))
+        try await live.run("""
+            local t = text_to_video{ prompt = "text" }
+            image_to_video{ prompt = "image", image = "frame.png" }
+            frames_to_video{ prompt = "frames", image = "https://example.com/a.png", last_image = "frame.png" }
+            reference_to_video{ prompt = "reference", model = "veo3.1-video-720p", images = { "frame.png", "https://example.com/b.png" } }
+            extend(t, { prompt = "extend" })
+            generate{ prompt = "generate infers text" }
+            """)
+        let state = live.simulator.state
+        let bodies = await state.receivedBodies
+        let stats = await state.stats
+        #expect(stats.rejected == 0)
+        #expect(bodies.count == 6)
+        #expect(bodies[1]["image"]?.stringValue == "data:image/png;base64,iVBORwECAw==")
+        #expect(bodies[3]["images"] == .array(["data:image/png;base64,iVBORwECAw==", "https://example.com/b.png"]))
+        #expect(bodies[4]["video"]?.stringValue?.hasPrefix(live.simulator.baseURL) == true)
+    }
+
+    @Test(arguments: SimulatorConfiguration.Dialect.allCases)
+    func bothResponseDialects(dialect: SimulatorConfiguration.Dialect) async throws {
+        let live = try await LiveHarness({ $0.dialect = dialect })
+        defer { Task { await live.stop() } }
+        let reporter = try await live.run("local v = text_to_video 'x'\nlog(v.status, v.url ~= nil)")
+        #expect(reporter.logs == ["[log] succeeded\ttrue"])
+        let failing = try await LiveHarness({ $0.dialect = dialect; $0.faults.taskFailure = 1 })
+        defer { Task { await failing.stop() } }
+        let failure = try await failing.failure("text_to_video 'x'")
+        #expect(failure.code == "task_failed")
+        #expect(failure.message.contains("content filter"))
+    }
+
+    @Test(arguments: [SimulatorConfiguration.PollPaths.generationsOnly, .videosOnly])
+    func pollPathFallback(paths: SimulatorConfiguration.PollPaths) async throws {
+        let live = try await LiveHarness({ $0.pollPaths = paths })
+        defer { Task { await live.stop() } }
+        try await live.run("map({1, 2, 3}, function(i) return text_to_video{ prompt = 'p' .. i } end)")
+        #expect(live.outputFiles.count == 3)
+    }
+
+    @Test func theUsersFiveExamplesArriveAsOnThePage() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        // The page's examples as Lua tables given to generate{}, field for field.
+        let examples: [String] = [
+            #"{"model": "veo3.1-video-1080p", "prompt": " camera, camera. ", "size": "1080p", "aspect_ratio": "16:9", "duration": 8, "extra_body": {"generate_audio": true, "negative_prompt": ", blur", "seed": 7}}"#,
+            #"{"model": "veo3.1-video-720p", "prompt": ", and. ", "image": "https://example.com/keyframe.png", "size": "720p", "aspect_ratio": "16:9", "duration": 6, "extra_body": {"generate_audio": false, "negative_prompt": "artifacts, "}}"#,
+            #"{"model": "veo3.1-fast-video-1080p", "prompt": ", subject, cameralanguage. ", "image": "https://example.com/start-frame.png", "last_image": "https://example.com/end-frame.png", "size": "1080p", "aspect_ratio": "16:9", "duration": 6, "extra_body": {"generate_audio": true}}"#,
+            #"{"model": "veo3.1-video-1080p", "prompt": ", and. ", "images": ["https://example.com/ref-1.png", "https://example.com/ref-2.png"], "size": "1080p", "aspect_ratio": "9:16", "duration": 6, "extra_body": {"generate_audio": true, "seed": 11}}"#,
+            #"{"model": "veo3.1-video-720p", "prompt": " video action, scenariostyle. ", "video": "https://example.com/source.mp4", "size": "720p", "duration": 6, "extra_body": {"negative_prompt": ", ", "seed": 9}}"#,
+        ]
+        let values = try examples.map { try JSONValue.parse(Data($0.utf8)) }
+        try await live.run(values.map { "generate" + luaLiteral($0) }.joined(separator: "\n"))
+        let bodies = await live.simulator.state.receivedBodies
+        #expect(bodies == values)
+    }
+
+    // MARK: Faults
+
+    @Test func rateLimitsAreRetriedUntilTheyPass() async throws {
+        let live = try await LiveHarness({ $0.faults.rateLimited = 0.4; $0.seed = 7 })
+        defer { Task { await live.stop() } }
+        try await live.run("map({1,2,3,4,5,6}, function(i) return text_to_video{ prompt = 'p' .. i } end)")
+        let stats = await live.simulator.state.stats
+        #expect(stats.faultsInjected > 0)
+        #expect(stats.submissions == 6 && stats.duplicateSubmissions == 0)
+        #expect(live.outputFiles.count == 6)
+    }
+
+    @Test func serverErrorsOnPollsAndDownloadsAreRetried() async throws {
+        let live = try await LiveHarness({ $0.faults.serverError = 0.4; $0.faults.includeSubmissions = false; $0.seed = 3 })
+        defer { Task { await live.stop() } }
+        try await live.run("map({1,2,3,4,5}, function(i) return text_to_video{ prompt = 'p' .. i } end)")
+        #expect(await live.simulator.state.stats.faultsInjected > 0)
+        #expect(live.outputFiles.count == 5)
+    }
+
+    @Test func aSubmissionThatKeepsFailingRaisesAPIError() async throws {
+        let live = try await LiveHarness({ $0.faults.serverError = 1 })
+        defer { Task { await live.stop() } }
+        let failure = try await live.failure("text_to_video 'x'")
+        #expect(failure.code == "api_error" || failure.code == "timeout")
+        #expect(failure.message.hasPrefix("script.lua:1: text_to_video: submitting: the gateway answered 5"))
+        #expect(live.outputFiles.isEmpty)
+    }
+
+    @Test func droppedConnectionsOnPollsAndDownloadsAreRetried() async throws {
+        let live = try await LiveHarness({ $0.faults.dropConnection = 0.3; $0.faults.includeSubmissions = false; $0.seed = 11 })
+        defer { Task { await live.stop() } }
+        try await live.run("map({1,2,3,4,5}, function(i) return text_to_video{ prompt = 'p' .. i } end)")
+        #expect(await live.simulator.state.stats.faultsInjected > 0)
+        #expect(live.outputFiles.count == 5)
+    }
+
+    @Test func aDroppedSubmissionIsNeverSentAgain() async throws {
+        let live = try await LiveHarness({ $0.faults.dropConnection = 1 })
+        defer { Task { await live.stop() } }
+        let failure = try await live.failure("text_to_video 'x'")
+        #expect(failure.code == "network")
+        #expect(failure.message.contains("may have been accepted and billed"))
+        let stats = await live.simulator.state.stats
+        #expect(stats.droppedSubmissions == 1, "the POST was sent \(stats.droppedSubmissions) times")
+    }
+
+    @Test func slowResponsesAreWaitedFor() async throws {
+        let live = try await LiveHarness({ $0.faults.slow = 0.5; $0.faults.slowSeconds = 0.2; $0.seed = 5 })
+        defer { Task { await live.stop() } }
+        try await live.run("parallel(function() text_to_video 'a' end, function() text_to_video 'b' end)")
+        #expect(live.outputFiles.count == 2)
+    }
+
+    @Test func malformedPollRepliesAreRetried() async throws {
+        let live = try await LiveHarness({ $0.faults.malformed = 0.4; $0.faults.includeSubmissions = false; $0.seed = 2 })
+        defer { Task { await live.stop() } }
+        try await live.run("map({1,2,3,4}, function(i) return text_to_video{ prompt = 'p' .. i } end)")
+        #expect(await live.simulator.state.stats.faultsInjected > 0)
+        #expect(live.outputFiles.count == 4)
+    }
+
+    @Test func aMalformedSubmissionReplyIsAnAPIErrorNotARetry() async throws {
+        let live = try await LiveHarness({ $0.faults.malformed = 1 })
+        defer { Task { await live.stop() } }
+        let failure = try await live.failure("text_to_video 'x'")
+        #expect(failure.code == "api_error")
+        #expect(failure.message.contains("task id is unknown"))
+    }
+
+    @Test func failedTasksRaiseTaskFailedWithTheirID() async throws {
+        let live = try await LiveHarness({ $0.faults.taskFailure = 1 })
+        defer { Task { await live.stop() } }
+        let reporter = try await live.run("""
+            local ok, err = pcall(text_to_video, { prompt = "x" })
+            log(ok, err.code, err.task_id ~= nil, err.message:find("content filter", 1, true) ~= nil)
+            """)
+        #expect(reporter.logs == ["[log] false\ttask_failed\ttrue\ttrue"])
+        #expect(live.outputFiles.isEmpty)
+    }
+
+    @Test func anExpiredResultURLFallsBackToTheContentEndpoint() async throws {
+        let live = try await LiveHarness({ $0.faults.missingResult = 1 })
+        defer { Task { await live.stop() } }
+        try await live.run("text_to_video 'x'")
+        #expect(live.outputFiles.count == 1)
+    }
+
+    @Test func aTaskPastItsDeadlineTimesOut() async throws {
+        let live = try await LiveHarness({ $0.generationSeconds = 30 }, taskTimeout: 0.4)
+        defer { Task { await live.stop() } }
+        let failure = try await live.failure("text_to_video 'x'")
+        #expect(failure.code == "timeout")
+        #expect(failure.taskID != nil)
+        #expect(failure.message.contains("reel task"))
+    }
+
+    @Test func aRefusedKeyIsAnAPIErrorThatSaysWhatToCheck() async throws {
+        let live = try await LiveHarness({ $0.requiredKey = "sk-right" }, apiKey: "sk-wrong")
+        defer { Task { await live.stop() } }
+        let failure = try await live.failure("text_to_video 'x'")
+        #expect(failure.code == "api_error")
+        #expect(failure.message.contains("401") && failure.message.contains("REEL_API_KEY"))
+        #expect(!failure.message.contains("sk-wrong"))
+    }
+
+    @Test func noPartialFilesAfterAnyFault() async throws {
+        let live = try await LiveHarness({ $0.faults.dropConnection = 0.3; $0.faults.serverError = 0.2; $0.faults.includeSubmissions = false; $0.seed = 99 })
+        defer { Task { await live.stop() } }
+        _ = try? await live.run("map({1,2,3,4,5,6,7,8}, function(i) return text_to_video{ prompt = 'p' .. i } end)")
+        #expect(!live.outputFiles.contains { $0.contains(".partial") })
+    }
+
+    @Test func saveCopiesAtomicallyToTheGivenPath() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        let target = live.scripts.directory.appendingPathComponent("kept/boat.mp4").path
+        let reporter = try await live.run("local v = text_to_video 'x'\nlog(v:save('\(target)'))\nlog(v:save() == v.path)")
+        #expect(reporter.logs == ["[log] \(target)", "[log] true"])
+        #expect(FileManager.default.fileExists(atPath: target))
+    }
+}
+
+/// A JSON value written as a Lua table constructor.
+func luaLiteral(_ json: JSONValue) -> String {
+    switch json {
+    case .null: return "nil"
+    case .bool(let b): return b ? "true" : "false"
+    case .int(let i): return String(i)
+    case .double(let d): return String(d)
+    case .string(let s): return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    case .array(let items): return "{" + items.map(luaLiteral).joined(separator: ", ") + "}"
+    case .object(let fields): return "{" + fields.map { "[\"\($0.0)\"] = \(luaLiteral($0.1))" }.joined(separator: ", ") + "}"
+    }
+}
