@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+/// `reel run` for real: against the built-in simulator with nothing configured, and against
+/// a separately started `reel simulator` as if it were a gateway.
+@Suite struct LiveRunCLITests {
+    private func scratch() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-live-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func withNothingConfiguredARunUsesTheSimulatorAndLeavesPlayableVideos() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = CLI.packageRoot.appendingPathComponent("scripts/generate_then_extend.lua").path
+        let result = try CLI.run(["run", script, "--latency", "0.2", "--out", dir.appendingPathComponent("out").path], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("REEL_BASE_URL is not set, so this run uses the built-in simulator"))
+        #expect(result.stdout.contains("3 videos generated"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)
+        #expect(files.count == 3 && files.allSatisfy { $0.hasSuffix(".mp4") })
+        // Playable: ffprobe (installed by scripts/setup.sh) reads an H.264 stream in each.
+        guard let ffprobe = ["/usr/bin/ffprobe", "/usr/local/bin/ffprobe"].first(where: FileManager.default.isExecutableFile) else {
+            Issue.record("ffprobe is not installed; run scripts/setup.sh")
+            return
+        }
+        for file in files {
+            let probe = Process()
+            probe.executableURL = URL(fileURLWithPath: ffprobe)
+            probe.arguments = ["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", dir.appendingPathComponent("out/\(file)").path]
+            let pipe = Pipe()
+            probe.standardOutput = pipe
+            try probe.run()
+            probe.waitUntilExit()
+            let codec = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(probe.terminationStatus == 0 && codec == "h264", "\(file): \(codec)")
+        }
+    }
+
+    @Test func theKeyIsNeverPrintedEvenVerbose() throws {
+        let key = "sk-live-\(UUID().uuidString)"
+        let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.1", "--require-key", key])
+        defer { server.stop() }
+        let url = try server.waitForURL()
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "local v = text_to_video 'a kite'\nlog(v.id)\n".write(to: dir.appendingPathComponent("kite.lua"), atomically: true, encoding: .utf8)
+        let ok = try CLI.run(["run", "--verbose", "kite.lua"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stderr.contains("POST /v1/video/generations → 200"))
+        #expect(!(ok.stdout + ok.stderr).contains(key))
+        let refused = try CLI.run(["run", "--verbose", "kite.lua"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key + "-wrong"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("401"))
+        #expect(!(refused.stdout + refused.stderr).contains(key))
+    }
+
+    @Test func aGatewayWithoutAKeyIsAConfigurationError() throws {
+        let result = try CLI.run(["run", "scripts/prompt_sweep.lua"], environment: ["REEL_BASE_URL": "http://127.0.0.1:9", "REEL_API_KEY": ""])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("REEL_API_KEY is not set"))
+        let badURL = try CLI.run(["run", "scripts/prompt_sweep.lua"], environment: ["REEL_BASE_URL": "gateway.example.com", "REEL_API_KEY": "k"])
+        #expect(badURL.status == 2)
+        #expect(badURL.stderr.contains("is not an http(s) URL"))
+    }
+
+    @Test func aFailedTaskExitsOneWithItsCode() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "text_to_video 'x'\n".write(to: dir.appendingPathComponent("fail.lua"), atomically: true, encoding: .utf8)
+        let result = try CLI.run(["run", "fail.lua", "--latency", "0.1", "--task-failure-rate", "1"], in: dir)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error: fail.lua:1: text_to_video: task sim-"))
+        #expect(result.stderr.contains("content filter"))
+    }
+
+    @Test func ctrlCExits130() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "text_to_video 'slow'\n".write(to: dir.appendingPathComponent("slow.lua"), atomically: true, encoding: .utf8)
+        let run = try BackgroundReel(["run", "slow.lua", "--latency", "60"], in: dir)
+        defer { run.stop() }
+        _ = try run.waitForLine(containing: "submitted", in: .standardError)
+        run.interrupt()
+        let status = run.waitForExit(timeout: 20)
+        #expect(status == 130)
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
+        #expect(leftovers.isEmpty)
+    }
+}
+
+/// A `reel` process left running (a simulator, a long run) while the test does other things.
+final class BackgroundReel: @unchecked Sendable {
+    enum Stream { case standardOutput, standardError }
+    private let process = Process()
+    private let lock = NSLock()
+    private var out = "", err = ""
+
+    init(_ arguments: [String], in directory: URL = CLI.packageRoot) throws {
+        process.executableURL = CLI.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var env = ProcessInfo.processInfo.environment
+        env["REEL_BASE_URL"] = nil
+        process.environment = env
+        let outPipe = Pipe(), errPipe = Pipe()
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        process.standardInput = FileHandle.nullDevice
+        outPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            self?.lock.withLock { self?.out += String(decoding: d, as: UTF8.self) }
+        }
+        errPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            self?.lock.withLock { self?.err += String(decoding: d, as: UTF8.self) }
+        }
+        try process.run()
+    }
+
+    func waitForLine(containing text: String, in stream: Stream = .standardOutput, timeout: TimeInterval = 30) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let buffer = lock.withLock { stream == .standardOutput ? out : err }
+            if let line = buffer.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            usleep(20_000)
+        }
+        throw CLIError(message: "no line containing '\(text)' within \(timeout) s; stdout: \(out) stderr: \(err)")
+    }
+
+    /// The URL a `reel simulator` announces.
+    func waitForURL() throws -> String {
+        let line = try waitForLine(containing: "listening on")
+        guard let range = line.range(of: #"http://[0-9.:]+"#, options: .regularExpression) else {
+            throw CLIError(message: "no URL in '\(line)'")
+        }
+        return String(line[range])
+    }
+
+    func interrupt() { kill(process.processIdentifier, SIGINT) }
+
+    func waitForExit(timeout: TimeInterval) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the Lua runtime and workflow tests under AddressSanitizer: the check for the rule that
+# no longjmp ever crosses a Swift frame. Run it after any change to CLuaShim or LuaRuntime.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# XCTest's runner keeps its suite objects alive at exit; that is not reel's memory.
+suppressions=$(mktemp)
+trap 'rm -f "$suppressions"' EXIT
+echo "leak:libXCTest.so" > "$suppressions"
+export LSAN_OPTIONS="suppressions=$suppressions"
+swift build --build-tests --sanitize=address --scratch-path .build-asan
+swift test --skip-build --sanitize=address --scratch-path .build-asan --filter "LuaRuntimeTests|WorkflowTests" "$@"
