@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 pkg-config --exists lua5.4 2>/dev/null || need+=(liblua5.4-dev pkg-config)
+pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)      # the journal (GRDB)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)   # tests check the simulator's MP4s with it
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

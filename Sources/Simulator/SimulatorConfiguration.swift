@@ -26,6 +26,9 @@ public struct SimulatorConfiguration: Sendable {
     public var requiredKey: String?
     /// `openai-poll-after-ms` sent with every poll reply; nil sends none.
     public var pollAfterMilliseconds: Int?
+    /// Replay a repeated `Idempotency-Key` instead of creating a second task, and echo the
+    /// key back (how a client learns the gateway honours it).
+    public var honorsIdempotencyKeys = true
     public var faults = Faults()
     public var seed: UInt64 = 1
 
@@ -39,6 +42,9 @@ public struct SimulatorConfiguration: Sendable {
         public var serverError = 0.0
         /// The connection is closed without an answer.
         public var dropConnection = 0.0
+        /// A submission creates its task, then the connection is closed before the answer:
+        /// the client cannot know the task exists (what `Idempotency-Key` is for).
+        public var dropAfterSubmit = 0.0
         /// The answer comes `slowSeconds` late.
         public var slow = 0.0
         public var slowSeconds = 2.0

@@ -77,7 +77,7 @@ public struct SimulatorServer: Sendable {
                 ("polls", .int(Int64(s.polls))), ("downloads", .int(Int64(s.downloads))),
                 ("open_tasks", .int(Int64(s.openTasks))), ("peak_open_tasks", .int(Int64(s.peakOpenTasks))),
                 ("faults_injected", .int(Int64(s.faultsInjected))), ("rejected", .int(Int64(s.rejected))),
-                ("dropped_submissions", .int(Int64(s.droppedSubmissions))),
+                ("dropped_submissions", .int(Int64(s.droppedSubmissions))), ("replayed_submissions", .int(Int64(s.replayedSubmissions))),
             ]))
         }
         return router
@@ -129,7 +129,7 @@ struct Handlers: Sendable {
         if let key = configuration.requiredKey, request.headers[.authorization] != "Bearer \(key)" {
             return error(.unauthorized, "invalid or missing API key", type: "authentication_error")
         }
-        let faults = configuration.faults
+        let faults = await state.faults
         if !faults.isEmpty && (!submission || faults.includeSubmissions) {
             if await state.roll(faults.slow) {
                 try await Task.sleep(nanoseconds: UInt64(faults.slowSeconds * 1_000_000_000))
@@ -170,17 +170,27 @@ struct Handlers: Sendable {
             await state.reject()
             return self.error(.badRequest, error.problems.joined(separator: "; "), type: "invalid_request_error")
         }
-        let id = await state.submit(parsed.request, body: json)
+        let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!]
+        let id = await state.submit(parsed.request, body: json, idempotencyKey: idempotencyKey)
+        var response: Response
         switch configuration.dialect {
         case .openai:
-            return Self.json(.ok, .object([
+            response = Self.json(.ok, .object([
                 ("id", .string(id)), ("object", "video"), ("status", "queued"), ("progress", 0),
                 ("model", .string(parsed.request.model)), ("created_at", .int(Int64(Date().timeIntervalSince1970))),
             ]))
         case .wrapped:
-            return Self.json(.ok, .object([("code", "success"), ("message", ""),
-                                           ("data", .object([("task_id", .string(id)), ("status", "SUBMITTED")]))]))
+            response = Self.json(.ok, .object([("code", "success"), ("message", ""),
+                                               ("data", .object([("task_id", .string(id)), ("status", "SUBMITTED")]))]))
         }
+        if configuration.honorsIdempotencyKeys, let idempotencyKey {
+            response.headers[HTTPField.Name("Idempotency-Key")!] = idempotencyKey
+        }
+        if await state.roll(await state.faults.dropAfterSubmit) {
+            try? await context.channel.close()
+            throw Dropped()
+        }
+        return response
     }
 
     func poll(_ request: Request, _ context: SimulatorContext, route: SimulatorConfiguration.PollPaths) async throws -> Response {

@@ -26,11 +26,16 @@ public actor SimulatorState {
         public var rejected = 0
         /// Submissions whose connection was dropped before they were processed.
         public var droppedSubmissions = 0
+        /// Submissions answered with an existing task because their Idempotency-Key was known.
+        public var replayedSubmissions = 0
     }
 
     let configuration: SimulatorConfiguration
+    /// The faults in force; a test may change them between runs.
+    public private(set) var faults: SimulatorConfiguration.Faults
     private var tasks: [String: SimulatedTask] = [:]
     private var seenBodies: [String: Int] = [:]
+    private var tasksByIdempotencyKey: [String: String] = [:]
     private var nextID = 1
     /// Fault dice: seeded, so the same seed injects the same faults.
     private var random: SeededRandom
@@ -42,6 +47,7 @@ public actor SimulatorState {
 
     init(configuration: SimulatorConfiguration) {
         self.configuration = configuration
+        faults = configuration.faults
         random = SeededRandom(seed: configuration.seed)
     }
 
@@ -55,7 +61,15 @@ public actor SimulatorState {
 
     func pick<T>(_ options: [T]) -> T { options[Int(random.next() % UInt64(options.count))] }
 
-    func submit(_ request: GenerationRequest, body: JSONValue) -> String {
+    /// The task an earlier submission with this key created, if the simulator replays keys.
+    func replay(idempotencyKey: String?) -> String? {
+        guard configuration.honorsIdempotencyKeys, let key = idempotencyKey, let id = tasksByIdempotencyKey[key] else { return nil }
+        stats.replayedSubmissions += 1
+        return id
+    }
+
+    func submit(_ request: GenerationRequest, body: JSONValue, idempotencyKey: String?) -> String {
+        if let replayed = replay(idempotencyKey: idempotencyKey) { return replayed }
         let id = "sim-\(idSalt)-\(nextID)"
         nextID += 1
         let canonical = body.encoded(sortKeys: true)
@@ -65,11 +79,14 @@ public actor SimulatorState {
         stats.openTasks += 1
         stats.peakOpenTasks = max(stats.peakOpenTasks, stats.openTasks)
         receivedBodies.append(body)
-        let fails = roll(configuration.faults.taskFailure)
-        let missing = roll(configuration.faults.missingResult)
+        let fails = roll(faults.taskFailure)
+        let missing = roll(faults.missingResult)
         tasks[id] = SimulatedTask(id: id, request: request, created: Date(), fails: fails, resultMissing: missing)
+        if configuration.honorsIdempotencyKeys, let idempotencyKey { tasksByIdempotencyKey[idempotencyKey] = id }
         return id
     }
+
+    public func setFaults(_ faults: SimulatorConfiguration.Faults) { self.faults = faults }
 
     func reject() { stats.rejected += 1 }
 

@@ -36,12 +36,19 @@ public struct GeneratedVideo: Sendable, Hashable {
     public var request: GenerationRequest
     /// Where reel downloaded it (results are fetched at once: their URLs expire).
     public var localPath: String?
+    /// The journal's key for the request that made it (so a later step can refer to it).
+    public var journalKey: String?
+    /// Taken from an earlier run's journal instead of generated now.
+    public var reused: Bool
 
-    public init(id: String, url: String?, status: String, request: GenerationRequest, localPath: String? = nil) {
+    public init(id: String, url: String?, status: String, request: GenerationRequest, localPath: String? = nil,
+                journalKey: String? = nil, reused: Bool = false) {
         self.id = id
         self.url = url
         self.status = status
         self.request = request
         self.localPath = localPath
+        self.journalKey = journalKey
+        self.reused = reused
     }
 }

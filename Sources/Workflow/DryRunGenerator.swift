@@ -15,7 +15,7 @@ public final class DryRunGenerator: VideoGenerator, @unchecked Sendable {
     /// The paths `:save()` would have written.
     public var savedPaths: [String] { lock.withLock { saves } }
 
-    public func generate(_ request: GenerationRequest, fresh: Bool) async throws -> GeneratedVideo {
+    public func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo {
         let n = lock.withLock {
             recorded.append(request)
             return recorded.count

@@ -1,47 +1,161 @@
 import Foundation
 import VideoAPI
 
-/// Generates for real through a `VideoClient`: submit, wait, and download at once (result
+/// Generates for real through a `VideoClient`, with the journal in front of every step:
+/// a finished request is reused, an unfinished one is polled again, and a POST whose
+/// outcome is unknown is never sent again blindly. Results are downloaded at once (their
 /// URLs expire) into the output folder, with at most `concurrency` tasks in flight.
 public final class LiveGenerator: VideoGenerator {
     let client: VideoClient
+    let journal: Journal
+    let runID: Int64
     let limiter: ConcurrencyLimiter
     let outputDirectory: String
     let progress: any ProgressSink
+    private let occurrences = OccurrenceCounter()
+    private let submissions = SubmissionTracker()
 
-    public init(client: VideoClient, concurrency: Int, outputDirectory: String, progress: any ProgressSink) {
+    public init(client: VideoClient, journal: Journal, runID: Int64, concurrency: Int, outputDirectory: String, progress: any ProgressSink) {
         self.client = client
+        self.journal = journal
+        self.runID = runID
         limiter = ConcurrencyLimiter(limit: concurrency)
         self.outputDirectory = outputDirectory
         self.progress = progress
+        // Temporary files of a run that was killed (kill -9, power loss) are swept here.
+        AtomicFile.sweepAbandoned(in: outputDirectory)
     }
 
-    public func generate(_ request: GenerationRequest, fresh: Bool) async throws -> GeneratedVideo {
-        let client = self.client, progress = self.progress, directory = outputDirectory
-        return try await limiter.withPermit {
-            let task = progress.begin(request)
-            do {
-                let submitted = try await client.submit(request)
-                let id = submitted.id!
-                progress.update(task, .submitted(id: id))
-                let finished = try await client.waitForResult(id) { snapshot in
-                    progress.update(task, .polled(snapshot))
+    private var baseURL: String { client.configuration.baseURL }
+
+    /// After Ctrl-C: no new submissions; those already sent still record their task ids.
+    public func stopSubmitting() { submissions.stop() }
+
+    /// Waits (at most `timeout` seconds) for POSTs in flight to come back and be journaled.
+    public func waitForSubmissionsInFlight(timeout: Double) async { await submissions.drain(timeout: timeout) }
+
+    public func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo {
+        let base = try RequestKey.base(baseURL: baseURL, request: request, inputKeys: options.inputKeys)
+        let key = RequestKey.occurrence(base, occurrences.next(base))
+        return try await limiter.withPermit { try await self.generate(request, key: key, fresh: options.fresh) }
+    }
+
+    private func generate(_ request: GenerationRequest, key: String, fresh: Bool) async throws -> GeneratedVideo {
+        let task = progress.begin(request)
+        do {
+            let earlier = fresh ? nil : try journal.latest(key: key)
+            var row: Int64
+            var taskID: String
+            switch earlier?.state {
+            case .downloaded?:
+                if let video = try reuse(earlier!, request: request, key: key) {
+                    progress.update(task, .reused(id: video.id, path: video.localPath ?? ""))
+                    return video
                 }
-                progress.update(task, .downloading)
-                let path = (directory as NSString).appendingPathComponent(ReelLibrary.fileName(forID: id))
-                let bytes = try await client.download(id, resultURL: finished.resultURL, to: path)
-                progress.update(task, .saved(path: path, bytes: bytes))
-                let url = finished.resultURL ?? "\(client.configuration.baseURL)/v1/videos/\(id)/content"
-                return GeneratedVideo(id: id, url: url, status: "succeeded", request: request, localPath: path)
+                fallthrough  // the file is gone or changed: fetch it again
+            case .submitted?, .queued?, .running?, .succeeded?:
+                row = earlier!.id
+                taskID = earlier!.taskID!
+                try journal.adopt(row, runID: runID)
+                progress.update(task, .resumed(id: taskID))
+            case .submitting?, .unknown?:
+                guard try journal.honorsIdempotencyKeys(baseURL) else {
+                    throw VideoAPIError(.network, """
+                        an earlier run sent this request (journal row \(earlier!.id)) but never learned its task id, so it may \
+                        already be billed; reel will not send it again on its own. Run with --fresh (or fresh = true on this call) \
+                        to submit it anyway.
+                        """)
+                }
+                // The gateway replays a repeated Idempotency-Key: sending it again is safe.
+                row = earlier!.id
+                try journal.adopt(row, runID: runID)
+                taskID = try await submit(request, row: row, idempotencyKey: earlier!.idempotencyKey, task: task)
+            case .failed?, nil:
+                let idempotencyKey = "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())"
+                row = try journal.recordSubmitting(key: key, idempotencyKey: idempotencyKey, runID: runID, baseURL: baseURL, request: request)
+                taskID = try await submit(request, row: row, idempotencyKey: idempotencyKey, task: task)
+            }
+            return try await finish(request, row: row, taskID: taskID, key: key, task: task)
+        } catch let error as VideoAPIError {
+            progress.update(task, .failed(error))
+            throw error
+        } catch {
+            let wrapped = (error is CancellationError) ? VideoAPIError(.cancelled, "cancelled")
+                : VideoAPIError(.apiError, "the journal failed: \(error)")
+            progress.update(task, .failed(wrapped))
+            throw wrapped
+        }
+    }
+
+    /// The POST, shielded from cancellation so that a Ctrl-C never leaves a submission
+    /// half-known: it completes and its task id is journaled either way.
+    private func submit(_ request: GenerationRequest, row: Int64, idempotencyKey: String, task: Int) async throws -> String {
+        guard submissions.begin() else {
+            try journal.recordFailure(row, .failed, error: "not submitted: the run was stopping")
+            throw VideoAPIError(.cancelled, "not submitted: the run is stopping")
+        }
+        let client = self.client, journal = self.journal, baseURL = self.baseURL
+        let attempt = Task { () throws -> String in
+            let repeatable = (try? journal.honorsIdempotencyKeys(baseURL)) ?? false
+            do {
+                let submission = try await client.submit(request, idempotencyKey: idempotencyKey, repeatable: repeatable)
+                let id = submission.task.id!
+                try journal.recordSubmitted(row, taskID: id, gatewayHonorsIdempotencyKeys: submission.gatewayHonorsIdempotencyKeys)
+                return id
             } catch let error as VideoAPIError {
-                progress.update(task, .failed(error))
+                let unknown = error.code == .network && error.message.contains("may have been accepted")
+                try? journal.recordFailure(row, unknown ? .unknown : .failed, error: error.message)
                 throw error
-            } catch {
-                let wrapped = VideoAPIError(.cancelled, "cancelled")
-                progress.update(task, .failed(wrapped))
-                throw wrapped
             }
         }
+        defer { submissions.end() }
+        let id = try await attempt.value
+        progress.update(task, .submitted(id: id))
+        return id
+    }
+
+    /// Polls to the end, downloads, and journals the file.
+    private func finish(_ request: GenerationRequest, row: Int64, taskID: String, key: String, task: Int) async throws -> GeneratedVideo {
+        let finished = try await waitForResult(row: row, taskID: taskID, task: task)
+        try journal.recordState(row, .succeeded, resultURL: finished.resultURL)
+        progress.update(task, .downloading)
+        let path = (outputDirectory as NSString).appendingPathComponent(ReelLibrary.fileName(forID: taskID))
+        let file = try await client.download(taskID, resultURL: finished.resultURL, to: path)
+        try journal.recordDownloaded(row, path: path, sha256: file.sha256, bytes: file.bytes, resultURL: finished.resultURL)
+        progress.update(task, .saved(path: path, bytes: file.bytes))
+        let url = finished.resultURL ?? "\(baseURL)/v1/videos/\(taskID)/content"
+        return GeneratedVideo(id: taskID, url: url, status: "succeeded", request: request, localPath: path, journalKey: key)
+    }
+
+    /// Polls until the task finishes, journaling each change of state.
+    private func waitForResult(row: Int64, taskID: String, task: Int) async throws(VideoAPIError) -> TaskSnapshot {
+        let journal = self.journal, progress = self.progress
+        let lastState = StateMemory()
+        do {
+            return try await client.waitForResult(taskID) { snapshot in
+                progress.update(task, .polled(snapshot))
+                let state: Journal.State = switch snapshot.status {
+                case .queued?: .queued
+                case .succeeded?: .succeeded
+                case .failed?: .failed
+                default: .running
+                }
+                if lastState.changed(to: state) { try? journal.recordState(row, state, progress: snapshot.progress) }
+            }
+        } catch {
+            if error.code == .taskFailed { try? journal.recordFailure(row, .failed, error: error.message) }
+            throw error
+        }
+    }
+
+    /// An earlier run's downloaded video, if its file is still there and unchanged.
+    private func reuse(_ record: TaskRecord, request: GenerationRequest, key: String) throws -> GeneratedVideo? {
+        guard let path = record.path, let expected = record.sha256, let id = record.taskID,
+            FileManager.default.fileExists(atPath: path), (try? RequestKey.fileSHA256(path)) == expected
+        else { return nil }
+        try journal.adopt(record.id, runID: runID)
+        let url = record.resultURL ?? "\(baseURL)/v1/videos/\(id)/content"
+        return GeneratedVideo(id: id, url: url, status: "succeeded", request: request, localPath: path, journalKey: key, reused: true)
     }
 
     /// Copies the downloaded file to `path` (via a temporary file and a rename, so the
@@ -74,5 +188,42 @@ public final class LiveGenerator: VideoGenerator {
         if let r = snapshot.failureReason { fields.append(("failure_reason", .string(r))) }
         if let path = video.localPath { fields.append(("path", .string(path))) }
         return fields
+    }
+}
+
+/// Remembers the last journaled state, so polls write only on a change.
+private final class StateMemory: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: Journal.State?
+    func changed(to state: Journal.State) -> Bool {
+        lock.withLock {
+            defer { last = state }
+            return last != state
+        }
+    }
+}
+
+/// POSTs in flight, and whether new ones may start.
+private final class SubmissionTracker: @unchecked Sendable {
+    private let lock = NSLock()
+    private var inFlight = 0
+    private var stopped = false
+
+    func begin() -> Bool {
+        lock.withLock {
+            guard !stopped else { return false }
+            inFlight += 1
+            return true
+        }
+    }
+
+    func end() { lock.withLock { inFlight -= 1 } }
+    func stop() { lock.withLock { stopped = true } }
+
+    func drain(timeout: Double) async {
+        let deadline = Date().addingTimeInterval(timeout)
+        while lock.withLock({ inFlight > 0 }) && Date() < deadline {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
     }
 }

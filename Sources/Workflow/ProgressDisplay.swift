@@ -4,6 +4,10 @@ import VideoAPI
 /// What happens to one generation, as the live generator reports it.
 public enum TaskEvent: Sendable {
     case submitted(id: String)
+    /// An earlier run's task, polled again instead of submitted.
+    case resumed(id: String)
+    /// An earlier run's finished video, used as it is.
+    case reused(id: String, path: String)
     case polled(TaskSnapshot)
     case downloading
     case saved(path: String, bytes: Int64)
@@ -41,6 +45,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     private var renderedLines = 0
     private var succeeded = 0
     private var failed = 0
+    private var reused = 0
     private var secondsOfVideo: Int64 = 0
     private var files: [String] = []
     private var bytes: Int64 = 0
@@ -92,7 +97,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
 
     public func begin(_ request: GenerationRequest) -> Int {
         let number = lock.withLock {
-            let n = rows.count + succeeded + failed + 1
+            let n = rows.count + succeeded + failed + reused + 1
             rows[n] = Row(number: n, function: request.mode.luaFunction, seconds: request.plannedSeconds)
             return n
         }
@@ -117,6 +122,15 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                     row.warnedUnknownStatus = true
                     warning = "task \(row.id ?? "?") reports status '\(word)', which reel does not know; treating it as running"
                 }
+            case .resumed(let id):
+                row.id = id
+                row.status = "resumed from the journal"
+            case .reused(let id, let path):
+                row.id = id
+                row.status = "reused \(path)"
+                row.finished = true
+                reused += 1
+                files.append(path)
             case .downloading:
                 row.status = "downloading"
             case .saved(let path, let size):
@@ -146,6 +160,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     public func summary() -> String {
         lock.withLock {
             var text = "\(succeeded) video\(succeeded == 1 ? "" : "s") generated (\(secondsOfVideo) s of video)"
+            if reused > 0 { text += ", \(reused) reused from earlier runs" }
             if failed > 0 { text += ", \(failed) failed" }
             if !files.isEmpty {
                 let folders = Set(files.map { ($0 as NSString).deletingLastPathComponent })

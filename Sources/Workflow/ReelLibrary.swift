@@ -12,13 +12,19 @@ final class ReelLibrary {
     let scriptDirectory: String
     /// The model when neither the call nor `defaults{}` names one (--model, REEL_MODEL, built-in).
     let baseModel: String
+    /// `--fresh`: every call generates anew.
+    let freshAll: Bool
+    /// Under `--sandbox`, the only folder `:save()` may write in.
+    var writableDirectory: String?
     /// Options set by `defaults{…}`, applied under each call's own.
     private var defaults: [(String, JSONValue)] = []
     /// Videos this run made, by id, so `:save()` and `extend` work from the table's id alone.
     private let videos = VideoRegistry()
     private var warned: Set<String> = []
 
-    init(generator: any VideoGenerator, reporter: any RunReporter, outputDirectory: String, scriptDirectory: String, baseModel: String) {
+    init(generator: any VideoGenerator, reporter: any RunReporter, outputDirectory: String, scriptDirectory: String, baseModel: String,
+         freshAll: Bool = false) {
+        self.freshAll = freshAll
         self.generator = generator
         self.reporter = reporter
         self.outputDirectory = outputDirectory
@@ -81,12 +87,12 @@ final class ReelLibrary {
 
         let generator = self.generator
         let request = parsed.request
-        let fresh = parsed.fresh
+        let options = GenerationOptions(fresh: parsed.fresh || freshAll, inputKeys: videos.journalKeys(for: request.mediaInputs))
         let videos = self.videos
         return .wait {
             let video: GeneratedVideo
             do {
-                video = try await generator.generate(request, fresh: fresh)
+                video = try await generator.generate(request, options: options)
             } catch let error as VideoAPIError {
                 var prefixed = error
                 prefixed.message = "\(caller): \(error.message)"
@@ -191,6 +197,12 @@ final class ReelLibrary {
         case .string(let p) where !p.isEmpty: path = p
         case let other: throw ReelLuaError(.invalidRequest, "Video:save: the path must be a string (got \(other.typeName))")
         }
+        if let root = writableDirectory {
+            let resolved = LuaState.resolvedPath(path)
+            guard resolved == root || resolved.hasPrefix(root + "/") else {
+                throw ReelLuaError(.invalidRequest, "Video:save: --sandbox allows saving only under \(root) (got \(path))")
+            }
+        }
         let generator = self.generator
         return .wait {
             do {
@@ -253,5 +265,16 @@ final class VideoRegistry: @unchecked Sendable {
 
     func video(id: String) -> GeneratedVideo? {
         lock.withLock { byID[id] }
+    }
+
+    /// For each input that is the URL of a video made here, that video's journal key.
+    func journalKeys(for inputs: [MediaInput]) -> [String: String] {
+        lock.withLock {
+            var keys: [String: String] = [:]
+            for case .url(let url) in inputs {
+                if let key = byID.values.first(where: { $0.url == url })?.journalKey { keys[url] = key }
+            }
+            return keys
+        }
     }
 }

@@ -1,10 +1,24 @@
 import VideoAPI
 
+/// How one generation call wants to be carried out.
+public struct GenerationOptions: Sendable {
+    /// Generate anew even if the journal holds this request (`--fresh`, `fresh = true`).
+    public var fresh: Bool
+    /// URLs of videos this run made, mapped to their journal keys: an input that is an
+    /// earlier step's output is keyed by that step, not by its (expiring) URL.
+    public var inputKeys: [String: String]
+
+    public init(fresh: Bool = false, inputKeys: [String: String] = [:]) {
+        self.fresh = fresh
+        self.inputKeys = inputKeys
+    }
+}
+
 /// What carries out a validated request. The dry run only records it; the live generator
 /// submits it, waits for the task and downloads the result.
 public protocol VideoGenerator: Sendable {
-    /// Submits `request` and waits until its video exists.
-    func generate(_ request: GenerationRequest, fresh: Bool) async throws -> GeneratedVideo
+    /// Submits `request` (or takes it from the journal) and waits until its video exists.
+    func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo
     /// Writes the video to `path` (atomically) and returns the path.
     func save(_ video: GeneratedVideo, to path: String) async throws -> String
     /// The task's current state as the server reports it.

@@ -12,6 +12,7 @@ enum VideoTable {
             "id": .string(video.id),
             "url": video.url.map(LuaValue.string) ?? .nil,
             "path": video.localPath.map(LuaValue.string) ?? .nil,
+            "reused": video.reused ? .boolean(true) : .nil,
             "status": .string(video.status),
             "model": .string(request.model),
             "prompt": .string(request.prompt),

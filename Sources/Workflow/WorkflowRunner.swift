@@ -12,6 +12,10 @@ public struct WorkflowOptions: Sendable {
     /// The model when neither a call nor `defaults{}` names one.
     public var baseModel: String
     public var limits: LuaLimits
+    /// `--fresh`: ignore the journal's earlier results for every call.
+    public var fresh = false
+    /// `--sandbox`: no programs, native code, debug, or writes outside the output folder.
+    public var sandbox = false
 
     public init(scriptPath: String, arguments: [String: String] = [:], outputDirectory: String = "out",
                 baseModel: String = Capabilities.defaultModelName, limits: LuaLimits = LuaLimits()) {
@@ -47,9 +51,14 @@ public enum WorkflowRunner {
             let lua = try LuaState(limits: options.limits)
             let scriptDirectory = (options.scriptPath as NSString).deletingLastPathComponent
             let library = ReelLibrary(generator: generator, reporter: reporter, outputDirectory: options.outputDirectory,
-                                      scriptDirectory: scriptDirectory.isEmpty ? "." : scriptDirectory, baseModel: options.baseModel)
+                                      scriptDirectory: scriptDirectory.isEmpty ? "." : scriptDirectory, baseModel: options.baseModel,
+                                      freshAll: options.fresh)
             library.install(into: lua, arguments: options.arguments)
             lua.addModuleDirectory(scriptDirectory)
+            if options.sandbox {
+                library.writableDirectory = LuaState.resolvedPath(options.outputDirectory)
+                try lua.applySandbox(writableDirectories: [options.outputDirectory])
+            }
             _ = try await lua.run(source, chunkName: "@" + options.scriptName)
         } catch let error as LuaScriptError {
             throw .script(error)

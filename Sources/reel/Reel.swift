@@ -17,7 +17,7 @@ struct Reel: AsyncParsableCommand {
 
             Exit codes: 0 done, 1 script error, 2 usage or configuration error, 130 interrupted.
             """,
-        subcommands: [RunCommand.self, CheckCommand.self, ModelsCommand.self, SimulatorCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, ModelsCommand.self, SimulatorCommand.self, HistoryCommand.self]
     )
 }
 
@@ -31,6 +31,7 @@ enum ReelExit {
 @main
 enum ReelMain {
     static func main() async {
+        APIKey.takeFromEnvironment()
         do {
             var command = try Reel.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

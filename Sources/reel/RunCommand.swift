@@ -37,6 +37,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds one generation may take from submission to result.", valueName: "s"))
     var timeout: Double = 1800
 
+    @Flag(help: "Generate everything anew, even what the journal already holds.")
+    var fresh = false
+
+    @Option(name: .customLong("state"), help: ArgumentHelp("Folder of the journal that makes re-runs free.", valueName: "dir"))
+    var stateDirectory: String = ".reel"
+
     @OptionGroup(title: "Built-in simulator (with --simulate, or when no gateway is set)") var simulation: SimulatorOptions
 
     func validate() throws {
@@ -45,7 +51,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let options = try script.workflowOptions()
+        let options = try workflowOptions()
         if dryRun {
             let generator = DryRunGenerator()
             do {
@@ -61,25 +67,47 @@ struct RunCommand: AsyncParsableCommand {
         client.taskTimeout = timeout
         client.connectionsPerHost = concurrency
 
+        guard let opened = openJournal(script: options.scriptPath, baseURL: client.baseURL) else {
+            await simulator?.stop()
+            throw ExitCode(ReelExit.usage)
+        }
+        let journal = opened.journal, runID = opened.runID
         let display = ProgressDisplay(style: ProgressDisplay.style(quiet: script.quiet), verbose: script.verbose)
         let http = VideoClient(client, observer: { display.clientEvent($0) })
-        let generator = LiveGenerator(client: http, concurrency: concurrency, outputDirectory: options.outputDirectory, progress: display)
+        let generator = LiveGenerator(client: http, journal: journal, runID: runID, concurrency: concurrency,
+                                      outputDirectory: options.outputDirectory, progress: display)
 
         let work = Task { await Self.failure(of: options, generator: generator, reporter: display) }
         let signals = SignalWatcher { presses in
             if presses == 1 {
-                display.log("reel: interrupted; stopping (press Ctrl-C again to quit at once)")
+                display.log("reel: interrupted; submitting nothing more (press Ctrl-C again to quit at once)")
+                generator.stopSubmitting()
                 work.cancel()
             } else {
                 Foundation.exit(ReelExit.interrupted)
             }
         }
         let failure = await work.value
+        let interrupted = work.isCancelled
+        if interrupted { await generator.waitForSubmissionsInFlight(timeout: client.requestTimeout) }
         signals.cancel()
         display.finish()
         await http.shutdown()
         await simulator?.stop()
+        try finishRun(journal: journal, runID: runID, display: display, interrupted: interrupted, failure: failure)
+    }
 
+    /// Records how the run ended, says so, and gives its exit code.
+    func finishRun(journal: Journal, runID: Int64, display: ProgressDisplay, interrupted: Bool, failure: WorkflowFailure?) throws {
+        try? journal.finishRun(runID, outcome: interrupted ? "interrupted" : failure == nil ? "done" : "failed")
+        if interrupted {
+            let pending = ((try? journal.tasks(runID: runID)) ?? []).filter { $0.state.isResumable }.count
+            printError(display.summary())
+            printError(pending == 0
+                ? "reel: interrupted. Run the same command again to continue; finished videos are reused, not bought again."
+                : "reel: interrupted. \(pending) generation\(pending == 1 ? " is" : "s are") still running on the gateway and in the journal (\(stateDirectory)); run the same command again to pick \(pending == 1 ? "it" : "them") up without paying twice.")
+            throw ExitCode(ReelExit.interrupted)
+        }
         if let failure {
             if !script.quiet { printError(display.summary()) }
             throw script.report(failure)
@@ -93,7 +121,7 @@ struct RunCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let gateway = simulate ? nil : (baseURL ?? environment["REEL_BASE_URL"]).flatMap { $0.isEmpty ? nil : $0 }
         if let gateway {
-            let client = ClientConfiguration(baseURL: gateway, apiKey: environment["REEL_API_KEY"])
+            let client = ClientConfiguration(baseURL: gateway, apiKey: APIKey.value)
             if let problem = client.baseURLProblem {
                 printError("reel: \(problem)")
                 throw ExitCode(ReelExit.usage)
@@ -112,6 +140,23 @@ struct RunCommand: AsyncParsableCommand {
         let reason = simulate ? "--simulate is set" : "REEL_BASE_URL is not set"
         printError("reel: \(reason), so this run uses the built-in simulator at \(running.baseURL): the videos are test patterns and nothing is billed.")
         return (client, running)
+    }
+
+    func workflowOptions() throws -> WorkflowOptions {
+        var options = try script.workflowOptions()
+        options.fresh = fresh
+        return options
+    }
+
+    /// The journal and this run's id in it; nil (after saying why) when it cannot be opened.
+    func openJournal(script: String, baseURL: String) -> (journal: Journal, runID: Int64)? {
+        do {
+            let journal = try Journal(directory: stateDirectory)
+            return (journal, try journal.beginRun(script: script, baseURL: baseURL))
+        } catch {
+            printError("reel: cannot open the journal in \(stateDirectory): \(error) (choose another folder with --state)")
+            return nil
+        }
     }
 
     /// Runs the workflow; nil when it finished.

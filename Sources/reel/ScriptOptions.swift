@@ -24,6 +24,9 @@ struct ScriptOptions: ParsableArguments {
     @Option(name: .customLong("max-memory"), help: ArgumentHelp("Stop a script that holds more than this many MiB of Lua memory.", valueName: "MiB"))
     var maxMemory: Int = 1024
 
+    @Flag(help: "Take away os.execute, io.popen, debug, native modules, and file writes outside --out.")
+    var sandbox = false
+
     @Flag(name: .shortAndLong, help: "Only errors and results; no warnings or progress.")
     var quiet = false
 
@@ -62,9 +65,11 @@ struct ScriptOptions: ParsableArguments {
     }
 
     func workflowOptions() throws -> WorkflowOptions {
-        WorkflowOptions(
+        var options = WorkflowOptions(
             scriptPath: script, arguments: try parsedArguments(), outputDirectory: out, baseModel: try baseModel(),
             limits: LuaLimits(memoryBytes: maxMemory << 20, instructions: maxInstructions > 0 ? maxInstructions : nil))
+        options.sandbox = sandbox
+        return options
     }
 
     /// Reports a failed run and gives its exit code.
@@ -75,6 +80,10 @@ struct ScriptOptions: ParsableArguments {
             return ExitCode(ReelExit.usage)
         case .script(let error):
             printError("error: \(error.message)")
+            if let reason = error.stopReason, reason != .interrupted {
+                printError(reason == .memoryLimit ? "  (the script holds too much memory; raise --max-memory if it needs more)"
+                                                  : "  (the script ran too long; raise --max-instructions if it needs more)")
+            }
             if verbose && !error.traceback.isEmpty && error.traceback != error.message { printError(error.traceback) }
             return ExitCode(error.stopReason == .interrupted ? ReelExit.interrupted : ReelExit.scriptError)
         }

@@ -23,6 +23,8 @@ struct SimulatorOptions: ParsableArguments {
     var serverErrorRate: Double = 0
     @Option(name: .customLong("drop-rate"), help: ArgumentHelp("Fraction whose connection is dropped without an answer.", valueName: "p"))
     var dropRate: Double = 0
+    @Option(name: .customLong("drop-after-submit-rate"), help: ArgumentHelp("Fraction of submissions that create their task, then drop the connection.", valueName: "p"))
+    var dropAfterSubmitRate: Double = 0
     @Option(name: .customLong("slow-rate"), help: ArgumentHelp("Fraction answered late (see --slow-seconds).", valueName: "p"))
     var slowRate: Double = 0
     @Option(name: .customLong("slow-seconds"), help: ArgumentHelp("How late a slow answer is.", valueName: "s"))
@@ -35,6 +37,8 @@ struct SimulatorOptions: ParsableArguments {
     var missingResultRate: Double = 0
     @Flag(name: .customLong("spare-submissions"), help: "Inject request faults into polls and downloads only, never into submissions.")
     var spareSubmissions = false
+    @Flag(name: .customLong("ignore-idempotency-keys"), help: "Act like a gateway that ignores Idempotency-Key (every POST makes a new task).")
+    var ignoreIdempotencyKeys = false
     @Option(name: .customLong("fault-seed"), help: ArgumentHelp("Seed for the fault dice (same seed, same faults).", valueName: "n"))
     var faultSeed: UInt64 = 1
 
@@ -58,7 +62,7 @@ struct SimulatorOptions: ParsableArguments {
         c.resultBytes = max(resultBytes, 0)
         c.requiredKey = requiredKey
         c.seed = faultSeed
-        let rates: [(String, Double)] = [("--rate-limit-rate", rateLimitRate), ("--server-error-rate", serverErrorRate), ("--drop-rate", dropRate),
+        let rates: [(String, Double)] = [("--rate-limit-rate", rateLimitRate), ("--server-error-rate", serverErrorRate), ("--drop-rate", dropRate), ("--drop-after-submit-rate", dropAfterSubmitRate),
                                          ("--slow-rate", slowRate), ("--malformed-rate", malformedRate), ("--task-failure-rate", taskFailureRate),
                                          ("--missing-result-rate", missingResultRate)]
         for (name, rate) in rates where !(0...1).contains(rate) {
@@ -68,12 +72,14 @@ struct SimulatorOptions: ParsableArguments {
         c.faults.retryAfterSeconds = retryAfter
         c.faults.serverError = serverErrorRate
         c.faults.dropConnection = dropRate
+        c.faults.dropAfterSubmit = dropAfterSubmitRate
         c.faults.slow = slowRate
         c.faults.slowSeconds = slowSeconds
         c.faults.malformed = malformedRate
         c.faults.taskFailure = taskFailureRate
         c.faults.missingResult = missingResultRate
         c.faults.includeSubmissions = !spareSubmissions
+        c.honorsIdempotencyKeys = !ignoreIdempotencyKeys
         return c
     }
 }

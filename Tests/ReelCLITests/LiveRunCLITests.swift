@@ -50,7 +50,7 @@ import Testing
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stderr.contains("POST /v1/video/generations → 200"))
         #expect(!(ok.stdout + ok.stderr).contains(key))
-        let refused = try CLI.run(["run", "--verbose", "kite.lua"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key + "-wrong"])
+        let refused = try CLI.run(["run", "--verbose", "--fresh", "kite.lua"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key + "-wrong"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("401"))
         #expect(!(refused.stdout + refused.stderr).contains(key))

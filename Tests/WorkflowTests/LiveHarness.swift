@@ -8,9 +8,9 @@ import VideoAPI
 struct LiveHarness {
     let simulator: RunningSimulator
     let client: VideoClient
-    let generator: LiveGenerator
     let scripts: ScriptHarness
     let progress = RecordingProgress()
+    let journal: Journal
 
     init(_ configure: (inout SimulatorConfiguration) -> Void = { _ in }, concurrency: Int = 4, taskTimeout: Double = 60,
          apiKey: String = "sk-test") async throws {
@@ -26,13 +26,22 @@ struct LiveHarness {
         clientConfiguration.requestTimeout = 5
         client = VideoClient(clientConfiguration)
         scripts = try ScriptHarness()
-        generator = LiveGenerator(client: client, concurrency: concurrency, outputDirectory: scripts.directory.appendingPathComponent("out").path,
-                                  progress: progress)
+        journal = try Journal(directory: scripts.directory.appendingPathComponent(".reel").path)
+        self.concurrency = concurrency
+    }
+
+    let concurrency: Int
+
+    /// A generator for one run, as `reel run` makes one per invocation (same journal).
+    func generator() throws -> LiveGenerator {
+        let runID = try journal.beginRun(script: "script.lua", baseURL: simulator.baseURL)
+        return LiveGenerator(client: client, journal: journal, runID: runID, concurrency: concurrency,
+                             outputDirectory: scripts.directory.appendingPathComponent("out").path, progress: progress)
     }
 
     @discardableResult
-    func run(_ script: String, arguments: [String: String] = [:]) async throws -> RecordingReporter {
-        try await scripts.run(script, arguments: arguments, generator: generator)
+    func run(_ script: String, arguments: [String: String] = [:], fresh: Bool = false) async throws -> RecordingReporter {
+        try await scripts.run(script, arguments: arguments, generator: try generator(), fresh: fresh)
     }
 
     /// Runs a script that must fail; returns the Lua error value's fields.

@@ -24,12 +24,15 @@ struct ScriptHarness {
     /// Runs `script` with the given generator; returns what it logged and warned.
     @discardableResult
     func run(_ script: String, name: String = "script.lua", arguments: [String: String] = [:],
-             generator: any VideoGenerator = DryRunGenerator(), baseModel: String = Capabilities.defaultModelName) async throws -> RecordingReporter {
+             generator: any VideoGenerator = DryRunGenerator(), baseModel: String = Capabilities.defaultModelName,
+             fresh: Bool = false, sandbox: Bool = false) async throws -> RecordingReporter {
         let path = try write(name, script)
         let reporter = RecordingReporter()
         var options = WorkflowOptions(scriptPath: path, arguments: arguments,
                                       outputDirectory: directory.appendingPathComponent("out").path, baseModel: baseModel)
         options.scriptName = name
+        options.fresh = fresh
+        options.sandbox = sandbox
         try await WorkflowRunner.run(options, generator: generator, reporter: reporter)
         return reporter
     }

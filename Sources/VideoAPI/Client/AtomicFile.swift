@@ -2,10 +2,30 @@ import Foundation
 
 /// Writing files so that a reader only ever sees nothing or the whole file.
 public enum AtomicFile {
-    /// A temporary name beside `target` (same folder, so the final rename is atomic).
+    static let marker = ".partial-"
+
+    /// A temporary name beside `target` (same folder, so the final rename is atomic). It
+    /// carries this process's id, so a later run can tell an abandoned one (kill -9) from
+    /// one a live run is still writing.
     public static func temporaryURL(beside target: URL) -> URL {
         target.deletingLastPathComponent()
-            .appendingPathComponent(".\(target.lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
+            .appendingPathComponent(".\(target.lastPathComponent)\(marker)\(getpid())-\(UUID().uuidString.prefix(8))")
+    }
+
+    /// Removes temporary files in `directory` whose writing process no longer exists.
+    /// Returns how many it removed.
+    @discardableResult
+    public static func sweepAbandoned(in directory: String) -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
+        var removed = 0
+        for name in names where name.hasPrefix(".") {
+            guard let range = name.range(of: marker, options: .backwards) else { continue }
+            let pidText = name[range.upperBound...].prefix { $0.isNumber }
+            guard let pid = pid_t(pidText), pid > 0 else { continue }
+            if kill(pid, 0) == 0 || errno == EPERM { continue }  // its writer is alive
+            if (try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))) != nil { removed += 1 }
+        }
+        return removed
     }
 
     /// Moves `source` over `target` in one step (rename(2)), replacing what was there.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import NIOCore
 import NIOFoundationCompat
@@ -12,6 +13,7 @@ public final class VideoClient: Sendable {
     public let configuration: ClientConfiguration
     private let http: HTTPClient
     private let routes = PollRouteMemory()
+    private let gate = RateGate()
     private let observer: (@Sendable (ClientEvent) -> Void)?
 
     public init(_ configuration: ClientConfiguration, observer: (@Sendable (ClientEvent) -> Void)? = nil) {
@@ -33,15 +35,26 @@ public final class VideoClient: Sendable {
 
     // MARK: Submit
 
-    /// POSTs the request; returns the new task (its id is always set).
-    public func submit(_ request: GenerationRequest) async throws(VideoAPIError) -> TaskSnapshot {
+    /// What a submission came back with.
+    public struct Submission: Sendable {
+        /// The new task; its id is always set.
+        public var task: TaskSnapshot
+        /// The gateway echoed our `Idempotency-Key`: it replays a repeated submission
+        /// instead of creating (and billing) a second task.
+        public var gatewayHonorsIdempotencyKeys: Bool
+    }
+
+    /// POSTs the request. `idempotencyKey` is sent as `Idempotency-Key`; `repeatable` says the
+    /// gateway is known to honour it, so a POST whose outcome is unknown may be sent again.
+    public func submit(_ request: GenerationRequest, idempotencyKey: String? = nil, repeatable: Bool = false) async throws(VideoAPIError) -> Submission {
         let body: String
         do {
             body = try request.body(media: { try $0.wireString() }).encoded()
         } catch {
             throw VideoAPIError(.invalidRequest, (error as? RequestError)?.description ?? "\(error)")
         }
-        let reply = try await exchange(.POST, url: url("/v1/video/generations"), body: body, idempotent: false)
+        let headers = idempotencyKey.map { [("Idempotency-Key", $0)] } ?? []
+        let reply = try await exchange(.POST, url: url("/v1/video/generations"), body: body, idempotent: repeatable && idempotencyKey != nil, headers: headers)
         guard (200..<300).contains(reply.status) else { throw failure(of: reply, doing: "submitting") }
         guard let json = try? JSONValue.parse(reply.body) else {
             throw VideoAPIError(.apiError, "the gateway accepted the submission (\(reply.status)) but its reply is not JSON, so the task id is unknown; the task may exist and be billed (\(reply.preview))", httpStatus: reply.status)
@@ -53,7 +66,8 @@ public final class VideoClient: Sendable {
         if snapshot.status == TaskStatus.failed {
             throw VideoAPIError(.taskFailed, "task \(id) failed at once: \(snapshot.failureReason ?? "no reason given")", taskID: id)
         }
-        return snapshot
+        let echoed = idempotencyKey != nil && reply.headers.first(name: "idempotency-key") == idempotencyKey
+        return Submission(task: snapshot, gatewayHonorsIdempotencyKeys: echoed)
     }
 
     // MARK: Poll
@@ -116,11 +130,16 @@ public final class VideoClient: Sendable {
 
     // MARK: Download
 
+    /// A video on disk: its size and SHA-256 (hex), computed while it streamed in.
+    public struct DownloadedFile: Sendable, Equatable {
+        public var bytes: Int64
+        public var sha256: String
+    }
+
     /// Streams the task's video into `path`: written to a temporary file beside it and
     /// renamed into place only when complete, so a failed download leaves nothing behind.
-    /// Returns the number of bytes written.
     @discardableResult
-    public func download(_ taskID: String, resultURL: String?, to path: String) async throws(VideoAPIError) -> Int64 {
+    public func download(_ taskID: String, resultURL: String?, to path: String) async throws(VideoAPIError) -> DownloadedFile {
         let contentURL = url("/v1/videos/\(taskID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? taskID)/content")
         var sources = [contentURL]
         if let resultURL {
@@ -140,7 +159,7 @@ public final class VideoClient: Sendable {
         throw lastError!
     }
 
-    private func downloadWithRetries(from source: String, to path: String, taskID: String) async throws(VideoAPIError) -> Int64 {
+    private func downloadWithRetries(from source: String, to path: String, taskID: String) async throws(VideoAPIError) -> DownloadedFile {
         var attempt = 1
         while true {
             do {
@@ -163,7 +182,7 @@ public final class VideoClient: Sendable {
         let retry: RetryPolicy.Failure
     }
 
-    private func downloadOnce(from source: String, to path: String, taskID: String) async throws -> Int64 {
+    private func downloadOnce(from source: String, to path: String, taskID: String) async throws -> DownloadedFile {
         let target = URL(fileURLWithPath: path)
         let directory = target.deletingLastPathComponent()
         do {
@@ -218,13 +237,17 @@ public final class VideoClient: Sendable {
             throw VideoAPIError(.apiError, "task \(taskID)'s video is \(expected >> 20) MiB, past the \(configuration.maxDownloadBytes >> 20) MiB limit", taskID: taskID)
         }
         var written: Int64 = 0
+        var hasher = SHA256()
         do {
             for try await chunk in response.body {
                 written += Int64(chunk.readableBytes)
                 if written > configuration.maxDownloadBytes {
                     throw VideoAPIError(.apiError, "task \(taskID)'s video grew past the \(configuration.maxDownloadBytes >> 20) MiB limit", taskID: taskID)
                 }
-                try chunk.withUnsafeReadableBytes { try file.write(contentsOf: $0) }
+                try chunk.withUnsafeReadableBytes { bytes in
+                    hasher.update(bufferPointer: bytes)
+                    try file.write(contentsOf: bytes)
+                }
             }
         } catch let error as VideoAPIError {
             throw error
@@ -247,7 +270,7 @@ public final class VideoClient: Sendable {
             throw VideoAPIError(.network, "cannot move the downloaded video into \(path): \(error.localizedDescription)", taskID: taskID)
         }
         keep = true
-        return written
+        return DownloadedFile(bytes: written, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
     }
 
     // MARK: One exchange, with retries
@@ -275,13 +298,19 @@ public final class VideoClient: Sendable {
         case failed(RetryPolicy.Failure, reason: String)
     }
 
-    private func exchange(_ method: HTTPMethod, url: String, body: String?, idempotent: Bool, parseJSON: Bool = false) async throws(VideoAPIError) -> Reply {
+    private func exchange(_ method: HTTPMethod, url: String, body: String?, idempotent: Bool, parseJSON: Bool = false,
+                          headers: [(String, String)] = []) async throws(VideoAPIError) -> Reply {
         let path = Self.displayPath(url)
         var attempt = 1
         while true {
             let reason: String
             let delay: Double
-            switch try await attemptOnce(method, url: url, path: path, body: body) {
+            do {
+                try await gate.pass()
+            } catch {
+                throw VideoAPIError(.cancelled, "\(method.rawValue) \(path): cancelled")
+            }
+            switch try await attemptOnce(method, url: url, path: path, body: body, headers: headers) {
             case .reply(let reply):
                 // A garbled answer to a GET is worth asking again; some statuses say "later".
                 let malformed = parseJSON && (200..<300).contains(reply.status) && (try? JSONValue.parse(reply.body)) == nil
@@ -289,6 +318,9 @@ public final class VideoClient: Sendable {
                 guard malformed || retryableStatus else { return reply }
                 let failure: RetryPolicy.Failure = malformed
                     ? .maybeSent : .status(reply.status, retryAfter: RetryPolicy.retryAfterSeconds(reply.headers.first(name: "retry-after")))
+                if reply.status == 429 {
+                    await gate.pause(for: RetryPolicy.retryAfterSeconds(reply.headers.first(name: "retry-after")) ?? configuration.retry.baseDelay)
+                }
                 // Out of attempts: the caller turns the last reply into an error.
                 guard let next = configuration.retry.delay(after: failure, attempt: attempt, idempotent: idempotent) else { return reply }
                 reason = malformed ? "the reply is not JSON" : "status \(reply.status)"
@@ -310,11 +342,12 @@ public final class VideoClient: Sendable {
         }
     }
 
-    private func attemptOnce(_ method: HTTPMethod, url: String, path: String, body: String?) async throws(VideoAPIError) -> Attempt {
+    private func attemptOnce(_ method: HTTPMethod, url: String, path: String, body: String?, headers: [(String, String)]) async throws(VideoAPIError) -> Attempt {
         var request = HTTPClientRequest(url: url)
         request.method = method
         authorize(&request, for: url)
         request.headers.add(name: "Accept", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))

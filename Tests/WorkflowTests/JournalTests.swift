@@ -1,0 +1,171 @@
+import Foundation
+import Simulator
+import Testing
+import VideoAPI
+@testable import Workflow
+
+/// Never lose or re-buy a result: re-runs reuse, resume, and refuse to guess.
+@Suite struct JournalTests {
+    static let threeTakes = """
+        local v = map({ "dawn", "noon", "dusk" }, function(t) return text_to_video{ prompt = "a lighthouse at " .. t } end)
+        log(v[1].reused == true, v[2].reused == true, v[3].reused == true)
+        """
+
+    @Test func aFinishedRunIsReusedWithoutAnyRequest() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        let first = try await live.run(Self.threeTakes)
+        #expect(first.logs == ["[log] false\tfalse\tfalse"])
+        let before = await live.simulator.state.stats
+        let second = try await live.run(Self.threeTakes)
+        #expect(second.logs == ["[log] true\ttrue\ttrue"])
+        let after = await live.simulator.state.stats
+        #expect(after.submissions == before.submissions && after.polls == before.polls && after.downloads == before.downloads)
+    }
+
+    @Test func freshGeneratesAgain() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        try await live.run("text_to_video 'a'")
+        try await live.run("text_to_video{ prompt = 'a', fresh = true }")
+        try await live.run("text_to_video 'a'", fresh: true)
+        #expect(await live.simulator.state.stats.submissions == 3)
+    }
+
+    @Test func identicalRequestsInOneRunAreSeparateTakes() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        let script = "local a, b = text_to_video 'same', text_to_video 'same'\nlog(a.id ~= b.id)"
+        #expect(try await live.run(script).logs == ["[log] true"])
+        try await live.run(script)
+        #expect(await live.simulator.state.stats.submissions == 2)
+    }
+
+    @Test func aChangedRequestIsNotReused() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        try await live.run("text_to_video{ prompt = 'a', seed = 1 }")
+        try await live.run("text_to_video{ prompt = 'a', seed = 2 }")
+        #expect(await live.simulator.state.stats.submissions == 2)
+    }
+
+    @Test func anExtensionOfAReusedVideoIsReusedToo() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        let script = "local c = text_to_video 'boat'\nlocal e = extend(c, 'drain')\nlog(e.reused == true)"
+        #expect(try await live.run(script).logs == ["[log] false"])
+        #expect(try await live.run(script).logs == ["[log] true"])
+        #expect(await live.simulator.state.stats.submissions == 2)
+    }
+
+    @Test func anUnfinishedTaskIsPolledAgainNotResubmitted() async throws {
+        let live = try await LiveHarness({ $0.generationSeconds = 1.5 })
+        defer { Task { await live.stop() } }
+        let generator = try live.generator()
+        let run = Task {
+            var options = WorkflowOptions(scriptPath: try live.scripts.write("script.lua", "text_to_video 'slow'"),
+                                          outputDirectory: live.scripts.directory.appendingPathComponent("out").path)
+            options.scriptName = "script.lua"
+            try await WorkflowRunner.run(options, generator: generator, reporter: RecordingReporter())
+        }
+        // Stop it once the task id is journaled, as a Ctrl-C would.
+        for _ in 0..<150 {
+            if let state = try live.journal.tasks().first?.state, state == .queued || state == .running { break }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        generator.stopSubmitting()
+        run.cancel()
+        _ = await run.result
+        let row = try #require(try live.journal.tasks().first)
+        #expect(row.taskID != nil && row.state.isResumable)
+        let reporter = try await live.run("local v = text_to_video 'slow'\nlog(v.id)")
+        #expect(reporter.logs == ["[log] \(row.taskID!)"])
+        #expect(await live.simulator.state.stats.submissions == 1)
+        #expect(live.progress.events.contains { if case .resumed = $0.1 { true } else { false } })
+    }
+
+    @Test func anUnknownSubmissionIsReportedAndNotResent() async throws {
+        // A gateway that ignores Idempotency-Key: a lost reply cannot be retried safely.
+        let live = try await LiveHarness({ $0.honorsIdempotencyKeys = false; $0.faults.dropAfterSubmit = 1 })
+        defer { Task { await live.stop() } }
+        let first = try await live.failure("text_to_video 'x'")
+        #expect(first.code == "network")
+        #expect(first.message.contains("may have been accepted and billed"))
+        #expect(try live.journal.tasks().first?.state == .unknown)
+
+        await live.simulator.state.setFaults(SimulatorConfiguration.Faults())
+        let second = try await live.failure("text_to_video 'x'")
+        #expect(second.code == "network")
+        #expect(second.message.contains("never learned its task id") && second.message.contains("--fresh"))
+        #expect(await live.simulator.state.stats.submissions == 1)
+
+        try await live.run("text_to_video{ prompt = 'x', fresh = true }")
+        #expect(await live.simulator.state.stats.submissions == 2)
+    }
+
+    @Test func aLostReplyIsResentSafelyWhenTheGatewayHonoursIdempotencyKeys() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        try await live.run("text_to_video 'learn that the gateway echoes the key'")
+        var faults = SimulatorConfiguration.Faults()
+        faults.dropAfterSubmit = 0.5
+        await live.simulator.state.setFaults(faults)
+        try await live.run("map({1,2,3,4,5,6}, function(i) return text_to_video{ prompt = 'p' .. i } end)")
+        let stats = await live.simulator.state.stats
+        #expect(stats.submissions == 7)
+        #expect(stats.replayedSubmissions > 0)
+        #expect(stats.duplicateSubmissions == 0)
+    }
+
+    @Test func theJournalHoldsEachFilesSHA256() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        try await live.run(Self.threeTakes)
+        let rows = try live.journal.tasks()
+        #expect(rows.count == 3)
+        for row in rows {
+            #expect(row.state == .downloaded)
+            #expect(try RequestKey.fileSHA256(row.path!) == row.sha256)
+        }
+    }
+
+    @Test func aChangedFileIsFetchedAgainNotTrusted() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        try await live.run("text_to_video 'a'")
+        let row = try #require(try live.journal.tasks().first)
+        try Data("tampered".utf8).write(to: URL(fileURLWithPath: row.path!))
+        try await live.run("text_to_video 'a'")
+        #expect(try RequestKey.fileSHA256(row.path!) == row.sha256)
+        #expect(await live.simulator.state.stats.submissions == 1)
+    }
+
+    @Test func abandonedTemporaryFilesAreSwept() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        let out = live.scripts.directory.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        // pid 999999 does not exist: its writer is gone.
+        let abandoned = out.appendingPathComponent(".x.mp4.partial-999999-abcd")
+        let live_ = out.appendingPathComponent(".y.mp4.partial-\(getpid())-abcd")
+        FileManager.default.createFile(atPath: abandoned.path, contents: Data([1]))
+        FileManager.default.createFile(atPath: live_.path, contents: Data([1]))
+        _ = try live.generator()
+        #expect(!FileManager.default.fileExists(atPath: abandoned.path))
+        #expect(FileManager.default.fileExists(atPath: live_.path))
+    }
+
+    @Test func theRateGateHoldsEveryoneAfterA429() async throws {
+        let live = try await LiveHarness({ $0.faults.rateLimited = 1; $0.faults.retryAfterSeconds = 1; $0.faults.includeSubmissions = true })
+        defer { Task { await live.stop() } }
+        let started = Date()
+        Task {
+            try await Task.sleep(nanoseconds: 300_000_000)
+            await live.simulator.state.setFaults(SimulatorConfiguration.Faults())
+        }
+        try await live.run("parallel(function() text_to_video 'a' end, function() text_to_video 'b' end)")
+        // Both waited out the server's Retry-After (1 s) instead of hammering it.
+        #expect(Date().timeIntervalSince(started) >= 0.95)
+        #expect(await live.simulator.state.stats.faultsInjected <= 4)
+    }
+}
