@@ -138,25 +138,15 @@ extension JSONValue {
 
 // MARK: Decoding
 
-extension JSONValue: Decodable {
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null; return }
-        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
-        if let i = try? c.decode(Int64.self) { self = .int(i); return }
-        if let d = try? c.decode(Double.self) { self = .double(d); return }
-        if let s = try? c.decode(String.self) { self = .string(s); return }
-        if let a = try? c.decode([JSONValue].self) { self = .array(a); return }
-        let o = try c.decode([String: JSONValue].self)
-        self = .object(o.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-    }
-
+extension JSONValue {
     /// Parses JSON text; throws `JSONValue.ParseError` with a short reason on garbage.
-    public static func parse(_ data: some DataProtocol) throws -> JSONValue {
+    public static func parse(_ data: some DataProtocol) throws(ParseError) -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(data))
+            return try JSONParser.parse(Array(data))
+        } catch let error as ParseError {
+            throw error
         } catch {
-            throw ParseError(reason: "not valid JSON (\(data.count) bytes)")
+            throw ParseError(reason: "not valid JSON")
         }
     }
 

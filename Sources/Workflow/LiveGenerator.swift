@@ -14,6 +14,7 @@ public final class LiveGenerator: VideoGenerator {
     let progress: any ProgressSink
     private let occurrences = OccurrenceCounter()
     private let submissions = SubmissionTracker()
+    private let probe: IdempotencyProbe
 
     public init(client: VideoClient, journal: Journal, runID: Int64, concurrency: Int, outputDirectory: String, progress: any ProgressSink) {
         self.client = client
@@ -22,6 +23,7 @@ public final class LiveGenerator: VideoGenerator {
         limiter = ConcurrencyLimiter(limit: concurrency)
         self.outputDirectory = outputDirectory
         self.progress = progress
+        probe = IdempotencyProbe(known: (try? journal.honorsIdempotencyKeys(client.configuration.baseURL)) ?? false)
         // Temporary files of a run that was killed (kill -9, power loss) are swept here.
         AtomicFile.sweepAbandoned(in: outputDirectory)
     }
@@ -94,15 +96,17 @@ public final class LiveGenerator: VideoGenerator {
             try journal.recordFailure(row, .failed, error: "not submitted: the run was stopping")
             throw VideoAPIError(.cancelled, "not submitted: the run is stopping")
         }
-        let client = self.client, journal = self.journal, baseURL = self.baseURL
+        let client = self.client, journal = self.journal, probe = self.probe
         let attempt = Task { () throws -> String in
-            let repeatable = (try? journal.honorsIdempotencyKeys(baseURL)) ?? false
+            let role = await probe.enter()
             do {
-                let submission = try await client.submit(request, idempotencyKey: idempotencyKey, repeatable: repeatable)
+                let submission = try await client.submit(request, idempotencyKey: idempotencyKey, repeatable: role == .known)
                 let id = submission.task.id!
                 try journal.recordSubmitted(row, taskID: id, gatewayHonorsIdempotencyKeys: submission.gatewayHonorsIdempotencyKeys)
+                await probe.leave(role, learned: submission.gatewayHonorsIdempotencyKeys, answered: true)
                 return id
             } catch let error as VideoAPIError {
+                await probe.leave(role, learned: false, answered: false)
                 let unknown = error.code == .network && error.message.contains("may have been accepted")
                 try? journal.recordFailure(row, unknown ? .unknown : .failed, error: error.message)
                 throw error
@@ -200,6 +204,42 @@ private final class StateMemory: @unchecked Sendable {
             defer { last = state }
             return last != state
         }
+    }
+}
+
+/// Until reel knows whether a gateway honours `Idempotency-Key`, its first POST goes alone:
+/// a lost reply can then be re-sent safely for every submission after it, and at most one
+/// submission is ever at risk on a gateway reel has not met before.
+private actor IdempotencyProbe {
+    enum Role { case known, probe, unknown }
+    private var known: Bool
+    /// The gateway answered a probe without echoing the key: it does not honour it.
+    private var settled = false
+    private var probing = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(known: Bool) { self.known = known }
+
+    func enter() async -> Role {
+        if known { return .known }
+        if settled { return .unknown }
+        if !probing {
+            probing = true
+            return .probe
+        }
+        await withCheckedContinuation { waiting.append($0) }
+        return known ? .known : .unknown
+    }
+
+    /// `answered`: the gateway replied to the POST (so its echo, or its silence, is telling).
+    func leave(_ role: Role, learned: Bool, answered: Bool) {
+        if learned { known = true }
+        guard role == .probe else { return }
+        if answered && !learned { settled = true }
+        probing = false
+        let released = waiting
+        waiting = []
+        for continuation in released { continuation.resume() }
     }
 }
 

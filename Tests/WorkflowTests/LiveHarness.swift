@@ -13,7 +13,7 @@ struct LiveHarness {
     let journal: Journal
 
     init(_ configure: (inout SimulatorConfiguration) -> Void = { _ in }, concurrency: Int = 4, taskTimeout: Double = 60,
-         apiKey: String = "sk-test") async throws {
+         apiKey: String = "sk-test", client configureClient: (inout ClientConfiguration) -> Void = { _ in }) async throws {
         var configuration = SimulatorConfiguration()
         configuration.generationSeconds = 0.15
         configuration.faults.retryAfterSeconds = 0
@@ -24,6 +24,8 @@ struct LiveHarness {
         clientConfiguration.retry = RetryPolicy(maxAttempts: 8, baseDelay: 0.01, maxDelay: 0.1)
         clientConfiguration.taskTimeout = taskTimeout
         clientConfiguration.requestTimeout = 5
+        clientConfiguration.connectionsPerHost = concurrency
+        configureClient(&clientConfiguration)
         client = VideoClient(clientConfiguration)
         scripts = try ScriptHarness()
         journal = try Journal(directory: scripts.directory.appendingPathComponent(".reel").path)

@@ -54,7 +54,10 @@ public final class VideoClient: Sendable {
             throw VideoAPIError(.invalidRequest, (error as? RequestError)?.description ?? "\(error)")
         }
         let headers = idempotencyKey.map { [("Idempotency-Key", $0)] } ?? []
-        let reply = try await exchange(.POST, url: url("/v1/video/generations"), body: body, idempotent: repeatable && idempotencyKey != nil, headers: headers)
+        let safeToRepeat = repeatable && idempotencyKey != nil
+        // A garbled reply to a repeatable POST is asked again: the gateway replays the task.
+        let reply = try await exchange(.POST, url: url("/v1/video/generations"), body: body, idempotent: safeToRepeat,
+                                       parseJSON: safeToRepeat, headers: headers)
         guard (200..<300).contains(reply.status) else { throw failure(of: reply, doing: "submitting") }
         guard let json = try? JSONValue.parse(reply.body) else {
             throw VideoAPIError(.apiError, "the gateway accepted the submission (\(reply.status)) but its reply is not JSON, so the task id is unknown; the task may exist and be billed (\(reply.preview))", httpStatus: reply.status)

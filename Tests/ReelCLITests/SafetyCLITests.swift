@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+/// The key is unreachable from Lua, and runaway scripts are stopped with a clear message.
+@Suite struct SafetyCLITests {
+    private func scratch(_ script: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-safety-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try script.write(to: dir.appendingPathComponent("s.lua"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    /// Every place a script could look for the key, without --sandbox (the weakest mode).
+    static let hunt = """
+        local key = args.needle:reverse()  -- given reversed, so args itself holds no copy
+        args.needle = nil
+        local found = {}
+        local function has(s) return type(s) == "string" and s:find(key, 1, true) ~= nil end
+        if has(os.getenv("REEL_API_KEY")) then found[#found + 1] = "os.getenv" end
+        local p = io.popen("env"); if has(p:read("a")) then found[#found + 1] = "env of a child process" end; p:close()
+        local e = io.open("/proc/self/environ", "rb"); if e and has(e:read("a")) then found[#found + 1] = "/proc/self/environ" end
+        local seen = {}
+        local function scan(v, where)
+          if has(v) then found[#found + 1] = where end
+          if (type(v) ~= "table" and type(v) ~= "function") or seen[v] then return end
+          seen[v] = true
+          if type(v) == "table" then
+            for k, x in pairs(v) do scan(k, where); scan(x, where .. "." .. tostring(k)) end
+            local mt = getmetatable(v); if mt then scan(mt, where .. "<mt>") end
+          else
+            for i = 1, 255 do
+              local name, up = debug.getupvalue(v, i)
+              if not name then break end
+              scan(up, where .. "^" .. name)
+            end
+          end
+        end
+        scan(_G, "_G")
+        scan(debug.getregistry(), "registry")
+        local v = text_to_video "probe"
+        scan(v, "video"); scan(v:info(), "info")
+        log("found: " .. (#found == 0 and "nothing" or table.concat(found, ", ")))
+        """
+
+    @Test func theKeyIsUnreachableFromLua() throws {
+        let key = "sk-hunted-\(UUID().uuidString)"
+        let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.1", "--require-key", key])
+        defer { server.stop() }
+        let url = try server.waitForURL()
+        let dir = try scratch(Self.hunt)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try CLI.run(["run", "s.lua", "needle=\(String(key.reversed()))"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("[log] found: nothing"), "\(result.stderr)")
+    }
+
+    @Test func aScriptThatLoopsForeverIsStopped() throws {
+        let dir = try scratch("local n = 0\nwhile true do pcall(function() n = n + 1 end) end\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try CLI.run(["run", "--dry-run", "--max-instructions", "2000000", "s.lua"], in: dir)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("instruction limit reached"))
+        #expect(result.stderr.contains("raise --max-instructions"))
+    }
+
+    @Test func aScriptThatAllocatesWithoutBoundIsStopped() throws {
+        let dir = try scratch("local t = {}\nwhile true do pcall(function() t[#t + 1] = ('x'):rep(1 << 16) .. #t end) end\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try CLI.run(["run", "--dry-run", "--max-memory", "32", "s.lua"], in: dir)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("memory limit reached"))
+    }
+
+    @Test func historyListsRunsAndTasks() throws {
+        let dir = try scratch("text_to_video 'history probe'\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(try CLI.run(["run", "s.lua", "--latency", "0.1"], in: dir).status == 0)
+        let text = try CLI.run(["history"], in: dir)
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("s.lua") && text.stdout.contains("downloaded") && text.stdout.contains("\"history probe\""))
+        let json = try CLI.run(["history", "--json"], in: dir)
+        #expect(json.stdout.contains("\"sha256\": \""))
+    }
+}
