@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// `reel run` for real: against the built-in simulator with nothing configured, and against
@@ -75,18 +78,29 @@ import Testing
         #expect(result.stderr.contains("content filter"))
     }
 
-    @Test func ctrlCExits130() throws {
+    @Test func ctrlCStopsSaysHowToResumeAndTheRerunPaysNothingTwice() throws {
+        let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "3"])
+        defer { server.stop() }
+        let url = try server.waitForURL()
+        let environment = ["REEL_BASE_URL": url, "REEL_API_KEY": "sk-ctrl-c"]
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         try "text_to_video 'slow'\n".write(to: dir.appendingPathComponent("slow.lua"), atomically: true, encoding: .utf8)
-        let run = try BackgroundReel(["run", "slow.lua", "--latency", "60"], in: dir)
+        let run = try BackgroundReel(["run", "slow.lua"], in: dir, environment: environment)
         defer { run.stop() }
         _ = try run.waitForLine(containing: "submitted", in: .standardError)
         run.interrupt()
-        let status = run.waitForExit(timeout: 20)
-        #expect(status == 130)
+        #expect(run.waitForExit(timeout: 20) == 130)
+        let said = try run.waitForLine(containing: "interrupted.", in: .standardError)
+        #expect(said.contains("1 generation is still running on the gateway") && said.contains("run the same command again"))
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
         #expect(leftovers.isEmpty)
+
+        let again = try CLI.run(["run", "slow.lua"], in: dir, environment: environment)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("resumed from the journal"))
+        let stats = String(decoding: try Data(contentsOf: URL(string: url + "/__simulator/stats")!), as: UTF8.self)
+        #expect(stats.contains("\"submissions\":1,"), "\(stats)")
     }
 }
 
@@ -97,12 +111,13 @@ final class BackgroundReel: @unchecked Sendable {
     private let lock = NSLock()
     private var out = "", err = ""
 
-    init(_ arguments: [String], in directory: URL = CLI.packageRoot) throws {
+    init(_ arguments: [String], in directory: URL = CLI.packageRoot, environment: [String: String] = [:]) throws {
         process.executableURL = CLI.executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
         env["REEL_BASE_URL"] = nil
+        for (k, v) in environment { env[k] = v }
         process.environment = env
         let outPipe = Pipe(), errPipe = Pipe()
         process.standardOutput = outPipe
@@ -139,6 +154,7 @@ final class BackgroundReel: @unchecked Sendable {
     }
 
     func interrupt() { kill(process.processIdentifier, SIGINT) }
+    func kill9() { kill(process.processIdentifier, SIGKILL) }
 
     func waitForExit(timeout: TimeInterval) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
