@@ -23,7 +23,7 @@ public final class LiveGenerator: VideoGenerator {
         limiter = ConcurrencyLimiter(limit: concurrency)
         self.outputDirectory = outputDirectory
         self.progress = progress
-        probe = IdempotencyProbe(known: (try? journal.honorsIdempotencyKeys(client.configuration.baseURL)) ?? false)
+        probe = IdempotencyProbe(journal: journal, baseURL: client.configuration.baseURL)
         // Temporary files of a run that was killed (kill -9, power loss) are swept here.
         AtomicFile.sweepAbandoned(in: outputDirectory)
     }
@@ -45,12 +45,12 @@ public final class LiveGenerator: VideoGenerator {
     private func generate(_ request: GenerationRequest, key: String, fresh: Bool) async throws -> GeneratedVideo {
         let task = progress.begin(request)
         do {
-            let earlier = fresh ? nil : try journal.latest(key: key)
+            let earlier = fresh ? nil : try await journal.latest(key: key)
             var row: Int64
             var taskID: String
             switch earlier?.state {
             case .downloaded?:
-                if let video = try reuse(earlier!, request: request, key: key) {
+                if let video = try await reuse(earlier!, request: request, key: key) {
                     progress.update(task, .reused(id: video.id, path: video.localPath ?? ""))
                     return video
                 }
@@ -58,10 +58,10 @@ public final class LiveGenerator: VideoGenerator {
             case .submitted?, .queued?, .running?, .succeeded?:
                 row = earlier!.id
                 taskID = earlier!.taskID!
-                try journal.adopt(row, runID: runID)
+                try await journal.adopt(row, runID: runID)
                 progress.update(task, .resumed(id: taskID))
             case .submitting?, .unknown?:
-                guard try journal.honorsIdempotencyKeys(baseURL) else {
+                guard try await journal.honorsIdempotencyKeys(baseURL) else {
                     throw VideoAPIError(.network, """
                         an earlier run sent this request (journal row \(earlier!.id)) but never learned its task id, so it may \
                         already be billed; reel will not send it again on its own. Run with --fresh (or fresh = true on this call) \
@@ -70,11 +70,11 @@ public final class LiveGenerator: VideoGenerator {
                 }
                 // The gateway replays a repeated Idempotency-Key: sending it again is safe.
                 row = earlier!.id
-                try journal.adopt(row, runID: runID)
+                try await journal.adopt(row, runID: runID)
                 taskID = try await submit(request, row: row, idempotencyKey: earlier!.idempotencyKey, task: task)
             case .failed?, nil:
                 let idempotencyKey = "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())"
-                row = try journal.recordSubmitting(key: key, idempotencyKey: idempotencyKey, runID: runID, baseURL: baseURL, request: request)
+                row = try await journal.recordSubmitting(key: key, idempotencyKey: idempotencyKey, runID: runID, baseURL: baseURL, request: request)
                 taskID = try await submit(request, row: row, idempotencyKey: idempotencyKey, task: task)
             }
             return try await finish(request, row: row, taskID: taskID, key: key, task: task)
@@ -93,7 +93,7 @@ public final class LiveGenerator: VideoGenerator {
     /// half-known: it completes and its task id is journaled either way.
     private func submit(_ request: GenerationRequest, row: Int64, idempotencyKey: String, task: Int) async throws -> String {
         guard submissions.begin() else {
-            try journal.recordFailure(row, .failed, error: "not submitted: the run was stopping")
+            try await journal.recordFailure(row, .failed, error: "not submitted: the run was stopping")
             throw VideoAPIError(.cancelled, "not submitted: the run is stopping")
         }
         let client = self.client, journal = self.journal, probe = self.probe
@@ -102,13 +102,13 @@ public final class LiveGenerator: VideoGenerator {
             do {
                 let submission = try await client.submit(request, idempotencyKey: idempotencyKey, repeatable: role == .known)
                 let id = submission.task.id!
-                try journal.recordSubmitted(row, taskID: id, gatewayHonorsIdempotencyKeys: submission.gatewayHonorsIdempotencyKeys)
+                try await journal.recordSubmitted(row, taskID: id, gatewayHonorsIdempotencyKeys: submission.gatewayHonorsIdempotencyKeys)
                 await probe.leave(role, learned: submission.gatewayHonorsIdempotencyKeys, answered: true)
                 return id
             } catch let error as VideoAPIError {
                 await probe.leave(role, learned: false, answered: false)
                 let unknown = error.code == .network && error.message.contains("may have been accepted")
-                try? journal.recordFailure(row, unknown ? .unknown : .failed, error: error.message)
+                try? await journal.recordFailure(row, unknown ? .unknown : .failed, error: error.message)
                 throw error
             }
         }
@@ -121,11 +121,11 @@ public final class LiveGenerator: VideoGenerator {
     /// Polls to the end, downloads, and journals the file.
     private func finish(_ request: GenerationRequest, row: Int64, taskID: String, key: String, task: Int) async throws -> GeneratedVideo {
         let finished = try await waitForResult(row: row, taskID: taskID, task: task)
-        try journal.recordState(row, .succeeded, resultURL: finished.resultURL)
+        try await journal.recordState(row, .succeeded, resultURL: finished.resultURL)
         progress.update(task, .downloading)
         let path = (outputDirectory as NSString).appendingPathComponent(ReelLibrary.fileName(forID: taskID))
         let file = try await client.download(taskID, resultURL: finished.resultURL, to: path)
-        try journal.recordDownloaded(row, path: path, sha256: file.sha256, bytes: file.bytes, resultURL: finished.resultURL)
+        try await journal.recordDownloaded(row, path: path, sha256: file.sha256, bytes: file.bytes, resultURL: finished.resultURL)
         progress.update(task, .saved(path: path, bytes: file.bytes))
         let url = finished.resultURL ?? "\(baseURL)/v1/videos/\(taskID)/content"
         return GeneratedVideo(id: taskID, url: url, status: "succeeded", request: request, localPath: path, journalKey: key)
@@ -144,20 +144,20 @@ public final class LiveGenerator: VideoGenerator {
                 case .failed?: .failed
                 default: .running
                 }
-                if lastState.changed(to: state) { try? journal.recordState(row, state, progress: snapshot.progress) }
+                if lastState.changed(to: state) { try? await journal.recordState(row, state, progress: snapshot.progress) }
             }
         } catch {
-            if error.code == .taskFailed { try? journal.recordFailure(row, .failed, error: error.message) }
+            if error.code == .taskFailed { try? await journal.recordFailure(row, .failed, error: error.message) }
             throw error
         }
     }
 
     /// An earlier run's downloaded video, if its file is still there and unchanged.
-    private func reuse(_ record: TaskRecord, request: GenerationRequest, key: String) throws -> GeneratedVideo? {
+    private func reuse(_ record: TaskRecord, request: GenerationRequest, key: String) async throws -> GeneratedVideo? {
         guard let path = record.path, let expected = record.sha256, let id = record.taskID,
             FileManager.default.fileExists(atPath: path), (try? RequestKey.fileSHA256(path)) == expected
         else { return nil }
-        try journal.adopt(record.id, runID: runID)
+        try await journal.adopt(record.id, runID: runID)
         let url = record.resultURL ?? "\(baseURL)/v1/videos/\(id)/content"
         return GeneratedVideo(id: id, url: url, status: "succeeded", request: request, localPath: path, journalKey: key, reused: true)
     }
@@ -212,23 +212,30 @@ private final class StateMemory: @unchecked Sendable {
 /// submission is ever at risk on a gateway reel has not met before.
 private actor IdempotencyProbe {
     enum Role { case known, probe, unknown }
-    private var known: Bool
+    private let journal: Journal
+    private let baseURL: String
+    /// Read from the journal on first use.
+    private var known: Bool?
     /// The gateway answered a probe without echoing the key: it does not honour it.
     private var settled = false
     private var probing = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    init(known: Bool) { self.known = known }
+    init(journal: Journal, baseURL: String) {
+        self.journal = journal
+        self.baseURL = baseURL
+    }
 
     func enter() async -> Role {
-        if known { return .known }
+        if known == nil { known = (try? await journal.honorsIdempotencyKeys(baseURL)) ?? false }
+        if known == true { return .known }
         if settled { return .unknown }
         if !probing {
             probing = true
             return .probe
         }
         await withCheckedContinuation { waiting.append($0) }
-        return known ? .known : .unknown
+        return known == true ? .known : .unknown
     }
 
     /// `answered`: the gateway replied to the POST (so its echo, or its silence, is telling).

@@ -103,13 +103,13 @@ public final class VideoClient: Sendable {
     /// Polls until the task has succeeded; raises `task_failed` or `timeout` otherwise.
     /// `onUpdate` sees every reading (for progress and warnings).
     public func waitForResult(_ taskID: String, submittedAt start: Date = Date(),
-                              onUpdate: @Sendable (TaskSnapshot) -> Void = { _ in }) async throws(VideoAPIError) -> TaskSnapshot {
+                              onUpdate: @Sendable (TaskSnapshot) async -> Void = { _ in }) async throws(VideoAPIError) -> TaskSnapshot {
         let deadline = start.addingTimeInterval(configuration.taskTimeout)
         var polls = 0
         while true {
             let (snapshot, hint) = try await poll(taskID)
             polls += 1
-            onUpdate(snapshot)
+            await onUpdate(snapshot)
             switch snapshot.status {
             case .succeeded:
                 return snapshot

@@ -32,6 +32,9 @@ public final class Journal: Sendable {
         path = (directory as NSString).appendingPathComponent("journal.sqlite")
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // WAL with synchronous=NORMAL: a killed process loses nothing (the log is in the OS);
+        // only a power cut could lose the last commits, and never corrupts the journal.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
     }
@@ -97,15 +100,15 @@ public final class Journal: Sendable {
     // MARK: Tasks
 
     /// The newest row for `key`, if any.
-    public func latest(key: String) throws -> TaskRecord? {
-        try pool.read { db in
+    public func latest(key: String) async throws -> TaskRecord? {
+        try await pool.read { db in
             try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE key = ? ORDER BY id DESC LIMIT 1", arguments: [key])
         }
     }
 
     /// Written before the POST. Returns the row id.
-    public func recordSubmitting(key: String, idempotencyKey: String, runID: Int64, baseURL: String, request: GenerationRequest) throws -> Int64 {
-        try pool.write { db in
+    public func recordSubmitting(key: String, idempotencyKey: String, runID: Int64, baseURL: String, request: GenerationRequest) async throws -> Int64 {
+        try await pool.write { db in
             let now = Date().timeIntervalSince1970
             try db.execute(sql: """
                 INSERT INTO task (key, runID, state, idempotencyKey, baseURL, mode, model, prompt, seconds, request, createdAt, updatedAt)
@@ -117,8 +120,8 @@ public final class Journal: Sendable {
     }
 
     /// Written as soon as the gateway answers the POST.
-    public func recordSubmitted(_ row: Int64, taskID: String, gatewayHonorsIdempotencyKeys: Bool) throws {
-        try pool.write { db in
+    public func recordSubmitted(_ row: Int64, taskID: String, gatewayHonorsIdempotencyKeys: Bool) async throws {
+        try await pool.write { db in
             try update(db, row, "state = 'submitted', taskID = ?", [taskID])
             if gatewayHonorsIdempotencyKeys {
                 try db.execute(sql: "INSERT OR REPLACE INTO gateway (baseURL, honorsIdempotencyKeys) SELECT baseURL, 1 FROM task WHERE id = ?",
@@ -128,23 +131,23 @@ public final class Journal: Sendable {
     }
 
     /// A later run picks the row up (resume or reuse): it now belongs to that run.
-    public func adopt(_ row: Int64, runID: Int64) throws {
-        try pool.write { db in try update(db, row, "runID = ?", [runID]) }
+    public func adopt(_ row: Int64, runID: Int64) async throws {
+        try await pool.write { db in try update(db, row, "runID = ?", [runID]) }
     }
 
-    public func recordState(_ row: Int64, _ state: State, progress: Int? = nil, resultURL: String? = nil) throws {
-        try pool.write { db in
+    public func recordState(_ row: Int64, _ state: State, progress: Int? = nil, resultURL: String? = nil) async throws {
+        try await pool.write { db in
             try update(db, row, "state = ?, progress = COALESCE(?, progress), resultURL = COALESCE(?, resultURL)",
                        [state.rawValue, progress, resultURL])
         }
     }
 
-    public func recordFailure(_ row: Int64, _ state: State, error: String) throws {
-        try pool.write { db in try update(db, row, "state = ?, error = ?", [state.rawValue, error]) }
+    public func recordFailure(_ row: Int64, _ state: State, error: String) async throws {
+        try await pool.write { db in try update(db, row, "state = ?, error = ?", [state.rawValue, error]) }
     }
 
-    public func recordDownloaded(_ row: Int64, path: String, sha256: String, bytes: Int64, resultURL: String?) throws {
-        try pool.write { db in
+    public func recordDownloaded(_ row: Int64, path: String, sha256: String, bytes: Int64, resultURL: String?) async throws {
+        try await pool.write { db in
             try update(db, row, "state = 'downloaded', path = ?, sha256 = ?, bytes = ?, resultURL = COALESCE(?, resultURL), progress = 100",
                        [path, sha256, bytes, resultURL])
         }
@@ -157,8 +160,8 @@ public final class Journal: Sendable {
 
     /// Whether this gateway has shown (by echoing `Idempotency-Key`) that it replays a
     /// repeated submission instead of billing it twice.
-    public func honorsIdempotencyKeys(_ baseURL: String) throws -> Bool {
-        try pool.read { db in
+    public func honorsIdempotencyKeys(_ baseURL: String) async throws -> Bool {
+        try await pool.read { db in
             try Bool.fetchOne(db, sql: "SELECT honorsIdempotencyKeys FROM gateway WHERE baseURL = ?", arguments: [baseURL]) ?? false
         }
     }
