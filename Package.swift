@@ -69,6 +69,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // `swift run -c release reel-bench`: figures beside a Python asyncio peer (issue 5).
+        .executableTarget(
+            name: "reel-bench",
+            dependencies: ["LuaRuntime", "CLua", "CLuaShim", "VideoAPI", "Workflow"]
+        ),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime"]),
         .testTarget(name: "VideoAPITests", dependencies: ["VideoAPI"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Simulator", "VideoAPI"]),

@@ -107,10 +107,10 @@ static int host_continue(lua_State *L, int status, lua_KContext ctx) {
 
 static int host_trampoline(lua_State *L) {
     reel_state_info *info = reel_info(L);
-    int64_t id = (int64_t)lua_tointeger(L, lua_upvalueindex(1));
+    void *entry = lua_touserdata(L, lua_upvalueindex(1));
     int saved = info->enforce_limit;
     info->enforce_limit = 0;
-    int result = dispatch(L, id);
+    int result = dispatch(L, entry);
     info->enforce_limit = saved;
     if (result >= 0) return result;
     if (result == REEL_HOST_RAISE) return lua_error(L);
@@ -120,8 +120,8 @@ static int host_trampoline(lua_State *L) {
     return lua_yieldk(L, 1, 0, host_continue);
 }
 
-void reel_push_host_function(lua_State *L, int64_t function_id) {
-    lua_pushinteger(L, (lua_Integer)function_id);
+void reel_push_host_function(lua_State *L, void *entry) {
+    lua_pushlightuserdata(L, entry);
     lua_pushcclosure(L, host_trampoline, 1);
 }
 
@@ -225,6 +225,13 @@ int reel_where(lua_State *L, char *source, size_t source_size, int *line) {
     }
     return 0;
 }
+
+static int plain_noop(lua_State *L) {
+    (void)L;
+    return 0;
+}
+
+void reel_push_plain_noop(lua_State *L) { lua_pushcfunction(L, plain_noop); }
 
 int reel_upvalueindex(int i) { return lua_upvalueindex(i); }
 int reel_registryindex(void) { return LUA_REGISTRYINDEX; }

@@ -14,6 +14,17 @@ enum HostBody {
     case raw((LuaState, OpaquePointer) throws -> Int32)
 }
 
+/// One registered function, reached from its Lua closure's upvalue.
+final class HostEntry {
+    let name: String
+    let body: HostBody
+
+    init(name: String, body: HostBody) {
+        self.name = name
+        self.body = body
+    }
+}
+
 public enum HostResult {
     case none
     case value(LuaValue)
@@ -24,11 +35,15 @@ public enum HostResult {
 
 /// The arguments and context of one call from Lua into Swift.
 public struct LuaCall {
-    public unowned let state: LuaState
+    // unowned(unsafe): a call never outlives the dispatch that made it, and the state and
+    // entry outlive every call; plain `unowned` would cost reference counting per call.
+    public unowned(unsafe) let state: LuaState
+    unowned(unsafe) let entry: HostEntry
     let L: OpaquePointer
-    /// The registered name, e.g. `text_to_video` or `reel.Video:save`.
-    public let functionName: String
     public let argumentCount: Int
+
+    /// The registered name, e.g. `text_to_video` or `reel.Video:save`.
+    public var functionName: String { entry.name }
 
     /// Argument `index` (1-based); `.nil` past the end.
     public func argument(_ index: Int) throws -> LuaValue {
@@ -68,16 +83,23 @@ struct LuaConversionError: Error {
 extension LuaState {
     /// Called from C for every registered function. Never lets a Swift error or a longjmp
     /// cross this frame: it pushes values or an error and returns a status.
-    static func dispatch(_ L: OpaquePointer, _ id: Int64) -> Int32 {
-        let state = owner(of: L)
-        let entry = state.functions[Int(id)]
+    static func dispatch(_ L: OpaquePointer, _ entryPointer: UnsafeMutableRawPointer) -> Int32 {
+        // Borrowed, not retained: both are kept alive by the state for as long as Lua runs.
+        Unmanaged<LuaState>.fromOpaque(reel_info(L).pointee.owner)._withUnsafeGuaranteedRef { state in
+            Unmanaged<HostEntry>.fromOpaque(entryPointer)._withUnsafeGuaranteedRef { entry in
+                dispatch(L, state: state, entry: entry)
+            }
+        }
+    }
+
+    private static func dispatch(_ L: OpaquePointer, state: LuaState, entry: HostEntry) -> Int32 {
         do {
             let body: HostFunction
             switch entry.body {
             case .raw(let primitive): return try primitive(state, L)
             case .host(let function): body = function
             }
-            let call = LuaCall(state: state, L: L, functionName: entry.name, argumentCount: Int(lua_gettop(L)))
+            let call = LuaCall(state: state, entry: entry, L: L, argumentCount: Int(lua_gettop(L)))
             switch try body(call) {
             case .none:
                 return 0

@@ -23,7 +23,8 @@ public struct LuaLimits: Sendable {
 public final class LuaState {
     let L: OpaquePointer
     private let info: UnsafeMutablePointer<reel_state_info>
-    var functions: [(name: String, body: HostBody)] = []
+    /// Every registered function; Lua's closures point at these, so they live as long as the state.
+    var functions: [HostEntry] = []
     /// Scheduler state; lives here because the dispatcher reaches the owner from C.
     var scheduler = SchedulerState()
 
@@ -55,7 +56,7 @@ public final class LuaState {
     }
 
     private static let callbacksInstalled: Void = {
-        reel_set_dispatch { L, id in LuaState.dispatch(L!, id) }
+        reel_set_dispatch { L, entry in LuaState.dispatch(L!, entry!) }
         reel_set_release { object in Unmanaged<AnyObject>.fromOpaque(object!).release() }
     }()
 
@@ -161,6 +162,10 @@ public final class LuaState {
         reel_pop(L, 1)
     }
 
+    /// The raw `lua_State`, for benchmarks that compare against plain C functions. Any use
+    /// must follow the rules of CLuaShim.h: nothing that raises or yields from Swift.
+    public func withRawState<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T { try body(L) }
+
     /// Makes `require(name)` return the global table `table`.
     public func preload(module name: String, table: String) {
         lua_getglobal(L, "package")
@@ -198,8 +203,9 @@ public final class LuaState {
     }
 
     func pushHostFunction(named name: String, body: HostBody) {
-        functions.append((name, body))
-        reel_push_host_function(L, Int64(functions.count - 1))
+        let entry = HostEntry(name: name, body: body)
+        functions.append(entry)
+        reel_push_host_function(L, Unmanaged.passUnretained(entry).toOpaque())
     }
 
     // MARK: Loading

@@ -70,6 +70,13 @@ public struct SimulatorServer: Sendable {
         router.get("/files/:id") { request, context in
             try await handlers.faulted(request, context, json: false) { try await handlers.content(context, viaResultURL: true) }
         }
+        router.get("/__simulator/polls") { _, _ in
+            let log = await handlers.state.pollLog()
+            return Handlers.json(.ok, .array(log.map { entry in
+                .object([("id", .string(entry.id)), ("polls", .array(entry.pollOffsets.map(JSONValue.double))),
+                         ("detected_at", entry.detectedAt.map(JSONValue.double) ?? .null)])
+            }))
+        }
         router.get("/__simulator/stats") { _, _ in
             let s = await handlers.state.stats
             return Handlers.json(.ok, .object([

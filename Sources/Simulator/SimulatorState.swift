@@ -11,6 +11,9 @@ public actor SimulatorState {
         let fails: Bool
         let resultMissing: Bool
         var fetched = false
+        /// Seconds after creation at which the task was polled, and when a poll first saw it done.
+        var pollOffsets: [Double] = []
+        var detectedAt: Double?
     }
 
     public struct Stats: Sendable, Equatable {
@@ -95,7 +98,17 @@ public actor SimulatorState {
     /// The task's state now: status, progress 0…100.
     func state(of id: String) -> (task: SimulatedTask, status: TaskStatus, progress: Int)? {
         stats.polls += 1
-        return peek(id)
+        guard let reading = peek(id) else { return nil }
+        let offset = Date().timeIntervalSince(reading.task.created)
+        tasks[id]!.pollOffsets.append(offset)
+        if reading.status.isFinished && tasks[id]!.detectedAt == nil { tasks[id]!.detectedAt = offset }
+        return reading
+    }
+
+    /// Per task: when it was polled and when a poll first found it finished (for measuring
+    /// polling cost).
+    public func pollLog() -> [(id: String, pollOffsets: [Double], detectedAt: Double?)] {
+        tasks.values.sorted { $0.created < $1.created }.map { ($0.id, $0.pollOffsets, $0.detectedAt) }
     }
 
     func peek(_ id: String) -> (task: SimulatedTask, status: TaskStatus, progress: Int)? {

@@ -121,7 +121,6 @@ public final class LiveGenerator: VideoGenerator {
     /// Polls to the end, downloads, and journals the file.
     private func finish(_ request: GenerationRequest, row: Int64, taskID: String, key: String, task: Int) async throws -> GeneratedVideo {
         let finished = try await waitForResult(row: row, taskID: taskID, task: task)
-        try await journal.recordState(row, .succeeded, resultURL: finished.resultURL)
         progress.update(task, .downloading)
         let path = (outputDirectory as NSString).appendingPathComponent(ReelLibrary.fileName(forID: taskID))
         let file = try await client.download(taskID, resultURL: finished.resultURL, to: path)
@@ -144,7 +143,9 @@ public final class LiveGenerator: VideoGenerator {
                 case .failed?: .failed
                 default: .running
                 }
-                if lastState.changed(to: state) { try? await journal.recordState(row, state, progress: snapshot.progress) }
+                if lastState.changed(to: state) {
+                    try? await journal.recordState(row, state, progress: snapshot.progress, resultURL: snapshot.resultURL)
+                }
             }
         } catch {
             if error.code == .taskFailed { try? await journal.recordFailure(row, .failed, error: error.message) }

@@ -63,25 +63,19 @@ struct RunCommand: AsyncParsableCommand {
             return
         }
 
-        var (client, simulator) = try await connection()
-        client.taskTimeout = timeout
-        client.connectionsPerHost = concurrency
-
-        guard let opened = openJournal(script: options.scriptPath, baseURL: client.baseURL) else {
-            await simulator?.stop()
-            throw ExitCode(ReelExit.usage)
-        }
-        let journal = opened.journal, runID = opened.runID
+        var connection = try connection()
+        connection.client.taskTimeout = timeout
+        connection.client.connectionsPerHost = concurrency
         let display = ProgressDisplay(style: ProgressDisplay.style(quiet: script.quiet), verbose: script.verbose)
-        let http = VideoClient(client, observer: { display.clientEvent($0) })
-        let generator = LiveGenerator(client: http, journal: journal, runID: runID, concurrency: concurrency,
-                                      outputDirectory: options.outputDirectory, progress: display)
+        let session = LiveSession { [self, connection] in
+            try await start(connection, script: options.scriptPath, outputDirectory: options.outputDirectory, display: display)
+        }
 
-        let work = Task { await Self.failure(of: options, generator: generator, reporter: display) }
+        let work = Task { await Self.failure(of: options, generator: session, reporter: display) }
         let signals = SignalWatcher { presses in
             if presses == 1 {
                 display.log("reel: interrupted; submitting nothing more (press Ctrl-C again to quit at once)")
-                generator.stopSubmitting()
+                session.stopSubmitting()
                 work.cancel()
             } else {
                 Foundation.exit(ReelExit.interrupted)
@@ -89,19 +83,77 @@ struct RunCommand: AsyncParsableCommand {
         }
         let failure = await work.value
         let interrupted = work.isCancelled
-        if interrupted { await generator.waitForSubmissionsInFlight(timeout: client.requestTimeout) }
+        let parts = await session.settled()
+        if interrupted { await parts?.generator.waitForSubmissionsInFlight(timeout: connection.client.requestTimeout) }
         signals.cancel()
         display.finish()
-        await http.shutdown()
-        await simulator?.stop()
-        try finishRun(journal: journal, runID: runID, display: display, interrupted: interrupted, failure: failure)
+        await parts?.client.shutdown()
+        await parts?.simulator?.stop()
+        try await finishRun(parts: parts, display: display, interrupted: interrupted, failure: failure)
+    }
+
+    /// Where requests go, decided up front (cheap); the simulator itself starts lazily.
+    struct Connection: Sendable {
+        var client: ClientConfiguration
+        /// Set when the built-in simulator is to be used.
+        var simulator: SimulatorConfiguration?
+        var simulatorReason: String
+    }
+
+    /// --base-url or REEL_BASE_URL with the key, else (or with --simulate) the simulator.
+    func connection() throws -> Connection {
+        let environment = ProcessInfo.processInfo.environment
+        let gateway = simulate ? nil : (baseURL ?? environment["REEL_BASE_URL"]).flatMap { $0.isEmpty ? nil : $0 }
+        if let gateway {
+            let client = ClientConfiguration(baseURL: gateway, apiKey: APIKey.value)
+            if let problem = client.baseURLProblem {
+                printError("reel: \(problem)")
+                throw ExitCode(ReelExit.usage)
+            }
+            guard let key = client.apiKey, !key.isEmpty else {
+                printError("reel: REEL_API_KEY is not set; export it for \(client.baseURL) (reel sends it only to that host and never prints it), or unset REEL_BASE_URL to use the built-in simulator")
+                throw ExitCode(ReelExit.usage)
+            }
+            return Connection(client: client, simulator: nil, simulatorReason: "")
+        }
+        var client = ClientConfiguration(baseURL: "http://127.0.0.1", apiKey: "simulator")
+        // Simulated tasks take seconds, not minutes: poll and retry briskly.
+        client.poll = .quick(max(0.05, min(1, simulation.latency / 10)))
+        client.retry = RetryPolicy(maxAttempts: 6, baseDelay: 0.05, maxDelay: 2)
+        return Connection(client: client, simulator: try simulation.configuration(),
+                          simulatorReason: simulate ? "--simulate is set" : "REEL_BASE_URL is not set")
+    }
+
+    /// Sets up the live parts on the first generation: simulator (if any), client, journal.
+    func start(_ connection: Connection, script: String, outputDirectory: String, display: ProgressDisplay) async throws -> LiveSession.Parts {
+        var client = connection.client
+        var simulator: RunningSimulator?
+        if let configuration = connection.simulator {
+            let running = try await SimulatorServer(configuration: configuration).start()
+            simulator = running
+            client.baseURL = running.baseURL
+            display.log("reel: \(connection.simulatorReason), so this run uses the built-in simulator at \(running.baseURL): the videos are test patterns and nothing is billed.")
+        }
+        let journal: Journal
+        let runID: Int64
+        do {
+            journal = try Journal(directory: stateDirectory)
+            runID = try journal.beginRun(script: script, baseURL: client.baseURL)
+        } catch {
+            await simulator?.stop()
+            throw VideoAPIError(.apiError, "cannot open the journal in \(stateDirectory): \(error) (choose another folder with --state)")
+        }
+        let http = VideoClient(client, observer: { display.clientEvent($0) })
+        let generator = LiveGenerator(client: http, journal: journal, runID: runID, concurrency: concurrency,
+                                      outputDirectory: outputDirectory, progress: display)
+        return LiveSession.Parts(generator: generator, client: http, simulator: simulator, journal: journal, runID: runID)
     }
 
     /// Records how the run ended, says so, and gives its exit code.
-    func finishRun(journal: Journal, runID: Int64, display: ProgressDisplay, interrupted: Bool, failure: WorkflowFailure?) throws {
-        try? journal.finishRun(runID, outcome: interrupted ? "interrupted" : failure == nil ? "done" : "failed")
+    func finishRun(parts: LiveSession.Parts?, display: ProgressDisplay, interrupted: Bool, failure: WorkflowFailure?) async throws {
+        try? parts?.journal.finishRun(parts!.runID, outcome: interrupted ? "interrupted" : failure == nil ? "done" : "failed")
         if interrupted {
-            let pending = ((try? journal.tasks(runID: runID)) ?? []).filter { $0.state.isResumable }.count
+            let pending = parts.flatMap { try? $0.journal.tasks(runID: $0.runID) }?.filter { $0.state.isResumable }.count ?? 0
             printError(display.summary())
             printError(pending == 0
                 ? "reel: interrupted. Run the same command again to continue; finished videos are reused, not bought again."
@@ -115,48 +167,10 @@ struct RunCommand: AsyncParsableCommand {
         if !script.quiet { print(display.summary()) }
     }
 
-    /// The gateway to talk to: --base-url or REEL_BASE_URL with REEL_API_KEY, else (or with
-    /// --simulate) the built-in simulator, started here.
-    func connection() async throws -> (ClientConfiguration, RunningSimulator?) {
-        let environment = ProcessInfo.processInfo.environment
-        let gateway = simulate ? nil : (baseURL ?? environment["REEL_BASE_URL"]).flatMap { $0.isEmpty ? nil : $0 }
-        if let gateway {
-            let client = ClientConfiguration(baseURL: gateway, apiKey: APIKey.value)
-            if let problem = client.baseURLProblem {
-                printError("reel: \(problem)")
-                throw ExitCode(ReelExit.usage)
-            }
-            guard let key = client.apiKey, !key.isEmpty else {
-                printError("reel: REEL_API_KEY is not set; export it for \(client.baseURL) (reel sends it only to that host and never prints it), or unset REEL_BASE_URL to use the built-in simulator")
-                throw ExitCode(ReelExit.usage)
-            }
-            return (client, nil)
-        }
-        let running = try await SimulatorServer(configuration: try simulation.configuration()).start()
-        var client = ClientConfiguration(baseURL: running.baseURL, apiKey: "simulator")
-        // Simulated tasks take seconds, not minutes: poll and retry briskly.
-        client.poll = .quick(max(0.05, min(1, simulation.latency / 10)))
-        client.retry = RetryPolicy(maxAttempts: 6, baseDelay: 0.05, maxDelay: 2)
-        let reason = simulate ? "--simulate is set" : "REEL_BASE_URL is not set"
-        printError("reel: \(reason), so this run uses the built-in simulator at \(running.baseURL): the videos are test patterns and nothing is billed.")
-        return (client, running)
-    }
-
     func workflowOptions() throws -> WorkflowOptions {
         var options = try script.workflowOptions()
         options.fresh = fresh
         return options
-    }
-
-    /// The journal and this run's id in it; nil (after saying why) when it cannot be opened.
-    func openJournal(script: String, baseURL: String) -> (journal: Journal, runID: Int64)? {
-        do {
-            let journal = try Journal(directory: stateDirectory)
-            return (journal, try journal.beginRun(script: script, baseURL: baseURL))
-        } catch {
-            printError("reel: cannot open the journal in \(stateDirectory): \(error) (choose another folder with --state)")
-            return nil
-        }
     }
 
     /// Runs the workflow; nil when it finished.

@@ -39,7 +39,7 @@ typedef struct reel_state_info {
 
 /// The Swift side of every registered function: reads its arguments from `L`, pushes results
 /// and returns their count, or returns REEL_HOST_RAISE / REEL_HOST_YIELD.
-typedef int (*reel_dispatch_fn)(lua_State *L, int64_t function_id);
+typedef int (*reel_dispatch_fn)(lua_State *L, void *entry);
 void reel_set_dispatch(reel_dispatch_fn fn);
 
 /// A new state with the counting allocator; `info` must outlive the state.
@@ -50,8 +50,9 @@ int reel_openlibs(lua_State *L);
 /// Installs the count hook that enforces `instructions_left` and `stop_requested`.
 void reel_install_hook(lua_State *L, int interval);
 
-/// Pushes a C closure that calls the Swift dispatcher with `function_id`.
-void reel_push_host_function(lua_State *L, int64_t function_id);
+/// Pushes a C closure that calls the Swift dispatcher with `entry` (a Swift object the
+/// owner keeps alive for the state's lifetime), carried as the closure's upvalue.
+void reel_push_host_function(lua_State *L, void *entry);
 /// The marker a host wait yields, so the scheduler can tell it from a user's own yield.
 void reel_push_wait_marker(lua_State *L);
 int reel_is_wait_marker(lua_State *L, int index);
@@ -79,6 +80,10 @@ void reel_push_traceback(lua_State *L, lua_State *thread, const char *message, i
 /// belongs to a user's script (skipping C functions and reel's own "=(reel)" prelude).
 /// Returns 0 when there is none.
 int reel_where(lua_State *L, char *source, size_t source_size, int *line);
+
+/// A plain Lua C function that does nothing: the ceiling a registered Swift function's call
+/// cost is measured against (reel-bench).
+void reel_push_plain_noop(lua_State *L);
 
 // --- function-like macros Swift cannot import ---
 int reel_upvalueindex(int i);

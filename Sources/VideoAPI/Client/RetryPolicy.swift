@@ -68,7 +68,7 @@ public struct PollPolicy: Sendable {
     /// …but never more than this.
     public var maximumInterval: Double
 
-    public init(initialIntervals: [Double] = [1, 1, 2, 2, 2, 2], minimumInterval: Double = 5,
+    public init(initialIntervals: [Double] = [1, 1, 2, 2, 2, 2], minimumInterval: Double = 6,
                 elapsedFraction: Double = 0.1, maximumInterval: Double = 30) {
         self.initialIntervals = initialIntervals
         self.minimumInterval = minimumInterval

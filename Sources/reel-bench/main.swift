@@ -1,0 +1,184 @@
+import Foundation
+import VideoAPI
+
+// reel-bench: the figures of issue 5, each beside its peer measured in the same run.
+//   swift build -c release && swift run -c release reel-bench [--quick] [--json FILE]
+// Needs python3 with aiohttp (pip install aiohttp) and lua5.4 for the peers.
+
+struct BenchOptions {
+    var reel = ".build/release/reel"
+    var peer = "../shared/bench/peer_asyncio.py"
+    var json = "bench-results.json"
+    var quick = false
+
+    init(_ arguments: [String]) throws {
+        var rest = arguments.dropFirst()
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--quick": quick = true
+            case "--reel": reel = try value(&rest, for: argument)
+            case "--peer": peer = try value(&rest, for: argument)
+            case "--json": json = try value(&rest, for: argument)
+            case "-h", "--help":
+                say("usage: reel-bench [--quick] [--reel PATH] [--peer PATH] [--json FILE]")
+                exit(0)
+            default: throw BenchError("unknown argument \(argument) (see --help)")
+            }
+        }
+        func value(_ rest: inout ArraySlice<String>, for name: String) throws -> String {
+            guard let v = rest.popFirst() else { throw BenchError("\(name) needs a value") }
+            return v
+        }
+    }
+}
+
+/// Unbuffered, so progress shows while a long section runs.
+func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+
+var figures: [(String, JSONValue)] = []
+var rows: [(section: String, figure: String, value: String, target: String)] = []
+@MainActor func report(_ section: String, _ figure: String, _ value: String, target: String = "", json key: String, _ number: Double) {
+    rows.append((section, figure, value, target))
+    figures.append((key, .double((number * 1000).rounded() / 1000)))
+    FileHandle.standardOutput.write(Data("  \(figure): \(value)\(target.isEmpty ? "" : "   [\(target)]")\n".utf8))
+}
+func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+
+let options = try BenchOptions(CommandLine.arguments)
+guard FileManager.default.isExecutableFile(atPath: options.reel) else {
+    FileHandle.standardError.write(Data("reel-bench: no reel binary at \(options.reel); run `swift build -c release` first\n".utf8))
+    exit(2)
+}
+let work = NSTemporaryDirectory() + "reel-bench-\(getpid())"
+try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: work) }
+let mapScript = work + "/map.lua"
+try """
+    local n, c = tonumber(args.n), tonumber(args.c)
+    local items = {}
+    for i = 1, n do items[i] = i end
+    map(items, function(i) return text_to_video{ prompt = "bench job " .. i, duration = 4, seed = i } end, { concurrency = c })
+    """.write(toFile: mapScript, atomically: true, encoding: .utf8)
+
+func runReel(_ arguments: [String], baseURL: String) throws -> Measured {
+    let result = try Subprocess.run(options.reel, arguments, environment: ["REEL_BASE_URL": baseURL, "REEL_API_KEY": "sk-bench"])
+    guard result.status == 0 else { throw BenchError("reel \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr.suffix(800))") }
+    return result
+}
+
+/// A fresh output and journal folder per run, so every run generates (nothing is reused).
+func freshDirectory(_ name: String) throws -> String {
+    let dir = work + "/" + name
+    try? FileManager.default.removeItem(atPath: dir)
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+let cpu = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").split(separator: "\n")
+    .first { $0.hasPrefix("model name") }.map { String($0.split(separator: ":").last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
+let machine = "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB, \(cpu)"
+say("reel-bench on \(machine)\(options.quick ? " (quick)" : "")")
+figures.append(("machine", .string(machine)))
+
+// MARK: 1. The bridge
+say("\nbridge (in process, best of 5)")
+let bridge = try await BridgeBench.run(calls: options.quick ? 200_000 : 2_000_000)
+report("bridge", "Lua→Swift call", "\(f(bridge.swiftCallNanoseconds)) ns", json: "bridge_swift_call_ns", bridge.swiftCallNanoseconds)
+report("bridge", "plain Lua C function call", "\(f(bridge.plainCallNanoseconds)) ns", json: "bridge_plain_c_call_ns", bridge.plainCallNanoseconds)
+report("bridge", "empty Lua function call (for scale)", "\(f(bridge.luaCallNanoseconds)) ns", json: "bridge_lua_call_ns", bridge.luaCallNanoseconds)
+let bridgeRatio = bridge.swiftCallNanoseconds / bridge.plainCallNanoseconds
+report("bridge", "Swift call ÷ C call", "\(f(bridgeRatio, 2))×", target: "≤ 2×", json: "bridge_ratio", bridgeRatio)
+report("bridge", "requests built + validated from Lua tables", "\(Int(bridge.requestsPerSecondFromLua))/s", json: "requests_from_lua_per_s", bridge.requestsPerSecondFromLua)
+report("bridge", "requests parsed + encoded (Swift alone)", "\(Int(bridge.parsesPerSecond))/s", json: "parses_per_s", bridge.parsesPerSecond)
+
+// MARK: 2. Throughput and overhead
+say("\nthroughput: map with concurrency 64, zero generation latency, 1 MiB results (simulator in its own process)")
+for n in options.quick ? [200] : [1_000, 10_000] {
+    let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "0", "--result-bytes", "1048576"])
+    defer { simulator.stop() }
+    let dir = try freshDirectory("throughput-\(n)")
+    let reel = try runReel(["run", mapScript, "n=\(n)", "c=64", "--concurrency", "64", "--quiet",
+                            "--out", dir + "/out", "--state", dir + "/.reel"], baseURL: simulator.baseURL)
+    try? FileManager.default.removeItem(atPath: dir)
+    let peer = try Subprocess.run("python3", [options.peer, "--base-url", simulator.baseURL, "--jobs", "\(n)", "--concurrency", "64"])
+    guard peer.status == 0 else { throw BenchError("the peer failed: \(peer.stderr.suffix(800)) (pip install aiohttp?)") }
+    let reelRate = Double(n) / reel.wallSeconds, peerRate = Double(n) / peer.wallSeconds
+    report("throughput", "\(n) tasks: reel", "\(Int(reelRate)) tasks/s, \(f(reel.cpuSeconds / Double(n) * 1000, 2)) ms CPU/task, peak \(reel.maxRSSKiB / 1024) MiB",
+           json: "throughput_\(n)_reel_tasks_per_s", reelRate)
+    report("throughput", "\(n) tasks: Python asyncio peer", "\(Int(peerRate)) tasks/s, \(f(peer.cpuSeconds / Double(n) * 1000, 2)) ms CPU/task, peak \(peer.maxRSSKiB / 1024) MiB",
+           json: "throughput_\(n)_peer_tasks_per_s", peerRate)
+    report("throughput", "\(n) tasks: reel ÷ peer, tasks/s", "\(f(reelRate / peerRate, 2))×", target: n == 1_000 ? "≥ 3×" : "",
+           json: "throughput_\(n)_speed_ratio", reelRate / peerRate)
+    report("throughput", "\(n) tasks: reel ÷ peer, peak memory", "\(f(Double(reel.maxRSSKiB) / Double(peer.maxRSSKiB), 2))×", target: n == 1_000 ? "≤ 0.33×" : "",
+           json: "throughput_\(n)_memory_ratio", Double(reel.maxRSSKiB) / Double(peer.maxRSSKiB))
+    figures.append(("throughput_\(n)_reel_cpu_ms_per_task", .double(reel.cpuSeconds / Double(n) * 1000)))
+    figures.append(("throughput_\(n)_peer_cpu_ms_per_task", .double(peer.cpuSeconds / Double(n) * 1000)))
+}
+
+// MARK: 3. Memory per task in flight
+let inFlight = options.quick ? 1_000 : 10_000
+let latency = options.quick ? 5 : 30
+say("\nin flight: \(inFlight) tasks at once, \(latency) s simulated generation")
+do {
+    let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "\(latency)", "--result-bytes", "4096"])
+    defer { simulator.stop() }
+    let baseDir = try freshDirectory("inflight-1")
+    let baseline = try runReel(["run", mapScript, "n=1", "c=1", "--concurrency", "1", "--quiet", "--out", baseDir + "/out", "--state", baseDir + "/.reel"],
+                               baseURL: simulator.baseURL)
+    let dir = try freshDirectory("inflight-\(inFlight)")
+    let loaded = try runReel(["run", mapScript, "n=\(inFlight)", "c=\(inFlight)", "--concurrency", "\(inFlight)", "--quiet",
+                              "--out", dir + "/out", "--state", dir + "/.reel"], baseURL: simulator.baseURL)
+    let perTask = Double(loaded.maxRSSKiB - baseline.maxRSSKiB) / Double(inFlight)
+    report("in flight", "peak RSS with 1 task / with \(inFlight)", "\(baseline.maxRSSKiB / 1024) MiB / \(loaded.maxRSSKiB / 1024) MiB", json: "in_flight_peak_rss_kib", Double(loaded.maxRSSKiB))
+    report("in flight", "memory per task in flight", "\(f(perTask)) KiB", target: "≤ 20 KiB", json: "in_flight_kib_per_task", perTask)
+}
+
+// MARK: 4. Start-up
+say("\nstart-up: an empty script, median of 30 runs")
+do {
+    let empty = work + "/empty.lua"
+    try "".write(toFile: empty, atomically: true, encoding: .utf8)
+    func median(_ body: () throws -> Measured) rethrows -> Double {
+        for _ in 0..<3 { _ = try body() }
+        let times = try (0..<30).map { _ in try body().wallSeconds }.sorted()
+        return times[times.count / 2]
+    }
+    let dir = try freshDirectory("startup")
+    let reelStart = try median { try Subprocess.run(options.reel, ["run", empty, "--quiet", "--out", dir + "/out", "--state", dir + "/.reel"]) }
+    let luaStart = try median { try Subprocess.run("lua5.4", [empty]) }
+    report("start-up", "reel run empty.lua", "\(f(reelStart * 1000)) ms", json: "startup_reel_ms", reelStart * 1000)
+    report("start-up", "lua5.4 empty.lua", "\(f(luaStart * 1000)) ms", json: "startup_lua_ms", luaStart * 1000)
+    report("start-up", "reel ÷ lua5.4", "\(f(reelStart / luaStart))×", target: "≤ 10×", json: "startup_ratio", reelStart / luaStart)
+}
+
+// MARK: 5. Polling cost
+let generation = options.quick ? 20.0 : 60.0
+say("\npolling: 4 tasks of \(Int(generation)) s each, the default poll schedule")
+do {
+    let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "\(generation)", "--result-bytes", "4096"])
+    defer { simulator.stop() }
+    let dir = try freshDirectory("polling")
+    _ = try runReel(["run", mapScript, "n=4", "c=4", "--concurrency", "4", "--quiet", "--out", dir + "/out", "--state", dir + "/.reel"],
+                    baseURL: simulator.baseURL)
+    let log = try JSONValue.parse(simulator.get("/__simulator/polls"))
+    guard case .array(let tasks) = log, !tasks.isEmpty else { throw BenchError("no poll log") }
+    var requests = 0.0, perFive = 0.0, delays = 0.0
+    for task in tasks {
+        guard case .array(let polls)? = task["polls"], case .double(let detected)? = task["detected_at"] else { continue }
+        let offsets = polls.compactMap { if case .double(let d) = $0 { d } else { nil } }
+        requests += Double(offsets.count + 2)  // + the submission and the download
+        let late = offsets.filter { $0 > 10 }.count
+        perFive += Double(late) / max((detected - 10) / 5, 1)
+        delays += (detected - generation) / generation
+    }
+    let count = Double(tasks.count)
+    report("polling", "requests per task (submit + polls + download)", f(requests / count), json: "polling_requests_per_task", requests / count)
+    report("polling", "polls per 5 s after the first 10 s", f(perFive / count, 2), target: "≤ 1", json: "polling_polls_per_5s", perFive / count)
+    report("polling", "detection delay", "\(f(delays / count * 100))% of the generation time", target: "≤ 10%", json: "polling_detection_delay_pct", delays / count * 100)
+}
+
+let document = JSONValue.object(figures)
+try document.pretty().write(toFile: options.json, atomically: true, encoding: .utf8)
+say("\nfigures written to \(options.json)")
+say("\n| section | figure | value | target |\n|---|---|---|---|")
+for row in rows { say("| \(row.section) | \(row.figure) | \(row.value) | \(row.target) |") }

@@ -1,0 +1,64 @@
+import Foundation
+import Simulator
+import VideoAPI
+import Workflow
+
+/// The live side of `reel run`, set up on the first generation: a script that never
+/// generates starts no simulator, opens no journal and pays no start-up cost for them.
+final class LiveSession: VideoGenerator, @unchecked Sendable {
+    struct Parts: Sendable {
+        let generator: LiveGenerator
+        let client: VideoClient
+        let simulator: RunningSimulator?
+        let journal: Journal
+        let runID: Int64
+    }
+
+    private let setUp: @Sendable () async throws -> Parts
+    private let lock = NSLock()
+    private var starting: Task<Parts, any Error>?
+    private var built: Parts?
+    private var stopped = false
+
+    init(setUp: @escaping @Sendable () async throws -> Parts) { self.setUp = setUp }
+
+    /// The parts, if the first generation has set them up.
+    var parts: Parts? { lock.withLock { built } }
+
+    private func ready() async throws -> Parts {
+        let task: Task<Parts, any Error> = try lock.withLock {
+            guard !stopped else { throw VideoAPIError(.cancelled, "not submitted: the run is stopping") }
+            if let starting { return starting }
+            let task = Task { [setUp] in try await setUp() }
+            starting = task
+            return task
+        }
+        let parts = try await task.value
+        lock.withLock { built = parts }
+        return parts
+    }
+
+    func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo {
+        try await ready().generator.generate(request, options: options)
+    }
+
+    func save(_ video: GeneratedVideo, to path: String) async throws -> String {
+        try await ready().generator.save(video, to: path)
+    }
+
+    func info(_ video: GeneratedVideo) async throws -> [(String, JSONValue)] {
+        try await ready().generator.info(video)
+    }
+
+    /// Ctrl-C: nothing new is submitted from now on.
+    func stopSubmitting() {
+        lock.withLock { stopped = true }
+        parts?.generator.stopSubmitting()
+    }
+
+    /// Waits for a set-up in progress (so its resources can be closed).
+    func settled() async -> Parts? {
+        guard let task = lock.withLock({ starting }) else { return nil }
+        return try? await task.value
+    }
+}
