@@ -21,7 +21,7 @@ struct LiveHarness {
         simulator = try await SimulatorServer(configuration: configuration).start()
         var clientConfiguration = ClientConfiguration(baseURL: simulator.baseURL, apiKey: apiKey)
         clientConfiguration.poll = .quick(0.05)
-        clientConfiguration.retry = RetryPolicy(maxAttempts: 8, baseDelay: 0.01, maxDelay: 0.1)
+        clientConfiguration.retry = RetryPolicy(maxAttempts: 12, baseDelay: 0.01, maxDelay: 0.1)
         clientConfiguration.taskTimeout = taskTimeout
         clientConfiguration.requestTimeout = 5
         clientConfiguration.connectionsPerHost = concurrency
