@@ -28,7 +28,7 @@ public final class LuaState {
     /// Scheduler state; lives here because the dispatcher reaches the owner from C.
     var scheduler = SchedulerState()
 
-    public init(limits: LuaLimits = LuaLimits()) throws {
+    public init(limits: LuaLimits = LuaLimits()) throws(LuaScriptError) {
         _ = LuaState.callbacksInstalled
         info = .allocate(capacity: 1)
         info.initialize(to: reel_state_info())

@@ -74,6 +74,23 @@ extension LuaState {
         return try await runMain(argumentCount: Int32(arguments.count))
     }
 
+    /// Whether a chunk is complete Lua, unfinished (more lines would complete it: a REPL
+    /// waits for them), or wrong.
+    public enum Completeness: Equatable, Sendable {
+        case complete, incomplete
+        case error(String)
+    }
+
+    public func completeness(of source: String) -> Completeness {
+        do {
+            try load(source, chunkName: "=stdin")
+            reel_pop(L, 1)
+            return .complete
+        } catch {
+            return error.message.hasSuffix("<eof>") ? .incomplete : .error(error.message)
+        }
+    }
+
     /// Runs the function on top of the stack (below its `argumentCount` arguments).
     func runMain(argumentCount: Int32) async throws(LuaScriptError) -> [LuaValue] {
         let main = makeCoroutine(movingFunctionAndArguments: argumentCount, from: L, isMain: true)

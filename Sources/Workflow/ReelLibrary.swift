@@ -33,7 +33,7 @@ final class ReelLibrary {
     }
 
     /// The global functions this library adds (besides the runtime's sleep/spawn/parallel/map).
-    static let functionNames = GenerationMode.allCases.map(\.luaFunction) + ["generate", "defaults", "log"]
+    static let functionNames = GenerationMode.allCases.map(\.luaFunction) + ["generate", "defaults", "log", "fmt"]
 
     func install(into lua: LuaState, arguments: [String: String]) {
         for mode in GenerationMode.allCases where mode != .extend {
@@ -51,6 +51,7 @@ final class ReelLibrary {
             reporter.log("[log] " + parts.joined(separator: "\t"))
             return .none
         }
+        lua.register("fmt", in: "reel") { call in .value(.string(try Self.format(call))) }
         lua.registerTableType(VideoTable.typeName, methods: [
             "save": { [unowned self] call in try save(call) },
             "info": { [unowned self] call in try info(call) },
@@ -238,6 +239,45 @@ final class ReelLibrary {
         if warned.insert(line).inserted { reporter.warning(line) }
     }
 
+    /// `fmt("a {animal} at {time}", row)`: each `{name}` replaced by `tostring(row.name)`;
+    /// `{{` and `}}` are literal braces. A name the table lacks is an error, not a blank.
+    static func format(_ call: LuaCall) throws -> String {
+        guard case .string(let template) = try call.argument(1) else {
+            throw LuaArgumentError("fmt: the template must be a string (got \(try call.argument(1).typeName))")
+        }
+        let values: LuaTable
+        switch try call.argument(2) {
+        case .table(let t): values = t
+        case .nil: values = LuaTable()
+        case let other: throw LuaArgumentError("fmt: the values must be a table (got \(other.typeName))")
+        }
+        var out = ""
+        var rest = Substring(template)
+        while let c = rest.popFirst() {
+            switch c {
+            case "{" where rest.first == "{": rest.removeFirst(); out.append("{")
+            case "}" where rest.first == "}": rest.removeFirst(); out.append("}")
+            case "{":
+                guard let close = rest.firstIndex(of: "}") else { throw LuaArgumentError("fmt: a '{' is never closed (write {{ for a literal brace)") }
+                let name = String(rest[..<close])
+                rest = rest[rest.index(after: close)...]
+                let value = values[name]
+                switch value {
+                case .string(let s): out += s
+                case .integer, .number, .boolean: out += display(value)
+                case .nil:
+                    let known = values.stringKeys
+                    throw LuaArgumentError("fmt: no value for {\(name)}" + (known.isEmpty ? "" : " (the table has \(known.joined(separator: ", ")))"))
+                default:
+                    throw LuaArgumentError("fmt: {\(name)} is a \(value.typeName), not text")
+                }
+            case "}": throw LuaArgumentError("fmt: a '}' without its '{' (write }} for a literal brace)")
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
     static func display(_ value: LuaValue) -> String {
         switch value {
         case .nil: "nil"
@@ -246,7 +286,8 @@ final class ReelLibrary {
         case .number(let d): String(d)
         case .string(let s): s
         case .table(let t) where t.metatable == VideoTable.typeName:
-            "Video(id=\(t["id"].stringValue ?? "?"), status=\(t["status"].stringValue ?? "?"))"
+            "Video(id=\(t["id"].stringValue ?? "?"), status=\(t["status"].stringValue ?? "?")"
+                + (t["url"].stringValue.map { ", url=\($0)" } ?? "") + (t["path"].stringValue.map { ", file=\($0)" } ?? "") + ")"
         case .table(let t): LuaJSON.tryJSON(t)
         case .userdata(let u): u.metatable
         case .opaque(let name): name

@@ -43,27 +43,83 @@ public enum WorkflowFailure: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// A Lua state with reel's library installed, kept for as many chunks as its owner runs:
+/// one script (`reel run`) or one line after another (`reel repl`).
+public final class WorkflowSession {
+    let lua: LuaState
+    /// Its Lua functions hold it unowned: the session keeps it alive as long as the state.
+    let library: ReelLibrary
+
+    /// `directory` is where local inputs and `require` resolve (the script's folder).
+    public init(_ options: WorkflowOptions, directory: String, generator: any VideoGenerator, reporter: any RunReporter) throws(LuaScriptError) {
+        lua = try LuaState(limits: options.limits)
+        library = ReelLibrary(generator: generator, reporter: reporter, outputDirectory: options.outputDirectory,
+                              scriptDirectory: directory.isEmpty ? "." : directory, baseModel: options.baseModel,
+                              freshAll: options.fresh)
+        library.install(into: lua, arguments: options.arguments)
+        lua.addModuleDirectory(directory)
+        if options.sandbox {
+            library.writableDirectory = LuaState.resolvedPath(options.outputDirectory)
+            try lua.applySandbox(writableDirectories: [options.outputDirectory])
+        }
+    }
+
+    /// Runs one chunk to the end (and everything it spawned); returns its results.
+    @discardableResult
+    public func run(_ source: String, chunkName: String) async throws(LuaScriptError) -> [LuaValue] {
+        try await lua.run(source, chunkName: chunkName)
+    }
+
+    /// Whether `source` compiles, needs more lines, or has a syntax error.
+    public func completeness(of source: String) -> LuaState.Completeness { lua.completeness(of: source) }
+
+    /// A readable one-line form of a result (a Video shows its id, status, URL and file).
+    public static func describe(_ value: LuaValue) -> String { ReelLibrary.display(value) }
+}
+
 public enum WorkflowRunner {
     /// Runs the script to the end with `generator` doing the work.
     public static func run(_ options: WorkflowOptions, generator: any VideoGenerator, reporter: any RunReporter) async throws(WorkflowFailure) {
         let source = try readScript(options.scriptPath)
-        do {
-            let lua = try LuaState(limits: options.limits)
-            let scriptDirectory = (options.scriptPath as NSString).deletingLastPathComponent
-            let library = ReelLibrary(generator: generator, reporter: reporter, outputDirectory: options.outputDirectory,
-                                      scriptDirectory: scriptDirectory.isEmpty ? "." : scriptDirectory, baseModel: options.baseModel,
-                                      freshAll: options.fresh)
-            library.install(into: lua, arguments: options.arguments)
-            lua.addModuleDirectory(scriptDirectory)
-            if options.sandbox {
-                library.writableDirectory = LuaState.resolvedPath(options.outputDirectory)
-                try lua.applySandbox(writableDirectories: [options.outputDirectory])
-            }
-            _ = try await lua.run(source, chunkName: "@" + options.scriptName)
-        } catch let error as LuaScriptError {
-            throw .script(error)
+        do throws(LuaScriptError) {
+            let directory = (options.scriptPath as NSString).deletingLastPathComponent
+            let session = try WorkflowSession(options, directory: directory, generator: generator, reporter: reporter)
+            try await session.run(source, chunkName: "@" + options.scriptName)
         } catch {
-            throw .script(LuaScriptError(message: String(describing: error)))
+            throw .script(error)
+        }
+    }
+
+    /// `--each rows.csv`: the script once per row, the row's columns in `args` (over the
+    /// command line's pairs), at most `concurrency` rows at a time. Every row runs even if
+    /// another fails; the failures come back with their row numbers (1 = first data row).
+    public static func runEach(_ options: WorkflowOptions, rows: [[String: String]], concurrency: Int,
+                               generator: any VideoGenerator, reporter: any RunReporter) async -> [(row: Int, failure: WorkflowFailure)] {
+        await withTaskGroup(of: (Int, WorkflowFailure?).self) { group in
+            var failures: [(row: Int, failure: WorkflowFailure)] = []
+            var next = 0
+            func start() {
+                guard next < rows.count else { return }
+                let index = next
+                next += 1
+                var rowOptions = options
+                rowOptions.arguments.merge(rows[index]) { _, row in row }
+                rowOptions.arguments["_row"] = String(index + 1)
+                group.addTask {
+                    do throws(WorkflowFailure) {
+                        try await run(rowOptions, generator: generator, reporter: reporter)
+                        return (index + 1, nil)
+                    } catch {
+                        return (index + 1, error)
+                    }
+                }
+            }
+            for _ in 0..<max(1, concurrency) { start() }
+            while let (row, failure) = await group.next() {
+                if let failure { failures.append((row, failure)) }
+                start()
+            }
+            return failures.sorted { $0.row < $1.row }
         }
     }
 

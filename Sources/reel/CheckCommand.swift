@@ -13,11 +13,8 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let generator = DryRunGenerator()
         let reporter = CountingReporter(LineReporter(quiet: script.quiet))
-        do {
-            try await WorkflowRunner.run(try script.workflowOptions(), generator: generator, reporter: reporter)
-        } catch let failure as WorkflowFailure {
-            throw script.report(failure)
-        }
+        let failures = try await script.execute(try script.workflowOptions(), generator: generator, reporter: reporter, concurrency: 1)
+        if let code = script.report(failures) { throw code }
         print(Plan(requests: generator.requests, savedPaths: generator.savedPaths).rendered(), terminator: "")
         print("check: ok — \(generator.requests.count) request\(generator.requests.count == 1 ? "" : "s"), \(reporter.warnings) warning\(reporter.warnings == 1 ? "" : "s")")
     }

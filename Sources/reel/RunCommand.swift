@@ -54,11 +54,8 @@ struct RunCommand: AsyncParsableCommand {
         let options = try workflowOptions()
         if dryRun {
             let generator = DryRunGenerator()
-            do {
-                try await WorkflowRunner.run(options, generator: generator, reporter: LineReporter(quiet: script.quiet))
-            } catch let failure as WorkflowFailure {
-                throw script.report(failure)
-            }
+            let failures = try await script.execute(options, generator: generator, reporter: LineReporter(quiet: script.quiet), concurrency: 1)
+            if let code = script.report(failures) { throw code }
             print(Plan(requests: generator.requests, savedPaths: generator.savedPaths).rendered(), terminator: "")
             return
         }
@@ -71,7 +68,9 @@ struct RunCommand: AsyncParsableCommand {
             try await start(connection, script: options.scriptPath, outputDirectory: options.outputDirectory, display: display)
         }
 
-        let work = Task { await Self.failure(of: options, generator: session, reporter: display) }
+        let work = Task { [script, concurrency] in
+            (try? await script.execute(options, generator: session, reporter: display, concurrency: concurrency)) ?? []
+        }
         let signals = SignalWatcher { presses in
             if presses == 1 {
                 display.log("reel: interrupted; submitting nothing more (press Ctrl-C again to quit at once)")
@@ -81,7 +80,7 @@ struct RunCommand: AsyncParsableCommand {
                 Foundation.exit(ReelExit.interrupted)
             }
         }
-        let failure = await work.value
+        let failures = await work.value
         let interrupted = work.isCancelled
         let parts = await session.settled()
         if interrupted { await parts?.generator.waitForSubmissionsInFlight(timeout: connection.client.requestTimeout) }
@@ -89,7 +88,7 @@ struct RunCommand: AsyncParsableCommand {
         display.finish()
         await parts?.client.shutdown()
         await parts?.simulator?.stop()
-        try await finishRun(parts: parts, display: display, interrupted: interrupted, failure: failure)
+        try await finishRun(parts: parts, display: display, interrupted: interrupted, failures: failures)
     }
 
     /// Where requests go, decided up front (cheap); the simulator itself starts lazily.
@@ -150,8 +149,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// Records how the run ended, says so, and gives its exit code.
-    func finishRun(parts: LiveSession.Parts?, display: ProgressDisplay, interrupted: Bool, failure: WorkflowFailure?) async throws {
-        try? parts?.journal.finishRun(parts!.runID, outcome: interrupted ? "interrupted" : failure == nil ? "done" : "failed")
+    func finishRun(parts: LiveSession.Parts?, display: ProgressDisplay, interrupted: Bool,
+                   failures: [(row: Int?, failure: WorkflowFailure)]) async throws {
+        try? parts?.journal.finishRun(parts!.runID, outcome: interrupted ? "interrupted" : failures.isEmpty ? "done" : "failed")
         if interrupted {
             let pending = parts.flatMap { try? $0.journal.tasks(runID: $0.runID) }?.filter { $0.state.isResumable }.count ?? 0
             printError(display.summary())
@@ -160,9 +160,9 @@ struct RunCommand: AsyncParsableCommand {
                 : "reel: interrupted. \(pending) generation\(pending == 1 ? " is" : "s are") still running on the gateway and in the journal (\(stateDirectory)); run the same command again to pick \(pending == 1 ? "it" : "them") up without paying twice.")
             throw ExitCode(ReelExit.interrupted)
         }
-        if let failure {
+        if !failures.isEmpty {
             if !script.quiet { printError(display.summary()) }
-            throw script.report(failure)
+            if let code = script.report(failures) { throw code }
         }
         if !script.quiet { print(display.summary()) }
     }
@@ -171,15 +171,5 @@ struct RunCommand: AsyncParsableCommand {
         var options = try script.workflowOptions()
         options.fresh = fresh
         return options
-    }
-
-    /// Runs the workflow; nil when it finished.
-    static func failure(of options: WorkflowOptions, generator: any VideoGenerator, reporter: any RunReporter) async -> WorkflowFailure? {
-        do {
-            try await WorkflowRunner.run(options, generator: generator, reporter: reporter)
-            return nil
-        } catch {
-            return error
-        }
     }
 }

@@ -24,6 +24,9 @@ struct ScriptOptions: ParsableArguments {
     @Option(name: .customLong("max-memory"), help: ArgumentHelp("Stop a script that holds more than this many MiB of Lua memory.", valueName: "MiB"))
     var maxMemory: Int = 1024
 
+    @Option(name: .customLong("each"), help: ArgumentHelp("Run the script once per row of this CSV file (its header names the columns); each row's values arrive in args, args._row is its number.", valueName: "rows.csv"))
+    var each: String?
+
     @Flag(help: "Take away os.execute, io.popen, debug, native modules, and file writes outside --out.")
     var sandbox = false
 
@@ -35,6 +38,7 @@ struct ScriptOptions: ParsableArguments {
 
     func validate() throws {
         _ = try parsedArguments()
+        _ = try rows()
         _ = try baseModel()
         if maxMemory < 1 { throw ValidationError("--max-memory must be at least 1 MiB (got \(maxMemory))") }
         if maxInstructions < 0 { throw ValidationError("--max-instructions must be 0 (no limit) or more (got \(maxInstructions))") }
@@ -70,6 +74,43 @@ struct ScriptOptions: ParsableArguments {
             limits: LuaLimits(memoryBytes: maxMemory << 20, instructions: maxInstructions > 0 ? maxInstructions : nil))
         options.sandbox = sandbox
         return options
+    }
+
+    /// The rows of --each, or nil without it; a bad file is a usage error.
+    func rows() throws -> [[String: String]]? {
+        guard let each else { return nil }
+        do {
+            return try CSVTable(path: each).rows
+        } catch {
+            throw ValidationError("--each: \(error.description)")
+        }
+    }
+
+    /// Runs the script once, or once per --each row; returns the failures (row nil: the one run).
+    func execute(_ options: WorkflowOptions, generator: any VideoGenerator, reporter: any RunReporter,
+                 concurrency: Int) async throws -> [(row: Int?, failure: WorkflowFailure)] {
+        if let rows = try rows() {
+            return await WorkflowRunner.runEach(options, rows: rows, concurrency: concurrency, generator: generator, reporter: reporter)
+                .map { (row: Optional($0.row), failure: $0.failure) }
+        }
+        do {
+            try await WorkflowRunner.run(options, generator: generator, reporter: reporter)
+            return []
+        } catch {
+            return [(row: nil, failure: error)]
+        }
+    }
+
+    /// Reports every failure; the exit code of the worst, or nil when there were none.
+    func report(_ failures: [(row: Int?, failure: WorkflowFailure)]) -> ExitCode? {
+        var worst: ExitCode?
+        for (row, failure) in failures {
+            if let row { printError("row \(row) of \(each ?? "the CSV"):") }
+            let code = report(failure)
+            if worst == nil || code.rawValue > worst!.rawValue { worst = code }
+        }
+        if failures.count > 1, each != nil { printError("\(failures.count) rows failed") }
+        return worst
     }
 
     /// Reports a failed run and gives its exit code.

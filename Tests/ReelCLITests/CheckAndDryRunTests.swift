@@ -4,7 +4,7 @@ import Testing
 /// `reel check`, `reel run --dry-run` and `reel models`, run as processes.
 @Suite struct CheckAndDryRunTests {
     static let examples = ["scripts/generate_then_extend.lua", "scripts/prompt_sweep.lua",
-                           "scripts/first_last_frame.lua", "scripts/reference_images.lua"]
+                           "scripts/first_last_frame.lua", "scripts/reference_images.lua", "scripts/csv_sweep.lua"]
 
     @Test(arguments: examples)
     func everyExamplePassesCheckAndPrintsThePlan(script: String) throws {
@@ -89,6 +89,31 @@ import Testing
         #expect(fastRow.split(separator: " ").filter { $0 == "-" }.count == 1, "fast models cannot do reference")
         let json = try CLI.run(["models", "--json"])
         #expect(json.stdout.contains("\"name\": \"veo3.1-video-1080p\""))
+    }
+
+    @Test func eachRunsTheScriptOncePerCSVRow() throws {
+        let result = try CLI.run(["run", "--dry-run", "--each", "scripts/rows.csv", "scripts/csv_sweep.lua"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Plan: 3 requests"))
+        #expect(result.stdout.contains("an otter in a river, full of reeds at noon, wildlife documentary"))
+        #expect(result.stderr.contains("[log] row 2: dry-run-"))
+    }
+
+    @Test func eachReportsEveryFailingRowByNumber() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-each-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "d\n4\n5\n8\n7\n".write(to: dir.appendingPathComponent("d.csv"), atomically: true, encoding: .utf8)
+        try "text_to_video{ prompt = 'x', duration = tonumber(args.d) }\n".write(to: dir.appendingPathComponent("s.lua"), atomically: true, encoding: .utf8)
+        let result = try CLI.run(["check", "--each", "d.csv", "s.lua"], in: dir)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("row 2 of d.csv:\nerror: s.lua:1: text_to_video: 'duration' must be 4, 6 or 8 (got 5)"))
+        #expect(result.stderr.contains("row 4 of d.csv:"))
+        #expect(result.stderr.contains("2 rows failed"))
+        try "a,b\n1\n".write(to: dir.appendingPathComponent("bad.csv"), atomically: true, encoding: .utf8)
+        let bad = try CLI.run(["check", "--each", "bad.csv", "s.lua"], in: dir)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("bad.csv:2: 1 field, but the header has 2"))
     }
 
     @Test func helpAnswersTheQuestion() throws {

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import Workflow
+
+/// Prompt sequences: fmt templates and CSV rows.
+@Suite struct PromptSequenceTests {
+    @Test func fmtFillsNamesFromATable() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let logs = try await h.run("""
+            log(fmt("a {animal} at {time}", { animal = "fox", time = "dawn" }))
+            log(fmt("{n} takes, {{literal}} braces, ok={ok}", { n = 3, ok = true }))
+            log(pcall(function() return fmt("a {animal} at {time}", { animal = "fox" }) end))
+            log(pcall(function() return fmt("unclosed {brace", {}) end))
+            log(reel.fmt == fmt)
+            """).logs
+        #expect(logs == [
+            "[log] a fox at dawn",
+            "[log] 3 takes, {literal} braces, ok=true",
+            "[log] false\tscript.lua:3: fmt: no value for {time} (the table has animal)",
+            "[log] false\tscript.lua:4: fmt: a '{' is never closed (write {{ for a literal brace)",
+            "[log] true",
+        ])
+    }
+
+    @Test func csvQuotingAndLineEndings() throws {
+        let table = try CSVTable(text: "\u{FEFF}name,quote\r\n\"Smith, J.\",\"she said \"\"hi\"\"\"\r\nplain,\"two\nlines\"\n\n")
+        #expect(table.header == ["name", "quote"])
+        #expect(table.rows == [["name": "Smith, J.", "quote": "she said \"hi\""], ["name": "plain", "quote": "two\nlines"]])
+    }
+
+    @Test(arguments: [
+        ("", "the CSV is empty"),
+        ("a,b\n", "the CSV has a header but no rows"),
+        ("a,a\n1,2\n", "the CSV:1: the header names 'a' twice"),
+        ("a,\n1,2\n", "the CSV:1: column 2 of the header has no name"),
+        ("a,b\n1,2,3\n", "the CSV:2: 3 fields, but the header has 2"),
+        ("a\n\"open\n", "the CSV:2: a quoted field is never closed"),
+    ])
+    func csvErrorsSayWhereAndWhat(text: String, message: String) {
+        #expect(throws: CSVTable.ParseError.self) { try CSVTable(text: text) }
+        do { _ = try CSVTable(text: text) } catch { #expect(error.description.hasPrefix(message), "\(error.description)") }
+    }
+
+    @Test func eachRowRunsWithItsOwnArgs() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let path = try h.write("row.lua", "text_to_video{ prompt = fmt('{animal} at {time}', args) }")
+        let dry = DryRunGenerator()
+        var options = WorkflowOptions(scriptPath: path, arguments: ["time": "noon"])
+        options.scriptName = "row.lua"
+        let failures = await WorkflowRunner.runEach(options, rows: [["animal": "fox"], ["animal": "owl", "time": "dusk"]],
+                                                    concurrency: 2, generator: dry, reporter: RecordingReporter())
+        #expect(failures.isEmpty)
+        #expect(Set(dry.requests.map(\.prompt)) == ["fox at noon", "owl at dusk"])
+    }
+}
