@@ -17,6 +17,20 @@ public enum GenerationMode: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The input fields this mode requires, and the only ones its function accepts.
+    public var mediaFields: [String] {
+        switch self {
+        case .text: []
+        case .image: ["image"]
+        case .frames: ["image", "last_image"]
+        case .reference: ["images"]
+        case .extend: ["video"]
+        }
+    }
+
+    /// Every input field of any mode.
+    public static let allMediaFields = ["image", "images", "last_image", "video"]
+
     /// The name the user's page gives the capability.
     public var title: String {
         switch self {

@@ -149,27 +149,16 @@ public struct RequestParser: Sendable {
 
     /// A mode-specific function refuses the other modes' inputs and requires its own.
     private func checkFields(for expected: GenerationMode, against actual: GenerationMode, request: GenerationRequest, checker: inout Checker) {
-        let required: [String] = switch expected {
-        case .text: []
-        case .image: ["image"]
-        case .frames: ["image", "last_image"]
-        case .reference: ["images"]
-        case .extend: ["video"]
-        }
-        let allowed = Set(required)
-        for name in ["image", "images", "last_image", "video"] where checker.value(name) != nil && !allowed.contains(name) {
+        let allowed = Set(expected.mediaFields)
+        for name in GenerationMode.allMediaFields where checker.value(name) != nil && !allowed.contains(name) {
+            // The function that does take this input (image with last_image: frames).
             let owner = GenerationMode.allCases.first { mode in
-                switch mode {
-                case .image: name == "image" && checker.value("last_image") == nil
-                case .frames: name == "last_image" || (name == "image" && checker.value("last_image") != nil)
-                case .reference: name == "images"
-                case .extend: name == "video"
-                case .text: false
-                }
+                mode.mediaFields.contains(name)
+                    && (name != "image" || (checker.value("last_image") != nil) == (mode == .frames))
             }
             checker.fail("'\(name)' is not an option of \(caller)\(owner.map { " (use \($0.luaFunction))" } ?? "")")
         }
-        for name in required where checker.value(name) == nil {
+        for name in expected.mediaFields where checker.value(name) == nil {
             checker.fail("'\(name)' is required")
         }
     }

@@ -1,0 +1,139 @@
+import VideoAPI
+
+/// reel's Lua API described once: the editor definitions (LuaLS), the reference page and
+/// the tests that hold them to the validator are all generated from this and from
+/// `RequestOptions` / `Capabilities`.
+public enum LuaAPI {
+    public struct Parameter: Sendable {
+        public let name: String
+        /// A LuaLS type expression.
+        public let type: String
+        public let summary: String
+    }
+
+    public struct Function: Sendable {
+        public let name: String
+        public let summary: String
+        public let parameters: [Parameter]
+        public let returns: Parameter?
+        public let example: String
+        /// The generation mode it makes, for functions that take request options.
+        public let mode: GenerationMode?
+        public let takesOptions: Bool
+    }
+
+    /// The options class name of a generation function's table.
+    public static func optionsClass(for mode: GenerationMode?) -> String {
+        guard let mode else { return "reel.GenerateOptions" }
+        let words = mode.luaFunction.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }
+        return "reel.\(words.joined())Options"
+    }
+
+    /// The options a generation function's table accepts: every request option except the
+    /// other modes' inputs (and, for `extend`, the video, which is its first argument).
+    public static func options(for mode: GenerationMode?) -> [RequestOption] {
+        guard let mode else { return RequestOptions.all }
+        let refused = Set(GenerationMode.allMediaFields).subtracting(mode == .extend ? [] : mode.mediaFields)
+        return RequestOptions.all.filter { !refused.contains($0.name) }
+    }
+
+    static let videoType = Parameter(name: "video", type: "reel.Video", summary: "The finished video: id, url, path, model, prompt, …")
+
+    public static let functions: [Function] = [
+        Function(name: "text_to_video", summary: "Generates a video from a prompt.",
+                 parameters: [Parameter(name: "opts", type: "reel.TextToVideoOptions|string", summary: "Options, or just the prompt.")],
+                 returns: videoType, example: #"local clip = text_to_video{ prompt = "a paper boat in a rain gutter", duration = 8 }"#,
+                 mode: .text, takesOptions: true),
+        Function(name: "image_to_video", summary: "Animates one image.",
+                 parameters: [Parameter(name: "opts", type: "reel.ImageToVideoOptions", summary: "Options; `image` is required.")],
+                 returns: videoType, example: #"local clip = image_to_video{ prompt = "the boat drifts", image = "frames/boat.png" }"#,
+                 mode: .image, takesOptions: true),
+        Function(name: "frames_to_video", summary: "Generates the motion between a first and a last frame.",
+                 parameters: [Parameter(name: "opts", type: "reel.FramesToVideoOptions", summary: "Options; `image` and `last_image` are required.")],
+                 returns: videoType, example: #"local clip = frames_to_video{ prompt = "dawn to dusk", image = "dawn.png", last_image = "dusk.png" }"#,
+                 mode: .frames, takesOptions: true),
+        Function(name: "reference_to_video", summary: "Keeps a subject consistent with 2–3 reference images (standard models only).",
+                 parameters: [Parameter(name: "opts", type: "reel.ReferenceToVideoOptions", summary: "Options; `images` (2–3) is required.")],
+                 returns: videoType,
+                 example: #"local clip = reference_to_video{ model = "veo3.1-video-720p", prompt = "the boat sails on", images = { "a.png", "b.png" } }"#,
+                 mode: .reference, takesOptions: true),
+        Function(name: "extend", summary: "Continues a video; uses the source video's model unless `opts.model` names another.",
+                 parameters: [Parameter(name: "video", type: "reel.Video|string", summary: "A Video, an http(s) URL or a local file."),
+                              Parameter(name: "opts", type: "reel.ExtendOptions|string", summary: "Options, or just the prompt.")],
+                 returns: videoType, example: #"local longer = extend(clip, { prompt = "the boat reaches a storm drain" })"#,
+                 mode: .extend, takesOptions: true),
+        Function(name: "generate", summary: "Any of the above, the mode inferred from the inputs given (video, images, last_image, image, or none).",
+                 parameters: [Parameter(name: "opts", type: "reel.GenerateOptions", summary: "The raw request model.")],
+                 returns: videoType, example: #"local clip = generate{ prompt = "a lighthouse", image = "https://example.com/keyframe.png" }"#,
+                 mode: nil, takesOptions: true),
+        Function(name: "defaults", summary: "Sets options for every later call (a call's own options win); with no argument, returns them.",
+                 parameters: [Parameter(name: "opts", type: "reel.GenerateOptions?", summary: "Options to apply from now on.")],
+                 returns: Parameter(name: "current", type: "table?", summary: "The defaults, when called with no argument."),
+                 example: #"defaults{ model = "veo3.1-video-1080p", duration = 8, negative_prompt = "text, watermark" }"#, mode: nil, takesOptions: false),
+        Function(name: "map", summary: "Calls `fn(item, index)` for every item, side by side, and returns the results in order. Waits for all items even if one fails, then raises the first failure.",
+                 parameters: [Parameter(name: "list", type: "any[]", summary: "The items."),
+                              Parameter(name: "fn", type: "fun(item: any, index: integer): any", summary: "Called once per item."),
+                              Parameter(name: "opts", type: "{ concurrency?: integer }?", summary: "At most this many items at once (the run's --concurrency bounds generations too).")],
+                 returns: Parameter(name: "results", type: "any[]", summary: "fn's result per item."),
+                 example: #"local takes = map({ "dawn", "dusk" }, function(t) return text_to_video("a lighthouse at " .. t) end, { concurrency = 2 })"#,
+                 mode: nil, takesOptions: false),
+        Function(name: "parallel", summary: "Runs the functions side by side and returns each one's first result, in order. Waits for all, then raises the first failure.",
+                 parameters: [Parameter(name: "...", type: "fun(): any", summary: "The functions.")],
+                 returns: Parameter(name: "...", type: "any", summary: "One result per function."),
+                 example: #"local a, b = parallel(function() return text_to_video "a" end, function() return text_to_video "b" end)"#,
+                 mode: nil, takesOptions: false),
+        Function(name: "spawn", summary: "Starts `fn(...)` side by side and returns a handle; `handle:wait()` returns its results or raises its error. A failure nobody waits for still fails the run.",
+                 parameters: [Parameter(name: "fn", type: "function", summary: "What to run."), Parameter(name: "...", type: "any", summary: "Its arguments.")],
+                 returns: Parameter(name: "handle", type: "reel.Task", summary: "Call `:wait()` on it."),
+                 example: #"local h = spawn(text_to_video, "a kite") ... local kite = h:wait()"#, mode: nil, takesOptions: false),
+        Function(name: "sleep", summary: "Waits, parking only the calling coroutine.",
+                 parameters: [Parameter(name: "seconds", type: "number", summary: "0 or more.")], returns: nil,
+                 example: "sleep(1.5)", mode: nil, takesOptions: false),
+        Function(name: "log", summary: "Writes its arguments (tables as JSON, Videos readably) to standard error, above the progress lines.",
+                 parameters: [Parameter(name: "...", type: "any", summary: "Anything.")], returns: nil,
+                 example: #"log("saved", clip:save())"#, mode: nil, takesOptions: false),
+        Function(name: "fmt", summary: "Fills `{name}` in a template from a table; `{{` and `}}` are literal braces. A missing name is an error.",
+                 parameters: [Parameter(name: "template", type: "string", summary: "Text with {name} slots."),
+                              Parameter(name: "values", type: "table?", summary: "The values, e.g. a CSV row (`args`).")],
+                 returns: Parameter(name: "text", type: "string", summary: "The filled-in text."),
+                 example: #"text_to_video{ prompt = fmt("{animal} at {time}", args) }"#, mode: nil, takesOptions: false),
+    ]
+
+    /// Fields of a `Video`.
+    public static let videoFields: [Parameter] = [
+        Parameter(name: "id", type: "string", summary: "The task id."),
+        Parameter(name: "url", type: "string?", summary: "The result URL (it expires; the file is already downloaded)."),
+        Parameter(name: "path", type: "string?", summary: "Where reel downloaded it."),
+        Parameter(name: "model", type: "string", summary: "The model that made it."),
+        Parameter(name: "prompt", type: "string", summary: "Its prompt."),
+        Parameter(name: "mode", type: "\"text\"|\"image\"|\"frames\"|\"reference\"|\"extend\"", summary: "How it was made."),
+        Parameter(name: "duration", type: "integer?", summary: "The requested seconds, if given."),
+        Parameter(name: "status", type: "string", summary: "\"succeeded\" (\"dry_run\" under --dry-run)."),
+        Parameter(name: "reused", type: "boolean?", summary: "true when taken from an earlier run's journal."),
+        Parameter(name: "request", type: "table", summary: "A copy of the request body that was sent."),
+    ]
+
+    /// Fields of the error table every failure raises.
+    public static let errorFields: [Parameter] = [
+        Parameter(name: "code", type: VideoAPIError.Code.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: "|"), summary: "What kind of failure."),
+        Parameter(name: "message", type: "string", summary: "What happened and what to do."),
+        Parameter(name: "task_id", type: "string?", summary: "The task, when there is one."),
+        Parameter(name: "http_status", type: "integer?", summary: "The HTTP status behind it, if any."),
+        Parameter(name: "where", type: "string", summary: "script.lua:LINE of the call."),
+    ]
+
+    /// The LuaLS type of a request option.
+    static func luaType(of option: RequestOption) -> String {
+        switch option.kind {
+        case .string where !option.allowed.isEmpty: option.allowed.map { "\"\($0)\"" }.joined(separator: "|")
+        case .integer where !option.allowed.isEmpty: option.allowed.joined(separator: "|")
+        case .string: "string"
+        case .integer: "integer"
+        case .boolean: "boolean"
+        case .stringList: "string[]"
+        case .object: "table<string, any>"
+        case .media: option.name == "video" ? "reel.Video|string" : "string"
+        case .mediaList: "string[]"
+        }
+    }
+}
