@@ -45,7 +45,10 @@ public enum WorkflowFailure: Error, Sendable, CustomStringConvertible {
 
 /// A Lua state with reel's library installed, kept for as many chunks as its owner runs:
 /// one script (`reel run`) or one line after another (`reel repl`).
-public final class WorkflowSession {
+///
+/// Sendable so a chunk can run in its own (cancellable) task, but used by one task at a
+/// time: the owner awaits each chunk before it starts the next.
+public final class WorkflowSession: @unchecked Sendable {
     let lua: LuaState
     /// Its Lua functions hold it unowned: the session keeps it alive as long as the state.
     let library: ReelLibrary

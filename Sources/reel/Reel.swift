@@ -17,7 +17,7 @@ struct Reel: AsyncParsableCommand {
 
             Exit codes: 0 done, 1 script error, 2 usage or configuration error, 130 interrupted.
             """,
-        subcommands: [RunCommand.self, CheckCommand.self, ModelsCommand.self, SimulatorCommand.self, HistoryCommand.self, DocsCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, ModelsCommand.self, SimulatorCommand.self, HistoryCommand.self, TaskCommand.self, ReplCommand.self, DocsCommand.self]
     )
 }
 

@@ -71,6 +71,31 @@ import Testing
         #expect(result.stderr.contains("memory limit reached"))
     }
 
+    @Test func taskShowsOneTaskAndSavesItsVideo() throws {
+        let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.1"])
+        defer { server.stop() }
+        let url = try server.waitForURL()
+        let dir = try scratch("text_to_video 'task probe'\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let environment = ["REEL_BASE_URL": url, "REEL_API_KEY": "sk-task"]
+        #expect(try CLI.run(["run", "s.lua"], in: dir, environment: environment).status == 0)
+        let history = CLI.parseJSONArray(try CLI.run(["history", "--json"], in: dir).stdout)
+        let id = try #require(((history.first?["tasks"] as? [[String: Any]])?.first?["task_id"]) as? String)
+
+        let shown = try CLI.run(["task", id], in: dir, environment: environment)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("status") && shown.stdout.contains("succeeded") && shown.stdout.contains("task probe"))
+        // Without REEL_BASE_URL, the journal knows which gateway ran it.
+        let saved = try CLI.run(["task", id, "--save", "kept.mp4", "--json"], in: dir, environment: ["REEL_API_KEY": "sk-task"])
+        #expect(saved.status == 0, "\(saved.stderr)")
+        #expect(saved.stdout.contains("\"saved\": \"kept.mp4\""))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("kept.mp4").path))
+
+        let missing = try CLI.run(["task", "no-such-task"], in: dir, environment: environment)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("404"))
+    }
+
     @Test func historyListsRunsAndTasks() throws {
         let dir = try scratch("text_to_video 'history probe'\n")
         defer { try? FileManager.default.removeItem(at: dir) }

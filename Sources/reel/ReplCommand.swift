@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import LuaRuntime
+import VideoAPI
+import Workflow
+
+struct ReplCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repl",
+        abstract: "Type Lua with reel's functions and see each result at once.",
+        discussion: """
+            Every function of a script is here (text_to_video, extend, map, …). An expression's
+            value is printed (a Video shows its id, status, URL and file); a statement runs.
+            A line that is not finished (an open function, table or string) continues on the
+            next. Errors are printed and the session goes on. Globals persist; `local`s last
+            one entry, as in lua(1). ↑/↓ recall earlier entries (kept in the journal folder).
+            Ctrl-C stops what is running (or drops the line); Ctrl-D quits.
+
+            Without REEL_BASE_URL the built-in simulator answers, as for `reel run`.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Where :save() puts videos by default.", valueName: "dir"))
+    var out: String = "out"
+
+    @Option(help: ArgumentHelp("The model when a call names none.", valueName: "name"))
+    var model: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Validate only: every call returns a placeholder Video; nothing is sent.")
+    var dryRun = false
+
+    @OptionGroup var live: LiveSetup
+
+    func run() async throws {
+        let modelName = model ?? ProcessInfo.processInfo.environment["REEL_MODEL"] ?? Capabilities.defaultModelName
+        guard Capabilities.model(named: modelName) != nil else {
+            printError("reel repl: unknown model '\(modelName)'; `reel models` lists them")
+            throw ExitCode(ReelExit.usage)
+        }
+        let options = WorkflowOptions(scriptPath: "repl", outputDirectory: out, baseModel: modelName)
+        let display = ProgressDisplay(style: .lines)
+        let connection = try live.connection()
+        let liveSession = dryRun ? nil : LiveSession { [live, connection] in
+            try await live.start(connection, script: "(repl)", outputDirectory: options.outputDirectory, display: display)
+        }
+        let generator: any VideoGenerator = liveSession ?? DryRunGenerator()
+        let session: WorkflowSession
+        do {
+            session = try WorkflowSession(options, directory: FileManager.default.currentDirectoryPath, generator: generator, reporter: display)
+        } catch {
+            printError("reel repl: \(error.message)")
+            throw ExitCode(ReelExit.scriptError)
+        }
+        let editor = LineEditor(historyPath: (live.stateDirectory as NSString).appendingPathComponent("repl_history"))
+        if editor.isTerminal {
+            print("reel repl — Lua with reel's functions\(dryRun ? " (dry run: nothing is sent)" : ""). Ctrl-D quits.")
+        }
+
+        let current = RunningChunk()
+        let signals = SignalWatcher { _ in current.cancel() }
+        defer { signals.cancel() }
+        var pending = ""
+        while true {
+            switch editor.read(prompt: pending.isEmpty ? "reel> " : "  ... ") {
+            case .end:
+                await finish(liveSession)
+                return
+            case .interrupt:
+                pending = ""
+                continue
+            case .line(let line):
+                pending += (pending.isEmpty ? "" : "\n") + line
+            }
+            if pending.trimmingCharacters(in: .whitespaces).isEmpty { pending = ""; continue }
+            // An expression prints its value; otherwise the entry runs as statements.
+            var source = "return " + pending
+            if session.completeness(of: source) != .complete {
+                switch session.completeness(of: pending) {
+                case .complete: source = pending
+                case .incomplete: continue
+                case .error(let message):
+                    printError("error: \(message)")
+                    editor.remember(pending)
+                    pending = ""
+                    continue
+                }
+            }
+            editor.remember(pending)
+            pending = ""
+            let work = Task { [session] () async -> Result<[LuaValue], LuaScriptError> in
+                do throws(LuaScriptError) {
+                    return .success(try await session.run(source, chunkName: "=repl"))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            current.set(work)
+            let result = await work.value
+            current.set(nil)
+            switch result {
+            case .success(let values) where !values.isEmpty:
+                print(values.map(WorkflowSession.describe).joined(separator: "\t"))
+            case .success:
+                break
+            case .failure(let error):
+                printError(error.stopReason == .interrupted ? "interrupted" : "error: \(error.message)")
+            }
+        }
+    }
+
+    private func finish(_ session: LiveSession?) async {
+        guard let parts = await session?.settled() else { return }
+        await parts.client.shutdown()
+        await parts.simulator?.stop()
+        try? parts.journal.finishRun(parts.runID, outcome: "done")
+    }
+}
+
+/// The entry running now, so Ctrl-C can stop it without leaving the REPL.
+final class RunningChunk: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: Task<Result<[LuaValue], LuaScriptError>, Never>?
+
+    func set(_ task: Task<Result<[LuaValue], LuaScriptError>, Never>?) { lock.withLock { self.task = task } }
+    func cancel() { lock.withLock { task?.cancel() } }
+}

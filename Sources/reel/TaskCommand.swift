@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import VideoAPI
+import Workflow
+
+struct TaskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "task",
+        abstract: "Show one task's state on the gateway, and download its video with --save.",
+        discussion: """
+            Asks the gateway (REEL_BASE_URL or --base-url, else the one the journal recorded for
+            this task) about the task, and adds what the journal knows: prompt, model, file.
+
+            Examples:
+              reel task task_8c1f…
+              reel task task_8c1f… --save out/kept.mp4
+            """
+    )
+
+    @Argument(help: "The task id (as printed by reel run, or listed by reel history).")
+    var id: String
+
+    @Option(help: ArgumentHelp("Download the task's video to this path.", valueName: "path"))
+    var save: String?
+
+    @Option(name: .customLong("base-url"), help: ArgumentHelp("The gateway, without /v1.", valueName: "url"))
+    var baseURL: String?
+
+    @Option(name: .customLong("state"), help: ArgumentHelp("The journal's folder.", valueName: "dir"))
+    var stateDirectory: String = ".reel"
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        let journalPath = (stateDirectory as NSString).appendingPathComponent("journal.sqlite")
+        let record = FileManager.default.fileExists(atPath: journalPath) ? (try? Journal(directory: stateDirectory).task(taskID: id)) ?? nil : nil
+        let environment = ProcessInfo.processInfo.environment
+        guard let base = baseURL ?? environment["REEL_BASE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) ?? record?.baseURL else {
+            printError("reel task: which gateway? Set REEL_BASE_URL or --base-url (the journal in \(stateDirectory) does not know task \(id))")
+            throw ExitCode(ReelExit.usage)
+        }
+        let configuration = ClientConfiguration(baseURL: base, apiKey: APIKey.value)
+        if let problem = configuration.baseURLProblem {
+            printError("reel task: \(problem)")
+            throw ExitCode(ReelExit.usage)
+        }
+        let client = VideoClient(configuration)
+        defer { Task { await client.shutdown() } }
+        let snapshot: TaskSnapshot
+        do {
+            snapshot = try await client.poll(id).0
+        } catch {
+            let hint = record != nil && base.hasPrefix("http://127.0.0.1") ? " (it ran on a built-in simulator, which is gone with its run)" : ""
+            printError("reel task: \(error.message)\(hint)")
+            throw ExitCode(ReelExit.scriptError)
+        }
+        var saved: String?
+        if let save {
+            guard snapshot.status == .succeeded else {
+                printError("reel task: task \(id) is \(snapshot.status?.description ?? "in an unknown state"); there is no video to save yet")
+                throw ExitCode(ReelExit.scriptError)
+            }
+            do {
+                try await client.download(id, resultURL: snapshot.resultURL, to: save)
+                saved = save
+            } catch {
+                printError("reel task: \(error.message)")
+                throw ExitCode(ReelExit.scriptError)
+            }
+        }
+        var fields: [(String, JSONValue)] = [("id", .string(id)), ("status", .string(snapshot.status?.description ?? "unknown"))]
+        if let p = snapshot.progress { fields.append(("progress", .int(Int64(p)))) }
+        if let u = snapshot.resultURL { fields.append(("url", .string(u))) }
+        if let r = snapshot.failureReason { fields.append(("failure_reason", .string(r))) }
+        if let record {
+            fields += [("prompt", .string(record.prompt)), ("model", .string(record.model)), ("seconds", .int(record.seconds)),
+                       ("journal_state", .string(record.state.rawValue))]
+            if let path = record.path { fields.append(("file", .string(path))) }
+        }
+        if let saved { fields.append(("saved", .string(saved))) }
+        if json {
+            print(JSONValue.object(fields).pretty())
+        } else {
+            let width = fields.map(\.0.count).max() ?? 0
+            for (name, value) in fields {
+                let text = value.stringValue ?? value.encoded()
+                print("\(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(text)")
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `reel repl` driven through a real pseudo-terminal, keystroke by keystroke.
+@Suite struct ReplPTYTests {
+    /// A child process whose stdin, stdout and stderr are the slave side of a pty.
+    final class Terminal {
+        let master: Int32
+        let pid: pid_t
+        private(set) var screen = ""
+
+        init(_ arguments: [String], in directory: String) throws {
+            var master: Int32 = 0, slave: Int32 = 0
+            guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw CLIError(message: "openpty failed") }
+            self.master = master
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            for fd in [Int32(0), 1, 2] { posix_spawn_file_actions_adddup2(&actions, slave, fd) }
+            posix_spawn_file_actions_addclose(&actions, master)
+            var env = ProcessInfo.processInfo.environment
+            env["REEL_BASE_URL"] = nil
+            env["TERM"] = "xterm"
+            let argv = ([CLI.executable.path] + arguments).map { strdup($0) } + [nil]
+            let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+            defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+            let cwd = FileManager.default.currentDirectoryPath
+            FileManager.default.changeCurrentDirectoryPath(directory)
+            var pid: pid_t = 0
+            let spawned = posix_spawn(&pid, CLI.executable.path, &actions, nil, argv, envp)
+            FileManager.default.changeCurrentDirectoryPath(cwd)
+            close(slave)
+            guard spawned == 0 else { throw CLIError(message: "spawn failed: \(spawned)") }
+            self.pid = pid
+        }
+
+        func type(_ keys: String) { _ = keys.utf8CString.withUnsafeBufferPointer { write(master, $0.baseAddress, $0.count - 1) } }
+
+        /// Reads until `text` has appeared `times` times on the screen, or the timeout.
+        @discardableResult
+        func wait(for text: String, times: Int = 1, timeout: Double = 20) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if screen.components(separatedBy: text).count - 1 >= times { return true }
+                var fds = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+                if poll(&fds, 1, 50) > 0 {
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    let n = read(master, &buffer, buffer.count)
+                    if n <= 0 { break }
+                    screen += String(decoding: buffer[0..<n], as: UTF8.self)
+                }
+            }
+            return screen.components(separatedBy: text).count - 1 >= times
+        }
+
+        func exitStatus(timeout: Double = 20) -> Int32? {
+            let deadline = Date().addingTimeInterval(timeout)
+            var status: Int32 = 0
+            while Date() < deadline {
+                if waitpid(pid, &status, WNOHANG) == pid { return (status >> 8) & 0xff }
+                _ = wait(for: "\u{0}", timeout: 0.05)
+            }
+            kill(pid, SIGKILL)
+            return nil
+        }
+    }
+
+    @Test func aSessionAtTheKeyboard() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-repl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try Terminal(["repl", "--latency", "0.1"], in: dir.path)
+
+        #expect(t.wait(for: "reel> "), "no prompt: \(t.screen)")
+        t.type("1 + 2\r")
+        #expect(t.wait(for: "\r\n3\r\n"), "an expression's value: \(t.screen)")
+
+        t.type("function f()\r")
+        #expect(t.wait(for: "  ... "), "an unfinished entry continues")
+        t.type("return 7\r")
+        t.type("end\r")
+        t.type("f()\r")
+        #expect(t.wait(for: "\r\n7\r\n"), "multi-line function: \(t.screen)")
+
+        t.type("error('boom')\r")
+        #expect(t.wait(for: "error: repl:1: boom"), "errors are shown: \(t.screen)")
+        t.type("2 * 3\r")
+        #expect(t.wait(for: "\r\n6\r\n"), "and the session goes on")
+
+        t.type("\u{1B}[A\r")  // ↑ recalls 2 * 3
+        #expect(t.wait(for: "\r\n6\r\n", times: 2), "history: \(t.screen)")
+
+        t.type("3 + 4\u{01}10 * \r")  // Ctrl-A, then insert at the start: 10 * 3 + 4
+        #expect(t.wait(for: "\r\n34\r\n"), "line editing: \(t.screen)")
+
+        t.type("half a line\u{03}")
+        #expect(t.wait(for: "^C"), "Ctrl-C drops the line")
+        t.type("v = text_to_video 'a kite'\r")
+        t.type("v\r")
+        #expect(t.wait(for: "Video(id=sim-"), "a Video prints readably: \(t.screen)")
+        #expect(t.wait(for: "status=succeeded"))
+
+        t.type("\u{04}")  // Ctrl-D
+        #expect(t.exitStatus() == 0)
+        let history = try String(contentsOf: dir.appendingPathComponent(".reel/repl_history"), encoding: .utf8)
+        #expect(history.contains("function f()\\nreturn 7\\nend"))
+    }
+}
