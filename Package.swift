@@ -77,6 +77,6 @@ let package = Package(
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime"]),
         .testTarget(name: "VideoAPITests", dependencies: ["VideoAPI"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Simulator", "VideoAPI"]),
-        .testTarget(name: "ReelCLITests", dependencies: ["reel"]),
+        .testTarget(name: "ReelCLITests", dependencies: ["reel", "Simulator"]),
     ]
 )

@@ -123,18 +123,6 @@ public final class LuaState {
         reel_pop(L, 1)
     }
 
-    /// Gives the userdata type `typeName` methods, callable as `obj:method(…)`.
-    public func registerMethods(of typeName: String, _ methods: [String: HostFunction]) {
-        reel_push_object_metatable(L, typeName)
-        lua_createtable(L, 0, Int32(methods.count))
-        for (name, body) in methods.sorted(by: { $0.key < $1.key }) {
-            pushHostFunction(named: "\(typeName):\(name)", body)
-            lua_setfield(L, -2, name)
-        }
-        lua_setfield(L, -2, "__index")
-        reel_pop(L, 1)
-    }
-
     /// Creates (or fetches) a registry metatable for tables, e.g. a `Video`, with methods and
     /// an optional `__tostring`.
     public func registerTableType(

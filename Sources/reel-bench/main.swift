@@ -8,8 +8,10 @@ import VideoAPI
 struct BenchOptions {
     var reel = ".build/release/reel"
     var peer = "../shared/bench/peer_asyncio.py"
-    var json = "bench-results.json"
+    var json = "docs/bench-results.json"
     var quick = false
+    /// Sections to run (all when empty): bridge, throughput, inflight, startup, polling.
+    var only: Set<String> = []
 
     init(_ arguments: [String]) throws {
         var rest = arguments.dropFirst()
@@ -19,8 +21,9 @@ struct BenchOptions {
             case "--reel": reel = try value(&rest, for: argument)
             case "--peer": peer = try value(&rest, for: argument)
             case "--json": json = try value(&rest, for: argument)
+            case "--only": only = Set(try value(&rest, for: argument).split(separator: ",").map(String.init))
             case "-h", "--help":
-                say("usage: reel-bench [--quick] [--reel PATH] [--peer PATH] [--json FILE]")
+                say("usage: reel-bench [--quick] [--only bridge,throughput,inflight,startup,polling] [--reel PATH] [--peer PATH] [--json FILE]")
                 exit(0)
             default: throw BenchError("unknown argument \(argument) (see --help)")
             }
@@ -42,6 +45,7 @@ var rows: [(section: String, figure: String, value: String, target: String)] = [
     figures.append((key, .double((number * 1000).rounded() / 1000)))
     FileHandle.standardOutput.write(Data("  \(figure): \(value)\(target.isEmpty ? "" : "   [\(target)]")\n".utf8))
 }
+func wanted(_ section: String) -> Bool { options.only.isEmpty || options.only.contains(section) }
 func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
 
 let options = try BenchOptions(CommandLine.arguments)
@@ -81,6 +85,7 @@ say("reel-bench on \(machine)\(options.quick ? " (quick)" : "")")
 figures.append(("machine", .string(machine)))
 
 // MARK: 1. The bridge
+if wanted("bridge") {
 say("\nbridge (in process, best of 5)")
 let bridge = try await BridgeBench.run(calls: options.quick ? 200_000 : 2_000_000)
 report("bridge", "Lua→Swift call", "\(f(bridge.swiftCallNanoseconds)) ns", json: "bridge_swift_call_ns", bridge.swiftCallNanoseconds)
@@ -90,8 +95,10 @@ let bridgeRatio = bridge.swiftCallNanoseconds / bridge.plainCallNanoseconds
 report("bridge", "Swift call ÷ C call", "\(f(bridgeRatio, 2))×", target: "≤ 2×", json: "bridge_ratio", bridgeRatio)
 report("bridge", "requests built + validated from Lua tables", "\(Int(bridge.requestsPerSecondFromLua))/s", json: "requests_from_lua_per_s", bridge.requestsPerSecondFromLua)
 report("bridge", "requests parsed + encoded (Swift alone)", "\(Int(bridge.parsesPerSecond))/s", json: "parses_per_s", bridge.parsesPerSecond)
+}
 
 // MARK: 2. Throughput and overhead
+if wanted("throughput") {
 say("\nthroughput: map with concurrency 64, zero generation latency, 1 MiB results (simulator in its own process)")
 for n in options.quick ? [200] : [1_000, 10_000] {
     let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "0", "--result-bytes", "1048576"])
@@ -115,11 +122,13 @@ for n in options.quick ? [200] : [1_000, 10_000] {
     figures.append(("throughput_\(n)_peer_cpu_ms_per_task", .double(peer.cpuSeconds / Double(n) * 1000)))
 }
 
+}
+
 // MARK: 3. Memory per task in flight
 let inFlight = options.quick ? 1_000 : 10_000
 let latency = options.quick ? 5 : 30
+if wanted("inflight") {
 say("\nin flight: \(inFlight) tasks at once, \(latency) s simulated generation")
-do {
     let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "\(latency)", "--result-bytes", "4096"])
     defer { simulator.stop() }
     let baseDir = try freshDirectory("inflight-1")
@@ -134,8 +143,8 @@ do {
 }
 
 // MARK: 4. Start-up
+if wanted("startup") {
 say("\nstart-up: an empty script, median of 30 runs")
-do {
     let empty = work + "/empty.lua"
     try "".write(toFile: empty, atomically: true, encoding: .utf8)
     func median(_ body: () throws -> Measured) rethrows -> Double {
@@ -153,8 +162,8 @@ do {
 
 // MARK: 5. Polling cost
 let generation = options.quick ? 20.0 : 60.0
+if wanted("polling") {
 say("\npolling: 4 tasks of \(Int(generation)) s each, the default poll schedule")
-do {
     let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "\(generation)", "--result-bytes", "4096"])
     defer { simulator.stop() }
     let dir = try freshDirectory("polling")

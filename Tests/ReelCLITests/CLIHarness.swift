@@ -23,17 +23,23 @@ struct CLI {
     /// The package root, where `scripts/` lives.
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// This process's environment without reel's own settings, plus `extra`: each test says
+    /// which gateway and model it means.
+    static func environment(_ extra: [String: String]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["REEL_BASE_URL"] = nil
+        env["REEL_MODEL"] = nil
+        for (k, v) in extra { env[k] = v }
+        return env
+    }
+
     static func run(_ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:],
                     timeout: TimeInterval = 120) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
-        var env = ProcessInfo.processInfo.environment
-        env["REEL_BASE_URL"] = nil
-        env["REEL_MODEL"] = nil
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        process.environment = Self.environment(environment)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Simulator
 import Testing
 
 /// kill -9 at random points of a 50-task run, then a re-run: everything finishes, nothing is
@@ -21,7 +22,7 @@ import Testing
             """.write(to: dir.appendingPathComponent("soak.lua"), atomically: true, encoding: .utf8)
         let environment = ["REEL_BASE_URL": url, "REEL_API_KEY": "sk-soak"]
 
-        var generator = SplitMix(seed: 20261125)
+        var generator = SeededRandom(seed: 20261125)
         var killedAt: [Double] = []
         for _ in 0..<4 {
             let run = try BackgroundReel(["run", "soak.lua", "--concurrency", "8"], in: dir, environment: environment)
@@ -78,18 +79,6 @@ import Testing
         try process.run()
         process.waitUntilExit()
         return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -115,10 +115,7 @@ final class BackgroundReel: @unchecked Sendable {
         process.executableURL = CLI.executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
-        var env = ProcessInfo.processInfo.environment
-        env["REEL_BASE_URL"] = nil
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        process.environment = CLI.environment(environment)
         let outPipe = Pipe(), errPipe = Pipe()
         process.standardOutput = outPipe
         process.standardError = errPipe

@@ -17,8 +17,11 @@ public struct ClientConfiguration: Sendable {
     public var maxResponseBytes = 4 << 20
     /// A download larger than this is refused and removed.
     public var maxDownloadBytes = 4 << 30
-    /// Connections kept per host; the generator's concurrency.
+    /// Connections kept per host: the generator's concurrency, up to `maxConnectionsPerHost`.
     public var connectionsPerHost = 8
+    /// Past this many, requests wait for a free connection: thousands of tasks in flight
+    /// need thousands of polls now and then, not thousands of open sockets.
+    public static let maxConnectionsPerHost = 64
 
     public init(baseURL: String, apiKey: String?) {
         var base = baseURL.trimmingCharacters(in: .whitespacesAndNewlines)
