@@ -17,12 +17,16 @@ public struct VideoAPIError: Error, Sendable, CustomStringConvertible, Equatable
     public var taskID: String?
     /// The HTTP status that caused it, if any.
     public var httpStatus: Int?
+    /// A submission that may have reached the gateway: a task may exist (and be billed)
+    /// whose id reel never learned.
+    public var submissionOutcomeUnknown: Bool
 
-    public init(_ code: Code, _ message: String, taskID: String? = nil, httpStatus: Int? = nil) {
+    public init(_ code: Code, _ message: String, taskID: String? = nil, httpStatus: Int? = nil, submissionOutcomeUnknown: Bool = false) {
         self.code = code
         self.message = message
         self.taskID = taskID
         self.httpStatus = httpStatus
+        self.submissionOutcomeUnknown = submissionOutcomeUnknown
     }
 
     public var description: String { message }

@@ -57,7 +57,10 @@ public final class LiveGenerator: VideoGenerator {
                 fallthrough  // the file is gone or changed: fetch it again
             case .submitted?, .queued?, .running?, .succeeded?:
                 row = earlier!.id
-                taskID = earlier!.taskID!
+                guard let id = earlier!.taskID else {
+                    throw VideoAPIError(.apiError, "journal row \(row) is \(earlier!.state.rawValue) but has no task id; run with --fresh to submit anew")
+                }
+                taskID = id
                 try await journal.adopt(row, runID: runID)
                 progress.update(task, .resumed(id: taskID))
             case .submitting?, .unknown?:
@@ -71,11 +74,11 @@ public final class LiveGenerator: VideoGenerator {
                 // The gateway replays a repeated Idempotency-Key: sending it again is safe.
                 row = earlier!.id
                 try await journal.adopt(row, runID: runID)
-                taskID = try await submit(request, row: row, idempotencyKey: earlier!.idempotencyKey, task: task)
+                taskID = try await submit(request, row: row, newRow: false, idempotencyKey: earlier!.idempotencyKey, task: task)
             case .failed?, nil:
                 let idempotencyKey = "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())"
                 row = try await journal.recordSubmitting(key: key, idempotencyKey: idempotencyKey, runID: runID, baseURL: baseURL, request: request)
-                taskID = try await submit(request, row: row, idempotencyKey: idempotencyKey, task: task)
+                taskID = try await submit(request, row: row, newRow: true, idempotencyKey: idempotencyKey, task: task)
             }
             return try await finish(request, row: row, taskID: taskID, key: key, task: task)
         } catch let error as VideoAPIError {
@@ -91,9 +94,11 @@ public final class LiveGenerator: VideoGenerator {
 
     /// The POST, shielded from cancellation so that a Ctrl-C never leaves a submission
     /// half-known: it completes and its task id is journaled either way.
-    private func submit(_ request: GenerationRequest, row: Int64, idempotencyKey: String, task: Int) async throws -> String {
+    /// `newRow`: the row was written for this call, so if nothing is sent it can say so. A row
+    /// adopted from an earlier run keeps its state: it may stand for a billed task.
+    private func submit(_ request: GenerationRequest, row: Int64, newRow: Bool, idempotencyKey: String, task: Int) async throws -> String {
         guard submissions.begin() else {
-            try await journal.recordFailure(row, .failed, error: "not submitted: the run was stopping")
+            if newRow { try await journal.recordFailure(row, .failed, error: "not submitted: the run was stopping") }
             throw VideoAPIError(.cancelled, "not submitted: the run is stopping")
         }
         let client = self.client, journal = self.journal, probe = self.probe
@@ -107,8 +112,7 @@ public final class LiveGenerator: VideoGenerator {
                 return id
             } catch let error as VideoAPIError {
                 await probe.leave(role, learned: false, answered: false)
-                let unknown = error.code == .network && error.message.contains("may have been accepted")
-                try? await journal.recordFailure(row, unknown ? .unknown : .failed, error: error.message)
+                try? await journal.recordFailure(row, error.submissionOutcomeUnknown ? .unknown : .failed, error: error.message)
                 throw error
             }
         }

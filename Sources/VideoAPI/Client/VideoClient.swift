@@ -60,11 +60,13 @@ public final class VideoClient: Sendable {
                                        parseJSON: safeToRepeat, headers: headers)
         guard (200..<300).contains(reply.status) else { throw failure(of: reply, doing: "submitting") }
         guard let json = try? JSONValue.parse(reply.body) else {
-            throw VideoAPIError(.apiError, "the gateway accepted the submission (\(reply.status)) but its reply is not JSON, so the task id is unknown; the task may exist and be billed (\(reply.preview))", httpStatus: reply.status)
+            throw VideoAPIError(.apiError, "the gateway accepted the submission (\(reply.status)) but its reply is not JSON, so the task id is unknown; the task may exist and be billed (\(reply.preview))",
+                                httpStatus: reply.status, submissionOutcomeUnknown: true)
         }
         let snapshot = TaskSnapshot(decoding: json)
         guard let id = snapshot.id else {
-            throw VideoAPIError(.apiError, "the gateway accepted the submission but its reply has no task id (looked for \(ResponseShapes.taskIDKeys.joined(separator: ", "))): \(reply.preview)", httpStatus: reply.status)
+            throw VideoAPIError(.apiError, "the gateway accepted the submission but its reply has no task id (looked for \(ResponseShapes.taskIDKeys.joined(separator: ", "))): \(reply.preview)",
+                                httpStatus: reply.status, submissionOutcomeUnknown: true)
         }
         if snapshot.status == TaskStatus.failed {
             throw VideoAPIError(.taskFailed, "task \(id) failed at once: \(snapshot.failureReason ?? "no reason given")", taskID: id)
@@ -332,7 +334,8 @@ public final class VideoClient: Sendable {
             case .failed(let failure, let why):
                 guard let next = configuration.retry.delay(after: failure, attempt: attempt, idempotent: idempotent) else {
                     if case .maybeSent = failure, !idempotent {
-                        throw VideoAPIError(.network, "the connection failed after the submission was sent (\(why)), so it may have been accepted and billed; reel does not send it again blindly. Check the gateway's task list before running again.")
+                        throw VideoAPIError(.network, "the connection failed after the submission was sent (\(why)), so it may have been accepted and billed; reel does not send it again blindly. Check the gateway's task list before running again.",
+                                            submissionOutcomeUnknown: true)
                     }
                     let timedOut = why.contains("timed out") || why.contains("timeout")
                     throw VideoAPIError(timedOut ? .timeout : .network, "\(method.rawValue) \(path) failed after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(why)")
