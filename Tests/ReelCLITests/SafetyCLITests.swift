@@ -96,6 +96,19 @@ import Testing
         #expect(missing.stderr.contains("404"))
     }
 
+    @Test func historyReadsWhileARunWrites() throws {
+        let dir = try scratch("map({1, 2, 3}, function(i) return text_to_video('slow ' .. i) end)\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try BackgroundReel(["run", "s.lua", "--latency", "2"], in: dir)
+        defer { run.stop() }
+        _ = try run.waitForLine(containing: "submitted", in: .standardError)
+        let during = try CLI.run(["history"], in: dir)
+        #expect(during.status == 0, "\(during.stderr)")
+        #expect(during.stdout.contains("s.lua  running"))
+        #expect(run.waitForExit(timeout: 30) == 0)
+        #expect(try CLI.run(["history"], in: dir).stdout.contains("s.lua  done"))
+    }
+
     @Test func historyListsRunsAndTasks() throws {
         let dir = try scratch("text_to_video 'history probe'\n")
         defer { try? FileManager.default.removeItem(at: dir) }
