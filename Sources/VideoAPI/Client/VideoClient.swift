@@ -14,6 +14,9 @@ public final class VideoClient: Sendable {
     private let http: HTTPClient
     private let routes = PollRouteMemory()
     private let gate = RateGate()
+    /// HTTP requests in flight at once. Past it, requests wait here as cheap continuations
+    /// rather than as queued requests inside the connection pool.
+    private let requests = ConcurrencyLimiter(limit: ClientConfiguration.maxConnectionsPerHost * 2)
     private let observer: (@Sendable (ClientEvent) -> Void)?
 
     public init(_ configuration: ClientConfiguration, observer: (@Sendable (ClientEvent) -> Void)? = nil) {
@@ -168,6 +171,8 @@ public final class VideoClient: Sendable {
         var attempt = 1
         while true {
             do {
+                await requests.acquire()
+                defer { requests.release() }
                 return try await downloadOnce(from: source, to: path, taskID: taskID)
             } catch let failure as DownloadFailure {
                 guard let delay = configuration.retry.delay(after: failure.retry, attempt: attempt, idempotent: true) else {
@@ -359,6 +364,8 @@ public final class VideoClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
+        await requests.acquire()
+        defer { requests.release() }
         let started = Date()
         do {
             let response = try await http.execute(request, timeout: .milliseconds(Int64(configuration.requestTimeout * 1000)))
