@@ -69,7 +69,12 @@ final class ReelLibrary {
     private func generation(_ call: LuaCall, mode: GenerationMode?, options: LuaValue, source: GeneratedVideo? = nil) throws -> HostResult {
         let caller = mode?.luaFunction ?? "generate"
         var given = try optionList(options, caller: caller, argument: mode == .extend ? 2 : 1)
-        if let source { given.append(("video", .string(source.url ?? ""))) }
+        if let source {
+            if given.contains(where: { $0.0 == "video" }) {
+                throw ReelLuaError(.invalidRequest, "extend: give the video once, as the first argument")
+            }
+            given.append(("video", .string(source.url ?? "")))
+        }
         // Call options win over defaults{}; extend falls back to its source video's model.
         var merged = defaults.filter { name, _ in !given.contains { $0.0 == name } }
         if let source, !given.contains(where: { $0.0 == "model" }) {

@@ -75,7 +75,9 @@ struct RunCommand: AsyncParsableCommand {
     /// Records how the run ended, says so, and gives its exit code.
     func finishRun(parts: LiveSession.Parts?, display: ProgressDisplay, interrupted: Bool,
                    failures: [(row: Int?, failure: WorkflowFailure)]) async throws {
-        try? parts?.journal.finishRun(parts!.runID, outcome: interrupted ? "interrupted" : failures.isEmpty ? "done" : "failed")
+        if let parts {
+            try? parts.journal.finishRun(parts.runID, outcome: interrupted ? "interrupted" : failures.isEmpty ? "done" : "failed")
+        }
         if interrupted {
             let pending = parts.flatMap { try? $0.journal.tasks(runID: $0.runID) }?.filter { $0.state.isResumable }.count ?? 0
             printError(display.summary())

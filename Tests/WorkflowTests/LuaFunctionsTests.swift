@@ -97,6 +97,8 @@ import VideoAPI
             ("text_to_video{ 'a boat' }", "text_to_video: options must be named (got a list item at 1); write text_to_video{ prompt = \"…\" }"),
             ("text_to_video{ prompt = 'x', seed = print }", "text_to_video: 'seed' cannot be a function"),
             ("extend(5, {})", "extend: the first argument must be a Video or a URL (got number)"),
+            ("extend(text_to_video 'a', { video = 'https://x/v.mp4' })", "extend: give the video once, as the first argument"),
+            ("extend('https://x/v.mp4', { video = 'https://x/w.mp4' })", "extend: give the video once, as the first argument"),
             ("defaults{ modle = 'x' }", "defaults: unknown option 'modle' (did you mean 'model'?)"),
         ]
         for (line, expected) in cases {
