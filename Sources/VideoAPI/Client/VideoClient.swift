@@ -173,7 +173,9 @@ public final class VideoClient: Sendable {
             do {
                 await requests.acquire()
                 defer { requests.release() }
-                return try await downloadOnce(from: source, to: path, taskID: taskID)
+                // A child task, for the same reason as in exchange().
+                async let download = downloadOnce(from: source, to: path, taskID: taskID)
+                return try await download
             } catch let failure as DownloadFailure {
                 guard let delay = configuration.retry.delay(after: failure.retry, attempt: attempt, idempotent: true) else {
                     throw failure.error
@@ -321,7 +323,10 @@ public final class VideoClient: Sendable {
             } catch {
                 throw VideoAPIError(.cancelled, "\(method.rawValue) \(path): cancelled")
             }
-            switch try await attemptOnce(method, url: url, path: path, body: body, headers: headers) {
+            // A child task: its deep HTTP frames get their own stack, freed when it ends, instead
+            // of growing the stack of a generation that then sits parked for minutes.
+            async let outcome = attemptResult(method, url: url, path: path, body: body, headers: headers)
+            switch try await outcome.get() {
             case .reply(let reply):
                 // A garbled answer to a GET is worth asking again; some statuses say "later".
                 let malformed = parseJSON && (200..<300).contains(reply.status) && (try? JSONValue.parse(reply.body)) == nil
@@ -351,6 +356,15 @@ public final class VideoClient: Sendable {
             observer?(.retrying(method: method.rawValue, path: path, reason: reason, delay: delay, attempt: attempt))
             attempt += 1
             try await sleep(delay, taskID: nil)
+        }
+    }
+
+    private func attemptResult(_ method: HTTPMethod, url: String, path: String, body: String?,
+                               headers: [(String, String)]) async -> Result<Attempt, VideoAPIError> {
+        do {
+            return .success(try await attemptOnce(method, url: url, path: path, body: body, headers: headers))
+        } catch {
+            return .failure(error)
         }
     }
 
