@@ -70,6 +70,13 @@ func runReel(_ arguments: [String], baseURL: String) throws -> Measured {
     return result
 }
 
+/// `reel run` of the map script: `n` tasks, `c` at once, in a fresh folder (nothing reused).
+func runMap(n: Int, c: Int, folder: String, baseURL: String) throws -> Measured {
+    let dir = try freshDirectory(folder)
+    return try runReel(["run", mapScript, "n=\(n)", "c=\(c)", "--concurrency", "\(c)", "--quiet",
+                        "--out", dir + "/out", "--state", dir + "/.reel"], baseURL: baseURL)
+}
+
 /// A fresh output and journal folder per run, so every run generates (nothing is reused).
 func freshDirectory(_ name: String) throws -> String {
     let dir = work + "/" + name
@@ -86,57 +93,50 @@ figures.append(("machine", .string(machine)))
 
 // MARK: 1. The bridge
 if wanted("bridge") {
-say("\nbridge (in process, best of 5)")
-let bridge = try await BridgeBench.run(calls: options.quick ? 200_000 : 2_000_000)
-report("bridge", "Lua→Swift call", "\(f(bridge.swiftCallNanoseconds)) ns", json: "bridge_swift_call_ns", bridge.swiftCallNanoseconds)
-report("bridge", "plain Lua C function call", "\(f(bridge.plainCallNanoseconds)) ns", json: "bridge_plain_c_call_ns", bridge.plainCallNanoseconds)
-report("bridge", "empty Lua function call (for scale)", "\(f(bridge.luaCallNanoseconds)) ns", json: "bridge_lua_call_ns", bridge.luaCallNanoseconds)
-let bridgeRatio = bridge.swiftCallNanoseconds / bridge.plainCallNanoseconds
-report("bridge", "Swift call ÷ C call", "\(f(bridgeRatio, 2))×", target: "≤ 2×", json: "bridge_ratio", bridgeRatio)
-report("bridge", "requests built + validated from Lua tables", "\(Int(bridge.requestsPerSecondFromLua))/s", json: "requests_from_lua_per_s", bridge.requestsPerSecondFromLua)
-report("bridge", "requests parsed + encoded (Swift alone)", "\(Int(bridge.parsesPerSecond))/s", json: "parses_per_s", bridge.parsesPerSecond)
+    say("\nbridge (in process, best of 5)")
+    let bridge = try await BridgeBench.run(calls: options.quick ? 200_000 : 2_000_000)
+    report("bridge", "Lua→Swift call", "\(f(bridge.swiftCallNanoseconds)) ns", json: "bridge_swift_call_ns", bridge.swiftCallNanoseconds)
+    report("bridge", "plain Lua C function call", "\(f(bridge.plainCallNanoseconds)) ns", json: "bridge_plain_c_call_ns", bridge.plainCallNanoseconds)
+    report("bridge", "empty Lua function call (for scale)", "\(f(bridge.luaCallNanoseconds)) ns", json: "bridge_lua_call_ns", bridge.luaCallNanoseconds)
+    let bridgeRatio = bridge.swiftCallNanoseconds / bridge.plainCallNanoseconds
+    report("bridge", "Swift call ÷ C call", "\(f(bridgeRatio, 2))×", target: "≤ 2×", json: "bridge_ratio", bridgeRatio)
+    report("bridge", "requests built + validated from Lua tables", "\(Int(bridge.requestsPerSecondFromLua))/s", json: "requests_from_lua_per_s", bridge.requestsPerSecondFromLua)
+    report("bridge", "requests parsed + encoded (Swift alone)", "\(Int(bridge.parsesPerSecond))/s", json: "parses_per_s", bridge.parsesPerSecond)
 }
 
 // MARK: 2. Throughput and overhead
 if wanted("throughput") {
-say("\nthroughput: map with concurrency 64, zero generation latency, 1 MiB results (simulator in its own process)")
-for n in options.quick ? [200] : [1_000, 10_000] {
-    let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "0", "--result-bytes", "1048576"])
-    defer { simulator.stop() }
-    let dir = try freshDirectory("throughput-\(n)")
-    let reel = try runReel(["run", mapScript, "n=\(n)", "c=64", "--concurrency", "64", "--quiet",
-                            "--out", dir + "/out", "--state", dir + "/.reel"], baseURL: simulator.baseURL)
-    try? FileManager.default.removeItem(atPath: dir)
-    let peer = try Subprocess.run("python3", [options.peer, "--base-url", simulator.baseURL, "--jobs", "\(n)", "--concurrency", "64"])
-    guard peer.status == 0 else { throw BenchError("the peer failed: \(peer.stderr.suffix(800)) (pip install aiohttp?)") }
-    let reelRate = Double(n) / reel.wallSeconds, peerRate = Double(n) / peer.wallSeconds
-    report("throughput", "\(n) tasks: reel", "\(Int(reelRate)) tasks/s, \(f(reel.cpuSeconds / Double(n) * 1000, 2)) ms CPU/task, peak \(reel.maxRSSKiB / 1024) MiB",
-           json: "throughput_\(n)_reel_tasks_per_s", reelRate)
-    report("throughput", "\(n) tasks: Python asyncio peer", "\(Int(peerRate)) tasks/s, \(f(peer.cpuSeconds / Double(n) * 1000, 2)) ms CPU/task, peak \(peer.maxRSSKiB / 1024) MiB",
-           json: "throughput_\(n)_peer_tasks_per_s", peerRate)
-    report("throughput", "\(n) tasks: reel ÷ peer, tasks/s", "\(f(reelRate / peerRate, 2))×", target: n == 1_000 ? "≥ 3×" : "",
-           json: "throughput_\(n)_speed_ratio", reelRate / peerRate)
-    report("throughput", "\(n) tasks: reel ÷ peer, peak memory", "\(f(Double(reel.maxRSSKiB) / Double(peer.maxRSSKiB), 2))×", target: n == 1_000 ? "≤ 0.33×" : "",
-           json: "throughput_\(n)_memory_ratio", Double(reel.maxRSSKiB) / Double(peer.maxRSSKiB))
-    figures.append(("throughput_\(n)_reel_cpu_ms_per_task", .double(reel.cpuSeconds / Double(n) * 1000)))
-    figures.append(("throughput_\(n)_peer_cpu_ms_per_task", .double(peer.cpuSeconds / Double(n) * 1000)))
-}
-
+    say("\nthroughput: map with concurrency 64, zero generation latency, 1 MiB results (simulator in its own process)")
+    for n in options.quick ? [200] : [1_000, 10_000] {
+        let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "0", "--result-bytes", "1048576"])
+        defer { simulator.stop() }
+        let reel = try runMap(n: n, c: 64, folder: "throughput", baseURL: simulator.baseURL)
+        try? FileManager.default.removeItem(atPath: work + "/throughput")
+        let peer = try Subprocess.run("python3", [options.peer, "--base-url", simulator.baseURL, "--jobs", "\(n)", "--concurrency", "64"])
+        guard peer.status == 0 else { throw BenchError("the peer failed: \(peer.stderr.suffix(800)) (pip install aiohttp?)") }
+        let reelRate = Double(n) / reel.wallSeconds, peerRate = Double(n) / peer.wallSeconds
+        report("throughput", "\(n) tasks: reel", "\(Int(reelRate)) tasks/s, \(f(reel.cpuSeconds / Double(n) * 1000, 2)) ms CPU/task, peak \(reel.maxRSSKiB / 1024) MiB",
+               json: "throughput_\(n)_reel_tasks_per_s", reelRate)
+        report("throughput", "\(n) tasks: Python asyncio peer", "\(Int(peerRate)) tasks/s, \(f(peer.cpuSeconds / Double(n) * 1000, 2)) ms CPU/task, peak \(peer.maxRSSKiB / 1024) MiB",
+               json: "throughput_\(n)_peer_tasks_per_s", peerRate)
+        report("throughput", "\(n) tasks: reel ÷ peer, tasks/s", "\(f(reelRate / peerRate, 2))×", target: n == 1_000 ? "≥ 3×" : "",
+               json: "throughput_\(n)_speed_ratio", reelRate / peerRate)
+        report("throughput", "\(n) tasks: reel ÷ peer, peak memory", "\(f(Double(reel.maxRSSKiB) / Double(peer.maxRSSKiB), 2))×", target: n == 1_000 ? "≤ 0.33×" : "",
+               json: "throughput_\(n)_memory_ratio", Double(reel.maxRSSKiB) / Double(peer.maxRSSKiB))
+        figures.append(("throughput_\(n)_reel_cpu_ms_per_task", .double(reel.cpuSeconds / Double(n) * 1000)))
+        figures.append(("throughput_\(n)_peer_cpu_ms_per_task", .double(peer.cpuSeconds / Double(n) * 1000)))
+    }
 }
 
 // MARK: 3. Memory per task in flight
 let inFlight = options.quick ? 1_000 : 10_000
 let latency = options.quick ? 5 : 30
 if wanted("inflight") {
-say("\nin flight: \(inFlight) tasks at once, \(latency) s simulated generation")
+    say("\nin flight: \(inFlight) tasks at once, \(latency) s simulated generation")
     let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "\(latency)", "--result-bytes", "4096"])
     defer { simulator.stop() }
-    let baseDir = try freshDirectory("inflight-1")
-    let baseline = try runReel(["run", mapScript, "n=1", "c=1", "--concurrency", "1", "--quiet", "--out", baseDir + "/out", "--state", baseDir + "/.reel"],
-                               baseURL: simulator.baseURL)
-    let dir = try freshDirectory("inflight-\(inFlight)")
-    let loaded = try runReel(["run", mapScript, "n=\(inFlight)", "c=\(inFlight)", "--concurrency", "\(inFlight)", "--quiet",
-                              "--out", dir + "/out", "--state", dir + "/.reel"], baseURL: simulator.baseURL)
+    let baseline = try runMap(n: 1, c: 1, folder: "inflight-1", baseURL: simulator.baseURL)
+    let loaded = try runMap(n: inFlight, c: inFlight, folder: "inflight-\(inFlight)", baseURL: simulator.baseURL)
     let perTask = Double(loaded.maxRSSKiB - baseline.maxRSSKiB) / Double(inFlight)
     report("in flight", "peak RSS with 1 task / with \(inFlight)", "\(baseline.maxRSSKiB / 1024) MiB / \(loaded.maxRSSKiB / 1024) MiB", json: "in_flight_peak_rss_kib", Double(loaded.maxRSSKiB))
     report("in flight", "memory per task in flight", "\(f(perTask)) KiB", target: "≤ 20 KiB", json: "in_flight_kib_per_task", perTask)
@@ -144,7 +144,7 @@ say("\nin flight: \(inFlight) tasks at once, \(latency) s simulated generation")
 
 // MARK: 4. Start-up
 if wanted("startup") {
-say("\nstart-up: an empty script, median of 30 runs")
+    say("\nstart-up: an empty script, median of 30 runs")
     let empty = work + "/empty.lua"
     try "".write(toFile: empty, atomically: true, encoding: .utf8)
     func median(_ body: () throws -> Measured) rethrows -> Double {
@@ -163,12 +163,10 @@ say("\nstart-up: an empty script, median of 30 runs")
 // MARK: 5. Polling cost
 let generation = options.quick ? 20.0 : 60.0
 if wanted("polling") {
-say("\npolling: 4 tasks of \(Int(generation)) s each, the default poll schedule")
+    say("\npolling: 4 tasks of \(Int(generation)) s each, the default poll schedule")
     let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "\(generation)", "--result-bytes", "4096"])
     defer { simulator.stop() }
-    let dir = try freshDirectory("polling")
-    _ = try runReel(["run", mapScript, "n=4", "c=4", "--concurrency", "4", "--quiet", "--out", dir + "/out", "--state", dir + "/.reel"],
-                    baseURL: simulator.baseURL)
+    _ = try runMap(n: 4, c: 4, folder: "polling", baseURL: simulator.baseURL)
     let log = try JSONValue.parse(simulator.get("/__simulator/polls"))
     guard case .array(let tasks) = log, !tasks.isEmpty else { throw BenchError("no poll log") }
     var requests = 0.0, perFive = 0.0, delays = 0.0

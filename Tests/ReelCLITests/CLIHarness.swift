@@ -33,17 +33,23 @@ struct CLI {
         return env
     }
 
-    static func run(_ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:],
-                    timeout: TimeInterval = 120) throws -> Result {
+    /// A `reel` process in `directory`, stdin closed, environment as `environment(_:)` makes it.
+    static func process(_ arguments: [String], in directory: URL, environment: [String: String]) -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.environment = Self.environment(environment)
+        process.standardInput = FileHandle.nullDevice
+        return process
+    }
+
+    static func run(_ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:],
+                    timeout: TimeInterval = 120) throws -> Result {
+        let process = Self.process(arguments, in: directory, environment: environment)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
         try process.run()
         // Read both pipes while it runs so a chatty process cannot fill one and stall.
         let outData = Reader(out.fileHandleForReading), errData = Reader(err.fileHandleForReading)

@@ -107,19 +107,15 @@ import Testing
 /// A `reel` process left running (a simulator, a long run) while the test does other things.
 final class BackgroundReel: @unchecked Sendable {
     enum Stream { case standardOutput, standardError }
-    private let process = Process()
+    private let process: Process
     private let lock = NSLock()
     private var out = "", err = ""
 
     init(_ arguments: [String], in directory: URL = CLI.packageRoot, environment: [String: String] = [:]) throws {
-        process.executableURL = CLI.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.environment = CLI.environment(environment)
+        process = CLI.process(arguments, in: directory, environment: environment)
         let outPipe = Pipe(), errPipe = Pipe()
         process.standardOutput = outPipe
         process.standardError = errPipe
-        process.standardInput = FileHandle.nullDevice
         outPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
             self?.lock.withLock { self?.out += String(decoding: d, as: UTF8.self) }
