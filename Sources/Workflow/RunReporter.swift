@@ -7,26 +7,6 @@ public protocol RunReporter: Sendable {
     func warning(_ line: String)
 }
 
-/// Plain lines on standard error, one message per line, safe from many tasks at once.
-public final class LineReporter: RunReporter, @unchecked Sendable {
-    private let lock = NSLock()
-    private let quiet: Bool
-
-    public init(quiet: Bool = false) { self.quiet = quiet }
-
-    public func log(_ line: String) { write(line) }
-
-    public func warning(_ line: String) {
-        if !quiet { write("warning: " + line) }
-    }
-
-    func write(_ line: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-}
-
 /// Passes messages on and counts the warnings (for `reel check`'s verdict).
 public final class CountingReporter: RunReporter, @unchecked Sendable {
     private let inner: any RunReporter

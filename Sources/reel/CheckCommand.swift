@@ -12,7 +12,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let generator = DryRunGenerator()
-        let reporter = CountingReporter(LineReporter(quiet: script.quiet))
+        let reporter = CountingReporter(ProgressDisplay(style: script.quiet ? .quiet : .lines))
         let failures = try await script.execute(try script.workflowOptions(), generator: generator, reporter: reporter, concurrency: 1)
         if let code = script.report(failures) { throw code }
         print(Plan(requests: generator.requests, savedPaths: generator.savedPaths).rendered(), terminator: "")

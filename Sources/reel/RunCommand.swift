@@ -37,7 +37,7 @@ struct RunCommand: AsyncParsableCommand {
         let options = try workflowOptions()
         if dryRun {
             let generator = DryRunGenerator()
-            let failures = try await script.execute(options, generator: generator, reporter: LineReporter(quiet: script.quiet), concurrency: 1)
+            let failures = try await script.execute(options, generator: generator, reporter: ProgressDisplay(style: script.quiet ? .quiet : .lines), concurrency: 1)
             if let code = script.report(failures) { throw code }
             print(Plan(requests: generator.requests, savedPaths: generator.savedPaths).rendered(), terminator: "")
             return
