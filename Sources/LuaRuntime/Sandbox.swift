@@ -73,27 +73,19 @@ extension LuaState {
       if not ok then return nil, why end
       return raw_open(path, mode)
     end
-    function io.lines(path, ...)
-      if path ~= nil then
-        local ok, why = check(path, "r")
-        if not ok then error(why, 2) end
+    -- io.lines, io.input and io.output take a path or a file: a path is checked first.
+    local function guarded(raw, mode)
+      return function(file, ...)
+        if type(file) == "string" then
+          local ok, why = check(file, mode)
+          if not ok then error(why, 2) end
+        end
+        return raw(file, ...)
       end
-      return raw_lines(path, ...)
     end
-    function io.input(file)
-      if type(file) == "string" then
-        local ok, why = check(file, "r")
-        if not ok then error(why, 2) end
-      end
-      return raw_input(file)
-    end
-    function io.output(file)
-      if type(file) == "string" then
-        local ok, why = check(file, "w")
-        if not ok then error(why, 2) end
-      end
-      return raw_output(file)
-    end
+    io.lines = guarded(raw_lines, "r")
+    io.input = guarded(raw_input, "r")
+    io.output = guarded(raw_output, "w")
     function os.remove(path)
       local ok, why = check(path, "w")
       if not ok then return nil, why end
