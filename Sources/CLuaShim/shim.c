@@ -35,7 +35,6 @@ static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         return NULL;
     }
     info->bytes_in_use = info->bytes_in_use - old + nsize;
-    if (info->bytes_in_use > info->bytes_peak) info->bytes_peak = info->bytes_in_use;
     return p;
 }
 
@@ -233,18 +232,13 @@ static int plain_noop(lua_State *L) {
 
 void reel_push_plain_noop(lua_State *L) { lua_pushcfunction(L, plain_noop); }
 
-int reel_upvalueindex(int i) { return lua_upvalueindex(i); }
 int reel_registryindex(void) { return LUA_REGISTRYINDEX; }
 void reel_pop(lua_State *L, int n) { lua_pop(L, n); }
 void reel_insert(lua_State *L, int index) { lua_insert(L, index); }
 void reel_remove(lua_State *L, int index) { lua_remove(L, index); }
-void reel_newtable(lua_State *L) { lua_newtable(L); }
-int reel_isnoneornil(lua_State *L, int index) { return lua_isnoneornil(L, index); }
 lua_Integer reel_tointeger(lua_State *L, int index, int *isnum) { return lua_tointegerx(L, index, isnum); }
 lua_Number reel_tonumber(lua_State *L, int index, int *isnum) { return lua_tonumberx(L, index, isnum); }
 const char *reel_tolstring(lua_State *L, int index, size_t *len) { return lua_tolstring(L, index, len); }
-void reel_setextraspace(lua_State *L, void *value) { *(void **)lua_getextraspace(L) = value; }
-void *reel_getextraspace(lua_State *L) { return *(void **)lua_getextraspace(L); }
 
 int reel_resume(lua_State *L, lua_State *from, int nargs, int *nresults) {
     reel_state_info *info = reel_info(L);

@@ -66,10 +66,6 @@ public final class LuaState {
 
     // MARK: Limits and stopping
 
-    /// Bytes Lua holds now and at most so far.
-    public var memoryInUse: Int { info.pointee.bytes_in_use }
-    public var memoryPeak: Int { info.pointee.bytes_peak }
-
     /// Asks the running script to stop at its next instruction (Ctrl-C, deadline).
     /// Safe to call from any thread.
     public func requestStop() {
@@ -213,13 +209,13 @@ public final class LuaState {
         }
     }
 
-    /// Runs `source` to completion synchronously on the main thread (no host waits allowed).
-    /// For set-up code such as the prelude.
-    func execute(_ source: String, chunkName: String, arguments: [LuaValue] = []) throws(LuaScriptError) {
-        try load(source, chunkName: chunkName)
-        for a in arguments { push(a, on: L) }
-        if reel_pcall_traceback(L, Int32(arguments.count), 0) != LUA_OK {
-            let message = string(at: -1, on: L) ?? "error in \(chunkName)"
+    /// Runs one of reel's own Lua chunks (named "=(reel)", so errors point past it to the
+    /// user's line) with the values at the absolute `stackIndices` as its `...`.
+    func runSetupChunk(_ source: String, with stackIndices: [Int32]) throws(LuaScriptError) {
+        try load(source, chunkName: "=(reel)")
+        for index in stackIndices { lua_pushvalue(L, index) }
+        if reel_pcall_traceback(L, Int32(stackIndices.count), 0) != LUA_OK {
+            let message = string(at: -1, on: L) ?? "reel's set-up chunk failed"
             reel_pop(L, 1)
             throw LuaScriptError(message: message)
         }

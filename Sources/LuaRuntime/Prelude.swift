@@ -30,15 +30,10 @@ extension LuaState {
             }
         }
 
-        try load(LuaState.preludeSource, chunkName: "=(reel)")
         reel_push_wait_marker(L)
-        lua_pushvalue(L, spawnIndex)
-        lua_pushvalue(L, waitIndex)
-        if reel_pcall_traceback(L, 3, 0) != LUA_OK {
-            let message = string(at: -1, on: L) ?? "prelude failed"
-            throw LuaScriptError(message: message)
-        }
-        reel_pop(L, 2)
+        let markerIndex = lua_gettop(L)
+        defer { reel_pop(L, 3) }
+        try runSetupChunk(LuaState.preludeSource, with: [markerIndex, spawnIndex, waitIndex])
     }
 
     /// `spawn(fn, ...)`: a new coroutine the scheduler starts soon; returns its handle.

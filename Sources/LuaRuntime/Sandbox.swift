@@ -22,15 +22,8 @@ extension LuaState {
             }
             return .values([.boolean(true)])
         }))
-        let checkIndex = lua_gettop(L)
-        try load(Self.sandboxSource, chunkName: "=(reel)")
-        lua_pushvalue(L, checkIndex)
-        if reel_pcall_traceback(L, 1, 0) != LUA_OK {
-            let message = string(at: -1, on: L) ?? "sandbox failed"
-            reel_pop(L, 2)
-            throw LuaScriptError(message: message)
-        }
-        reel_pop(L, 1)
+        defer { reel_pop(L, 1) }
+        try runSetupChunk(Self.sandboxSource, with: [lua_gettop(L)])
     }
 
     /// `path` made absolute with symlinks resolved, as far as it exists (a file not yet

@@ -22,7 +22,6 @@
 typedef struct reel_state_info {
     void *owner;                 // the Swift LuaState (unretained)
     size_t bytes_in_use;         // total bytes Lua holds now
-    size_t bytes_peak;
     size_t memory_limit;         // 0 = none; enforced only while Lua code runs
     int enforce_limit;           // 1 while Lua code runs, 0 while Swift code runs
     int memory_limit_hit;        // sticky: once hit, the script is being stopped
@@ -86,18 +85,13 @@ int reel_where(lua_State *L, char *source, size_t source_size, int *line);
 void reel_push_plain_noop(lua_State *L);
 
 // --- function-like macros Swift cannot import ---
-int reel_upvalueindex(int i);
 int reel_registryindex(void);
 void reel_pop(lua_State *L, int n);
 void reel_insert(lua_State *L, int index);
 void reel_remove(lua_State *L, int index);
-void reel_newtable(lua_State *L);
-int reel_isnoneornil(lua_State *L, int index);
 lua_Integer reel_tointeger(lua_State *L, int index, int *isnum);
 lua_Number reel_tonumber(lua_State *L, int index, int *isnum);
 const char *reel_tolstring(lua_State *L, int index, size_t *len);
-void reel_setextraspace(lua_State *L, void *value);
-void *reel_getextraspace(lua_State *L);
 int reel_resume(lua_State *L, lua_State *from, int nargs, int *nresults);
 
 #endif

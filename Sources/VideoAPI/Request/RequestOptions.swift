@@ -62,8 +62,6 @@ public enum RequestOptions {
     public static var luaNames: [String] { all.map(\.name) }
     /// Names accepted at the top level of a request body on the wire.
     public static var wireNames: [String] { all.filter { $0.placement == .body }.map(\.name) }
-    /// Names inside `extra_body` that reel knows and type-checks.
-    public static var extraBodyNames: [String] { all.filter { $0.placement == .extraBody }.map(\.name) }
 }
 
 /// The closest name to `word` among `candidates`, if it is close enough to be a likely typo.
