@@ -62,7 +62,7 @@ public final class VideoClient: Sendable {
         let reply = try await exchange(.POST, url: url("/v1/video/generations"), body: body, idempotent: safeToRepeat,
                                        parseJSON: safeToRepeat, headers: headers)
         guard (200..<300).contains(reply.status) else { throw failure(of: reply, doing: "submitting") }
-        guard let json = try? JSONValue.parse(reply.body) else {
+        guard let json = reply.json else {
             throw VideoAPIError(.apiError, "the gateway accepted the submission (\(reply.status)) but its reply is not JSON, so the task id is unknown; the task may exist and be billed (\(reply.preview))",
                                 httpStatus: reply.status, submissionOutcomeUnknown: true)
         }
@@ -95,7 +95,7 @@ public final class VideoClient: Sendable {
             }
             guard (200..<300).contains(reply.status) else { throw failure(of: reply, doing: "polling task \(taskID)", taskID: taskID) }
             if remembered == nil { routes.remember(route, for: configuration.baseURL) }
-            guard let json = try? JSONValue.parse(reply.body) else {
+            guard let json = reply.json else {
                 throw VideoAPIError(.apiError, "the reply about task \(taskID) is not JSON: \(reply.preview)", taskID: taskID)
             }
             var snapshot = TaskSnapshot(decoding: json)
@@ -292,6 +292,8 @@ public final class VideoClient: Sendable {
         let status: Int
         let headers: HTTPHeaders
         let body: ByteBuffer
+        /// The body parsed once, here, for every use; nil when it is not JSON.
+        let json: JSONValue?
 
         /// A short look at the body for error messages.
         var preview: String {
@@ -329,7 +331,7 @@ public final class VideoClient: Sendable {
             switch try await outcome.get() {
             case .reply(let reply):
                 // A garbled answer to a GET is worth asking again; some statuses say "later".
-                let malformed = parseJSON && (200..<300).contains(reply.status) && (try? JSONValue.parse(reply.body)) == nil
+                let malformed = parseJSON && (200..<300).contains(reply.status) && reply.json == nil
                 let retryableStatus = RetryPolicy.retryableStatuses.contains(reply.status) || (idempotent && reply.status >= 500)
                 guard malformed || retryableStatus else { return reply }
                 let failure: RetryPolicy.Failure = malformed
@@ -384,7 +386,8 @@ public final class VideoClient: Sendable {
         do {
             let response = try await http.execute(request, timeout: .milliseconds(Int64(configuration.requestTimeout * 1000)))
             let bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
-            let reply = Reply(status: Int(response.status.code), headers: response.headers, body: bytes)
+            let reply = Reply(status: Int(response.status.code), headers: response.headers, body: bytes,
+                              json: try? JSONValue.parse(bytes))
             observer?(.exchange(method: method.rawValue, path: path, status: reply.status, seconds: Date().timeIntervalSince(started), note: nil))
             return .reply(reply)
         } catch is NIOTooManyBytesError {
@@ -408,7 +411,7 @@ public final class VideoClient: Sendable {
 
     /// The error a non-2xx reply becomes, with the gateway's own message when it gave one.
     private func failure(of reply: Reply, doing what: String, taskID: String? = nil) -> VideoAPIError {
-        let parsed = (try? JSONValue.parse(reply.body)).map(APIErrorBody.init(decoding:))
+        let parsed = reply.json.map(APIErrorBody.init(decoding:))
         let detail = parsed?.message ?? reply.preview
         let code: VideoAPIError.Code
         var hint = ""
