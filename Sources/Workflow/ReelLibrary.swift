@@ -290,9 +290,7 @@ final class ReelLibrary {
         case .integer(let i): String(i)
         case .number(let d): String(d)
         case .string(let s): s
-        case .table(let t) where t.metatable == VideoTable.typeName:
-            "Video(id=\(t["id"].stringValue ?? "?"), status=\(t["status"].stringValue ?? "?")"
-                + (t["url"].stringValue.map { ", url=\($0)" } ?? "") + (t["path"].stringValue.map { ", file=\($0)" } ?? "") + ")"
+        case .table(let t) where t.metatable == VideoTable.typeName: VideoTable.describe(t, withFile: true)
         case .table(let t): LuaJSON.tryJSON(t)
         case .userdata(let u): u.metatable
         case .opaque(let name): name

@@ -24,9 +24,14 @@ enum VideoTable {
 
     static func tostring(_ call: LuaCall) throws -> HostResult {
         guard case .table(let t) = try call.argument(1) else { return .value("Video") }
-        let id = t["id"].stringValue ?? "?"
-        let status = t["status"].stringValue ?? "?"
+        return .value(.string(describe(t, withFile: false)))
+    }
+
+    /// `Video(id=…, status=…, url=…)`, and with `withFile` where it was downloaded
+    /// (how log() and the REPL show a Video).
+    static func describe(_ t: LuaTable, withFile: Bool) -> String {
         let url = t["url"].stringValue.map { ", url=\($0)" } ?? ""
-        return .value(.string("Video(id=\(id), status=\(status)\(url))"))
+        let file = withFile ? (t["path"].stringValue.map { ", file=\($0)" } ?? "") : ""
+        return "Video(id=\(t["id"].stringValue ?? "?"), status=\(t["status"].stringValue ?? "?")\(url)\(file))"
     }
 }
