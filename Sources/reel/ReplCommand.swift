@@ -31,12 +31,12 @@ struct ReplCommand: AsyncParsableCommand {
 
     @OptionGroup var live: LiveSetup
 
+    func validate() throws {
+        _ = try ScriptOptions.resolveModel(model)
+    }
+
     func run() async throws {
-        let modelName = model ?? ProcessInfo.processInfo.environment["REEL_MODEL"] ?? Capabilities.defaultModelName
-        guard Capabilities.model(named: modelName) != nil else {
-            printError("reel repl: unknown model '\(modelName)'; `reel models` lists them")
-            throw ExitCode(ReelExit.usage)
-        }
+        let modelName = try ScriptOptions.resolveModel(model)
         let options = WorkflowOptions(scriptPath: "repl", outputDirectory: out, baseModel: modelName)
         let display = ProgressDisplay(style: .lines)
         let connection = try live.connection()

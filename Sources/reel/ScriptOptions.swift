@@ -57,8 +57,12 @@ struct ScriptOptions: ParsableArguments {
     }
 
     /// --model, else REEL_MODEL, else the built-in default; an unknown name is a usage error.
-    func baseModel() throws -> String {
-        let (name, origin) = model.map { ($0, "--model") }
+    func baseModel() throws -> String { try Self.resolveModel(model) }
+
+    /// The model a run uses when a call names none, from a `--model` value if given; shared
+    /// by `run`, `check` and `repl`.
+    static func resolveModel(_ flag: String?) throws -> String {
+        let (name, origin) = flag.map { ($0, "--model") }
             ?? ProcessInfo.processInfo.environment["REEL_MODEL"].map { ($0, "REEL_MODEL") }
             ?? (Capabilities.defaultModelName, "default")
         guard Capabilities.model(named: name) != nil else {
