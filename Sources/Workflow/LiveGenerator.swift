@@ -191,10 +191,7 @@ public final class LiveGenerator: VideoGenerator {
 
     public func info(_ video: GeneratedVideo) async throws -> [(String, JSONValue)] {
         let (snapshot, _) = try await client.poll(video.id)
-        var fields: [(String, JSONValue)] = [("id", .string(video.id)), ("status", .string(snapshot.status?.description ?? "unknown"))]
-        if let p = snapshot.progress { fields.append(("progress", .int(Int64(p)))) }
-        if let u = snapshot.resultURL { fields.append(("url", .string(u))) }
-        if let r = snapshot.failureReason { fields.append(("failure_reason", .string(r))) }
+        var fields = snapshot.fields(id: video.id)
         if let path = video.localPath { fields.append(("path", .string(path))) }
         return fields
     }

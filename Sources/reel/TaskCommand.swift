@@ -69,10 +69,7 @@ struct TaskCommand: AsyncParsableCommand {
                 throw ExitCode(ReelExit.scriptError)
             }
         }
-        var fields: [(String, JSONValue)] = [("id", .string(id)), ("status", .string(snapshot.status?.description ?? "unknown"))]
-        if let p = snapshot.progress { fields.append(("progress", .int(Int64(p)))) }
-        if let u = snapshot.resultURL { fields.append(("url", .string(u))) }
-        if let r = snapshot.failureReason { fields.append(("failure_reason", .string(r))) }
+        var fields = snapshot.fields(id: id)
         if let record {
             fields += [("prompt", .string(record.prompt)), ("model", .string(record.model)), ("seconds", .int(record.seconds)),
                        ("journal_state", .string(record.state.rawValue))]

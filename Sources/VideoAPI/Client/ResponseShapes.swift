@@ -73,6 +73,16 @@ public struct TaskSnapshot: Sendable, Equatable {
         self.failureReason = failureReason
     }
 
+    /// The reading as fields for people and tools (`reel task`, `video:info()`): id, status,
+    /// and progress, url and failure_reason when known.
+    public func fields(id: String) -> [(String, JSONValue)] {
+        var fields: [(String, JSONValue)] = [("id", .string(id)), ("status", .string(status?.description ?? "unknown"))]
+        if let progress { fields.append(("progress", .int(Int64(progress)))) }
+        if let resultURL { fields.append(("url", .string(resultURL))) }
+        if let failureReason { fields.append(("failure_reason", .string(failureReason))) }
+        return fields
+    }
+
     /// Reads `json` by the tables above. Fields it cannot find stay nil.
     public init(decoding json: JSONValue) {
         let scopes = [json] + ResponseShapes.envelopeKeys.compactMap { key -> JSONValue? in
