@@ -114,7 +114,7 @@ function Task:wait() end
 
 ---The table every failure raises; `tostring(err)` starts with script.lua:LINE:.
 ---@class reel.Error
----@field code "invalid_request"|"api_error"|"rate_limited"|"task_failed"|"timeout"|"network"|"cancelled" What kind of failure.
+---@field code "invalid_request"|"api_error"|"rate_limited"|"task_failed"|"timeout"|"network"|"cancelled"|"disk"|"journal" What kind of failure.
 ---@field message string What happened and what to do.
 ---@field task_id string? The task, when there is one.
 ---@field http_status integer? The HTTP status behind it, if any.

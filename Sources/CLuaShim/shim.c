@@ -89,6 +89,16 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
     }
 }
 
+// A stop raised from the hook runs xpcall's message handler with hooks off (Lua leaves
+// allowhook cleared when a hook raises), so a handler that loops would never be stopped.
+// The prelude's xpcall asks this first and skips the handler once a stop is requested.
+static int stop_requested_fn(lua_State *L) {
+    lua_pushboolean(L, reel_info(L)->stop_requested);
+    return 1;
+}
+
+void reel_push_stop_query(lua_State *L) { lua_pushcfunction(L, stop_requested_fn); }
+
 void reel_install_hook(lua_State *L, int interval) {
     reel_info(L)->hook_interval = interval;
     lua_sethook(L, count_hook, LUA_MASKCOUNT, interval);

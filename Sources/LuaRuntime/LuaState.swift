@@ -22,7 +22,7 @@ public struct LuaLimits: Sendable {
 /// (see `Scheduler.swift`), the OpenResty cosocket pattern.
 public final class LuaState {
     let L: OpaquePointer
-    private let info: UnsafeMutablePointer<reel_state_info>
+    let info: UnsafeMutablePointer<reel_state_info>
     /// Every registered function; Lua's closures point at these, so they live as long as the state.
     var functions: [HostEntry] = []
     /// Scheduler state; lives here because the dispatcher reaches the owner from C.
@@ -68,8 +68,10 @@ public final class LuaState {
 
     /// Asks the running script to stop at its next instruction (Ctrl-C, deadline).
     /// Safe to call from any thread.
-    public func requestStop() {
-        info.pointee.stop_reason = REEL_STOP_INTERRUPT
+    public func requestStop() { Self.requestStop(info) }
+
+    static func requestStop(_ info: UnsafeMutablePointer<reel_state_info>) {
+        if info.pointee.stop_reason == REEL_STOP_NONE { info.pointee.stop_reason = REEL_STOP_INTERRUPT }
         info.pointee.stop_requested = 1
     }
 

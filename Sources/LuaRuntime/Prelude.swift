@@ -32,8 +32,10 @@ extension LuaState {
 
         reel_push_wait_marker(L)
         let markerIndex = lua_gettop(L)
-        defer { reel_pop(L, 3) }
-        try runSetupChunk(LuaState.preludeSource, with: [markerIndex, spawnIndex, waitIndex])
+        reel_push_stop_query(L)
+        let stopQueryIndex = lua_gettop(L)
+        defer { reel_pop(L, 4) }
+        try runSetupChunk(LuaState.preludeSource, with: [markerIndex, spawnIndex, waitIndex, stopQueryIndex])
     }
 
     /// `spawn(fn, ...)`: a new coroutine the scheduler starts soon; returns its handle.
@@ -72,9 +74,20 @@ extension LuaState {
     }
 
     static let preludeSource = #"""
-    local marker, spawn_raw, wait_raw = ...
+    local marker, spawn_raw, wait_raw, stop_requested = ...
     local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
     local pack, unpack, select, type, error, pcall = table.pack, table.unpack, select, type, error, pcall
+
+    -- Once reel stops a script (a limit, Ctrl-C, SIGTERM), message handlers are skipped:
+    -- Lua runs them with hooks off, so a looping handler could not be stopped.
+    local raw_xpcall = xpcall
+    function xpcall(f, handler, ...)
+      if type(handler) ~= "function" then return raw_xpcall(f, handler, ...) end
+      return raw_xpcall(f, function(e)
+        if stop_requested() then return e end
+        return handler(e)
+      end, ...)
+    end
 
     -- A host wait inside a user's own coroutine yields reel's marker. Pass it up to the
     -- scheduler and hand the answer back down, so the user's coroutine never sees it.

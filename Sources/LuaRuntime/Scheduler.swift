@@ -71,7 +71,19 @@ extension LuaState {
     public func run(_ source: String, chunkName: String, arguments: [LuaValue] = []) async throws(LuaScriptError) -> [LuaValue] {
         try load(source, chunkName: chunkName)
         for a in arguments { push(a, on: L) }
-        return try await runMain(argumentCount: Int32(arguments.count))
+        // Cancelling the run (Ctrl-C, SIGTERM, SIGHUP) also stops Lua code that never waits:
+        // the count hook raises at the script's next instruction, even inside a busy loop.
+        nonisolated(unsafe) let info = self.info
+        let outcome: Result<[LuaValue], LuaScriptError> = await withTaskCancellationHandler {
+            do throws(LuaScriptError) {
+                return .success(try await runMain(argumentCount: Int32(arguments.count)))
+            } catch {
+                return .failure(error)
+            }
+        } onCancel: {
+            LuaState.requestStop(info)
+        }
+        return try outcome.get()
     }
 
     /// Whether a chunk is complete Lua, unfinished (more lines would complete it: a REPL

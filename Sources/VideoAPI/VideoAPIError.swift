@@ -10,6 +10,10 @@ public struct VideoAPIError: Error, Sendable, CustomStringConvertible, Equatable
         case timeout
         case network
         case cancelled
+        /// Writing a file failed: a full disk, a read-only or missing folder, a name too long.
+        case disk
+        /// The journal (`.reel/journal.sqlite`) could not be read or written.
+        case journal
     }
 
     public var code: Code
@@ -23,7 +27,8 @@ public struct VideoAPIError: Error, Sendable, CustomStringConvertible, Equatable
 
     public init(_ code: Code, _ message: String, taskID: String? = nil, httpStatus: Int? = nil, submissionOutcomeUnknown: Bool = false) {
         self.code = code
-        self.message = message
+        // Messages quote gateways, proxies and file systems: never let them carry the key.
+        self.message = Redaction.redact(message)
         self.taskID = taskID
         self.httpStatus = httpStatus
         self.submissionOutcomeUnknown = submissionOutcomeUnknown

@@ -16,13 +16,18 @@ public final class LiveGenerator: VideoGenerator {
     private let submissions = SubmissionTracker()
     private let probe: IdempotencyProbe
 
-    public init(client: VideoClient, journal: Journal, runID: Int64, concurrency: Int, outputDirectory: String, progress: any ProgressSink) {
+    /// `--resubmit-unknown`: send again the submissions whose outcome is unknown.
+    let resubmitUnknown: Bool
+
+    public init(client: VideoClient, journal: Journal, runID: Int64, concurrency: Int, outputDirectory: String, progress: any ProgressSink,
+                resubmitUnknown: Bool = false) {
         self.client = client
         self.journal = journal
         self.runID = runID
         limiter = ConcurrencyLimiter(limit: concurrency)
         self.outputDirectory = outputDirectory
         self.progress = progress
+        self.resubmitUnknown = resubmitUnknown
         probe = IdempotencyProbe(journal: journal, baseURL: client.configuration.baseURL)
         // Temporary files of a run that was killed (kill -9, power loss) are swept here.
         AtomicFile.sweepAbandoned(in: outputDirectory)
@@ -30,7 +35,8 @@ public final class LiveGenerator: VideoGenerator {
 
     private var baseURL: String { client.configuration.baseURL }
 
-    /// After Ctrl-C: no new submissions; those already sent still record their task ids.
+    /// After Ctrl-C: no new submissions, and those waiting out a backoff give up (nothing was
+    /// created for them); a POST on the wire still completes and records its task id.
     public func stopSubmitting() { submissions.stop() }
 
     /// Waits (at most `timeout` seconds) for POSTs in flight to come back and be journaled.
@@ -39,109 +45,159 @@ public final class LiveGenerator: VideoGenerator {
     public func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo {
         let base = try RequestKey.base(baseURL: baseURL, request: request, inputKeys: options.inputKeys)
         let key = RequestKey.occurrence(base, occurrences.next(base))
-        return try await limiter.withPermit { try await self.generate(request, key: key, fresh: options.fresh) }
+        return try await limiter.withPermit { try await self.generate(request, key: key, options: options) }
     }
 
-    private func generate(_ request: GenerationRequest, key: String, fresh: Bool) async throws -> GeneratedVideo {
+    private func generate(_ request: GenerationRequest, key: String, options: GenerationOptions) async throws -> GeneratedVideo {
         let task = progress.begin(request)
+        // --timeout bounds the whole generation from here: slow replies, retries, downloads.
+        let deadline = Date().addingTimeInterval(client.configuration.taskTimeout)
         do {
-            let earlier = fresh ? nil : try await journal.latest(key: key)
-            var row: Int64
-            var taskID: String
-            switch earlier?.state {
-            case .downloaded?:
-                if let video = try await reuse(earlier!, request: request, key: key) {
-                    progress.update(task, .reused(id: video.id, path: video.localPath ?? ""))
-                    return video
+            let submission = Journal.NewSubmission(
+                key: key, idempotencyKey: "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())", runID: runID,
+                baseURL: baseURL, request: request, callSite: options.callSite)
+            var claim = try await journal.claim(submission, fresh: options.fresh, resubmitUnknown: resubmitUnknown)
+            while true {
+                switch claim {
+                case .reuse(let record):
+                    if let video = try await reuse(record, request: request, key: key) {
+                        progress.update(task, .reused(id: video.id, path: video.localPath ?? ""))
+                        return video
+                    }
+                    // The file is gone or changed: fetch it again.
+                    try await journal.takeOver(record.id)
+                    return try await finish(request, row: record.id, taskID: record.taskID ?? "", key: key, task: task, deadline: deadline)
+                case .resume(let record):
+                    guard let id = record.taskID else {
+                        throw VideoAPIError(.journal, "journal row \(record.id) is \(record.state.rawValue) but has no task id; run with --fresh to submit anew")
+                    }
+                    progress.update(task, .resumed(id: id))
+                    return try await finish(request, row: record.id, taskID: id, key: key, task: task, deadline: deadline)
+                case .submit(let record), .resubmit(let record):
+                    let id = try await submit(request, row: record.id, newRow: record.runID == runID && record.state == .submitting,
+                                              idempotencyKey: record.idempotencyKey, task: task, deadline: deadline)
+                    return try await finish(request, row: record.id, taskID: id, key: key, task: task, deadline: deadline)
+                case .unknown(let record):
+                    throw Self.unknownOutcome(record)
+                case .wait(let record):
+                    claim = try await waitForOtherRun(record, submission, task: task, deadline: deadline)
                 }
-                fallthrough  // the file is gone or changed: fetch it again
-            case .submitted?, .queued?, .running?, .succeeded?:
-                row = earlier!.id
-                guard let id = earlier!.taskID else {
-                    throw VideoAPIError(.apiError, "journal row \(row) is \(earlier!.state.rawValue) but has no task id; run with --fresh to submit anew")
-                }
-                taskID = id
-                try await journal.adopt(row, runID: runID)
-                progress.update(task, .resumed(id: taskID))
-            case .submitting?, .unknown?:
-                guard try await journal.honorsIdempotencyKeys(baseURL) else {
-                    throw VideoAPIError(.network, """
-                        an earlier run sent this request (journal row \(earlier!.id)) but never learned its task id, so it may \
-                        already be billed; reel will not send it again on its own. Run with --fresh (or fresh = true on this call) \
-                        to submit it anyway.
-                        """)
-                }
-                // The gateway replays a repeated Idempotency-Key: sending it again is safe.
-                row = earlier!.id
-                try await journal.adopt(row, runID: runID)
-                taskID = try await submit(request, row: row, newRow: false, idempotencyKey: earlier!.idempotencyKey, task: task)
-            case .failed?, nil:
-                let idempotencyKey = "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())"
-                row = try await journal.recordSubmitting(key: key, idempotencyKey: idempotencyKey, runID: runID, baseURL: baseURL, request: request)
-                taskID = try await submit(request, row: row, newRow: true, idempotencyKey: idempotencyKey, task: task)
             }
-            return try await finish(request, row: row, taskID: taskID, key: key, task: task)
         } catch let error as VideoAPIError {
             progress.update(task, .failed(error))
             throw error
         } catch {
             let wrapped = (error is CancellationError) ? VideoAPIError(.cancelled, "cancelled")
-                : VideoAPIError(.apiError, "the journal failed: \(error)")
+                : VideoAPIError(.journal, "the journal failed: \(error) (nothing was sent for this call)")
             progress.update(task, .failed(wrapped))
             throw wrapped
         }
     }
 
-    /// The POST, shielded from cancellation so that a Ctrl-C never leaves a submission
-    /// half-known: it completes and its task id is journaled either way.
+    /// The error for a submission whose outcome an earlier run never learned.
+    static func unknownOutcome(_ record: TaskRecord) -> VideoAPIError {
+        VideoAPIError(.network, """
+            an earlier run sent this request (journal row \(record.id)) but never learned its task id, so the gateway may have \
+            created and billed it; reel will not send it again on its own. Check the gateway's task list; to send only the \
+            requests in this state again, run the same command with --resubmit-unknown.
+            """, submissionOutcomeUnknown: true)
+    }
+
+    /// Another live run owns this request: follow its row until it is downloaded (reuse the
+    /// file), or the owner is gone or gave up (then claim it again).
+    private func waitForOtherRun(_ record: TaskRecord, _ submission: Journal.NewSubmission, task: Int, deadline: Date) async throws -> Journal.Claim {
+        progress.update(task, .waiting(pid: record.ownerPID ?? 0))
+        while true {
+            guard Date() < deadline else {
+                throw VideoAPIError(.timeout, "another reel run (pid \(record.ownerPID ?? 0)) is still generating this request after --timeout; it keeps it in the journal, so a later run reuses it", taskID: record.taskID)
+            }
+            do {
+                try await Task.sleep(nanoseconds: 250_000_000)
+            } catch {
+                throw VideoAPIError(.cancelled, "stopped waiting for another run's generation")
+            }
+            guard let now = try await journal.record(id: record.id) else { break }
+            if now.state == .downloaded { return .reuse(now) }
+            let ownerAlive = now.owner?.isAlive ?? false
+            if now.state == .failed || now.state == .unknown || !ownerAlive { break }
+        }
+        return try await journal.claim(submission, fresh: false, resubmitUnknown: resubmitUnknown)
+    }
+
+    /// The POST. Ctrl-C stops a submission that is waiting (a backoff, a 429 pause: nothing
+    /// was created), never one on the wire: that completes and its task id is journaled.
     /// `newRow`: the row was written for this call, so if nothing is sent it can say so. A row
     /// adopted from an earlier run keeps its state: it may stand for a billed task.
-    private func submit(_ request: GenerationRequest, row: Int64, newRow: Bool, idempotencyKey: String, task: Int) async throws -> String {
+    private func submit(_ request: GenerationRequest, row: Int64, newRow: Bool, idempotencyKey: String, task: Int,
+                        deadline: Date) async throws -> String {
+        let client = self.client, journal = self.journal, probe = self.probe, progress = self.progress
         guard submissions.begin() else {
-            if newRow { try await journal.recordFailure(row, .failed, error: "not submitted: the run was stopping") }
+            if newRow { try? await journal.recordFailure(row, .failed, error: "not submitted: the run was stopping") }
             throw VideoAPIError(.cancelled, "not submitted: the run is stopping")
         }
-        let client = self.client, journal = self.journal, probe = self.probe
         let attempt = Task { () throws -> String in
             let role = await probe.enter()
-            do {
-                let submission = try await client.submit(request, idempotencyKey: idempotencyKey, repeatable: role == .known)
-                let id = submission.task.id!
-                try await journal.recordSubmitted(row, taskID: id, gatewayHonorsIdempotencyKeys: submission.gatewayHonorsIdempotencyKeys)
-                await probe.leave(role, learned: submission.gatewayHonorsIdempotencyKeys, answered: true)
-                return id
-            } catch let error as VideoAPIError {
+            let submission: VideoClient.Submission
+            do throws(VideoAPIError) {
+                submission = try await client.submit(request, idempotencyKey: idempotencyKey, repeatable: role == .known, deadline: deadline)
+            } catch {
                 await probe.leave(role, learned: false, answered: false)
-                try? await journal.recordFailure(row, error.submissionOutcomeUnknown ? .unknown : .failed, error: error.message)
+                if error.code == .cancelled && !newRow { throw error }  // an earlier run's row keeps its state
+                try? await journal.recordFailure(row, error.submissionOutcomeUnknown ? .unknown : .failed,
+                                                 error: error.code == .cancelled ? "not submitted: the run was stopping" : error.message)
                 throw error
             }
+            let id = submission.task.id!
+            await probe.leave(role, learned: submission.gatewayHonorsIdempotencyKeys, answered: true)
+            do {
+                try await journal.recordSubmitted(row, taskID: id, gatewayHonorsIdempotencyKeys: submission.gatewayHonorsIdempotencyKeys)
+            } catch {
+                Self.keep(Journal.RecoveryEntry(row: row, taskID: id), in: journal, after: error, progress: progress)
+            }
+            return id
         }
-        defer { submissions.end() }
+        submissions.attach(attempt)
+        defer { submissions.end(attempt) }
         let id = try await attempt.value
         progress.update(task, .submitted(id: id))
         return id
     }
 
+    /// A task id or file the journal would not take: kept in a recovery file and shown, so it
+    /// is never only in memory.
+    static func keep(_ entry: Journal.RecoveryEntry, in journal: Journal, after error: any Error, progress: any ProgressSink) {
+        let kept = journal.keepForRecovery(entry)
+        progress.warning("""
+            the journal would not record task \(entry.taskID) (journal row \(entry.row)): \(error); \
+            \(kept.map { "kept in \($0); the next run adopts it" } ?? "write it down — `reel task \(entry.taskID)` fetches it")
+            """)
+    }
+
     /// Polls to the end, downloads, and journals the file.
-    private func finish(_ request: GenerationRequest, row: Int64, taskID: String, key: String, task: Int) async throws -> GeneratedVideo {
-        let finished = try await waitForResult(row: row, taskID: taskID, task: task)
+    private func finish(_ request: GenerationRequest, row: Int64, taskID: String, key: String, task: Int, deadline: Date) async throws -> GeneratedVideo {
+        let finished = try await waitForResult(row: row, taskID: taskID, task: task, deadline: deadline)
         progress.update(task, .downloading)
         let path = (outputDirectory as NSString).appendingPathComponent(ReelLibrary.fileName(forID: taskID))
-        let file = try await client.download(taskID, resultURL: finished.resultURL, to: path)
-        try await journal.recordDownloaded(row, path: path, sha256: file.sha256, bytes: file.bytes, resultURL: finished.resultURL)
+        let file = try await client.download(taskID, resultURL: finished.resultURL, to: path, deadline: deadline)
+        do {
+            try await journal.recordDownloaded(row, path: path, sha256: file.sha256, bytes: file.bytes, resultURL: finished.resultURL)
+        } catch {
+            Self.keep(Journal.RecoveryEntry(row: row, taskID: taskID, download: (path, file.sha256, file.bytes, finished.resultURL)),
+                      in: journal, after: error, progress: progress)
+        }
         progress.update(task, .saved(path: path, bytes: file.bytes))
         let url = finished.resultURL ?? "\(baseURL)/v1/videos/\(taskID)/content"
         return GeneratedVideo(id: taskID, url: url, status: "succeeded", request: request, localPath: path, journalKey: key)
     }
 
     /// Polls until the task finishes, journaling each change of state.
-    private func waitForResult(row: Int64, taskID: String, task: Int) async throws(VideoAPIError) -> TaskSnapshot {
+    private func waitForResult(row: Int64, taskID: String, task: Int, deadline: Date) async throws(VideoAPIError) -> TaskSnapshot {
         let journal = self.journal, progress = self.progress
         let lastState = StateMemory()
         do {
-            return try await client.waitForResult(taskID) { snapshot in
+            return try await client.waitForResult(taskID, deadline: deadline) { snapshot in
                 progress.update(task, .polled(snapshot))
-                let state: Journal.State = switch snapshot.status {
+                let state: Journal.State = switch snapshot.settledStatus {
                 case .queued?: .queued
                 case .succeeded?: .succeeded
                 case .failed?: .failed
@@ -162,7 +218,6 @@ public final class LiveGenerator: VideoGenerator {
         guard let path = record.path, let expected = record.sha256, let id = record.taskID,
             FileManager.default.fileExists(atPath: path), (try? RequestKey.fileSHA256(path)) == expected
         else { return nil }
-        try await journal.adopt(record.id, runID: runID)
         let url = record.resultURL ?? "\(baseURL)/v1/videos/\(id)/content"
         return GeneratedVideo(id: id, url: url, status: "succeeded", request: request, localPath: path, journalKey: key, reused: true)
     }
@@ -252,26 +307,50 @@ private actor IdempotencyProbe {
     }
 }
 
-/// POSTs in flight, and whether new ones may start.
+/// POSTs in flight, and whether new ones may start. Stopping cancels them: a POST on the
+/// wire is shielded from that inside the client; one waiting out a backoff gives up.
 private final class SubmissionTracker: @unchecked Sendable {
     private let lock = NSLock()
-    private var inFlight = 0
+    private var reserved = 0
+    private var inFlight: Set<Task<String, any Error>> = []
     private var stopped = false
 
+    /// Reserves a place for a submission, unless the run is stopping.
     func begin() -> Bool {
         lock.withLock {
             guard !stopped else { return false }
-            inFlight += 1
+            reserved += 1
             return true
         }
     }
 
-    func end() { lock.withLock { inFlight -= 1 } }
-    func stop() { lock.withLock { stopped = true } }
+    /// The reserved submission's task; cancelled at once if a stop came in between.
+    func attach(_ task: Task<String, any Error>) {
+        let cancel = lock.withLock {
+            inFlight.insert(task)
+            return stopped
+        }
+        if cancel { task.cancel() }
+    }
+
+    func end(_ task: Task<String, any Error>) {
+        lock.withLock {
+            reserved -= 1
+            inFlight.remove(task)
+        }
+    }
+
+    func stop() {
+        let cancels = lock.withLock {
+            stopped = true
+            return inFlight
+        }
+        for task in cancels { task.cancel() }
+    }
 
     func drain(timeout: Double) async {
         let deadline = Date().addingTimeInterval(timeout)
-        while lock.withLock({ inFlight > 0 }) && Date() < deadline {
+        while lock.withLock({ reserved > 0 }) && Date() < deadline {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
     }

@@ -12,12 +12,16 @@ public enum TaskEvent: Sendable {
     case downloading
     case saved(path: String, bytes: Int64)
     case failed(VideoAPIError)
+    /// Another live reel run is generating this very request; this one waits for its file.
+    case waiting(pid: Int32)
 }
 
 /// Receives task events; `begin` returns the number the task is shown under.
 public protocol ProgressSink: Sendable {
     func begin(_ request: GenerationRequest) -> Int
     func update(_ task: Int, _ event: TaskEvent)
+    /// Something the user must see even when nothing fails (a task id the journal refused).
+    func warning(_ line: String)
 }
 
 /// Shows a run as it goes. On a terminal: a live line per task in flight (mode, id,
@@ -50,9 +54,10 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     private var files: [String] = []
     private var bytes: Int64 = 0
     private var ticker: Task<Void, Never>?
-    private let output: FileHandle
+    private var longWaitsShown: [String: Date] = [:]
+    private let output: StandardStream
 
-    public init(style: Style, verbose: Bool = false, output: FileHandle = .standardError) {
+    public init(style: Style, verbose: Bool = false, output: StandardStream = .error) {
         self.style = style
         self.verbose = verbose
         self.output = output
@@ -82,15 +87,36 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
         if style != .quiet { print("warning: " + line) }
     }
 
-    /// A line from the HTTP client (--verbose only).
+    /// A line from the HTTP client: every exchange and retry with --verbose; without it, only
+    /// what a user waiting at the screen must know (a long wait the gateway asked for, a
+    /// gateway that refuses connections).
     public func clientEvent(_ event: ClientEvent) {
-        guard verbose else { return }
         switch event {
         case .exchange(let method, let path, let status, let seconds, let note):
+            guard verbose else { return }
             print("  \(method) \(path) → \(status.map(String.init) ?? "no reply")\(note.map { " (\($0))" } ?? "") \(String(format: "%.2f", seconds)) s")
         case .retrying(let method, let path, let reason, let delay, let attempt):
-            print("  retrying \(method) \(path) in \(String(format: "%.1f", delay)) s (attempt \(attempt) failed: \(reason))")
+            if verbose {
+                print("  retrying \(method) \(path) in \(String(format: "%.1f", delay)) s (attempt \(attempt) failed: \(reason))")
+            } else if delay >= Self.longWait, style != .quiet, lock.withLock({ noteLongWait(reason) }) {
+                print("reel: \(reason): the gateway asked to wait \(Int(delay.rounded())) s before retrying \(method) \(path)")
+            }
+        case .unreachable(let origin, let reason):
+            if style != .quiet && lock.withLock({ noteLongWait(origin) }) {
+                print("reel: cannot connect to \(origin) (\(reason)); retrying for a few seconds")
+            }
         }
+    }
+
+    /// Waits at least this long are shown without --verbose.
+    static let longWait = 5.0
+
+    /// Shows a long-wait notice once per reason and second, not once per task in flight.
+    private func noteLongWait(_ reason: String) -> Bool {
+        let now = Date()
+        if let last = longWaitsShown[reason], now.timeIntervalSince(last) < 1 { return false }
+        longWaitsShown[reason] = now
+        return true
     }
 
     // MARK: ProgressSink
@@ -133,6 +159,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 files.append(path)
             case .downloading:
                 row.status = "downloading"
+            case .waiting(let pid):
+                row.status = "waiting for another reel run (pid \(pid)) that is generating the same request"
             case .saved(let path, let size):
                 row.status = "saved \(path)"
                 row.finished = true
@@ -181,7 +209,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     private func print(_ line: String) {
         lock.withLock {
             clearBlock()
-            output.write(Data((line + "\n").utf8))
+            output.writeLine(line)
             drawBlock()
         }
     }
@@ -196,7 +224,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
 
     private func clearBlock() {
         guard style == .live, renderedLines > 0 else { return }
-        output.write(Data("\u{1B}[\(renderedLines)A\u{1B}[J".utf8))
+        output.write("\u{1B}[\(renderedLines)A\u{1B}[J")
         renderedLines = 0
     }
 
@@ -215,7 +243,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
             text += "  … and \(shown.count - limit) more\n"
             count += 1
         }
-        output.write(Data(text.utf8))
+        output.write(text)
         renderedLines = count
     }
 }

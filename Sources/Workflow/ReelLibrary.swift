@@ -93,7 +93,8 @@ final class ReelLibrary {
 
         let generator = self.generator
         let request = parsed.request
-        let options = GenerationOptions(fresh: parsed.fresh || freshAll, inputKeys: videos.journalKeys(for: request.mediaInputs))
+        let options = GenerationOptions(fresh: parsed.fresh || freshAll, inputKeys: videos.journalKeys(for: request.mediaInputs),
+                                        callSite: call.position)
         let videos = self.videos
         return .wait {
             let video: GeneratedVideo
@@ -201,6 +202,7 @@ final class ReelLibrary {
         switch try call.argument(2) {
         case .nil: path = video.localPath ?? (outputDirectory as NSString).appendingPathComponent(Self.fileName(forID: video.id))
         case .string(let p) where !p.isEmpty: path = p
+        case .string: throw ReelLuaError(.invalidRequest, "Video:save: the path is empty (give a file name, or nothing for the default under --out)")
         case let other: throw ReelLuaError(.invalidRequest, "Video:save: the path must be a string (got \(other.typeName))")
         }
         if let root = writableDirectory {

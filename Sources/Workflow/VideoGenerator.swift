@@ -7,10 +7,14 @@ public struct GenerationOptions: Sendable {
     /// URLs of videos this run made, mapped to their journal keys: an input that is an
     /// earlier step's output is keyed by that step, not by its (expiring) URL.
     public var inputKeys: [String: String]
+    /// `script.lua:LINE` of the call, kept in the journal so an unknown outcome can be
+    /// reported by the line that made it.
+    public var callSite: String?
 
-    public init(fresh: Bool = false, inputKeys: [String: String] = [:]) {
+    public init(fresh: Bool = false, inputKeys: [String: String] = [:], callSite: String? = nil) {
         self.fresh = fresh
         self.inputKeys = inputKeys
+        self.callSite = callSite
     }
 }
 

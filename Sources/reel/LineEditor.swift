@@ -1,4 +1,5 @@
 import Foundation
+import Workflow
 
 /// A small line editor for `reel repl`. On a terminal: raw mode with ←/→, Home/End
 /// (Ctrl-A/Ctrl-E), Backspace/Delete, Ctrl-U (clear), ↑/↓ through history (kept in a file),
@@ -137,6 +138,6 @@ final class LineEditor {
     }
 
     private func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        StandardStream.output.write(text)
     }
 }

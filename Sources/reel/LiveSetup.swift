@@ -22,6 +22,10 @@ struct LiveSetup: ParsableArguments {
     @Option(name: .customLong("state"), help: ArgumentHelp("Folder of the journal that makes re-runs free.", valueName: "dir"))
     var stateDirectory: String = ".reel"
 
+    @Flag(name: .customLong("resubmit-unknown"), help: ArgumentHelp(
+        "Send again the submissions an earlier run sent without learning their task id (the gateway may have billed them); everything else is reused as usual."))
+    var resubmitUnknown = false
+
     @OptionGroup(title: "Built-in simulator (with --simulate, or when no gateway is set)") var simulation: SimulatorOptions
 
     func validate() throws {
@@ -48,7 +52,11 @@ struct LiveSetup: ParsableArguments {
                 throw ExitCode(ReelExit.usage)
             }
             guard let key = client.apiKey, !key.isEmpty else {
-                printError("reel: REEL_API_KEY is not set; export it for \(client.baseURL) (reel sends it only to that host and never prints it), or unset REEL_BASE_URL to use the built-in simulator")
+                if let problem = APIKey.fileProblem {
+                    printError("reel: \(problem)")
+                    throw ExitCode(ReelExit.usage)
+                }
+                printError("reel: REEL_API_KEY (or REEL_API_KEY_FILE) is not set; export it for \(client.baseURL) (reel sends it only to that host and never prints it), or unset REEL_BASE_URL to use the built-in simulator")
                 throw ExitCode(ReelExit.usage)
             }
             return Connection(client: configured(client), simulator: nil, simulatorReason: "")
@@ -76,13 +84,16 @@ struct LiveSetup: ParsableArguments {
         do {
             journal = try Journal(directory: stateDirectory)
             runID = try journal.beginRun(script: script, baseURL: client.baseURL)
+            // Task ids an earlier run could not write (a locked journal, a full disk).
+            let mended = try journal.adoptRecovered()
+            if mended > 0 { display.log("reel: adopted \(mended) task id\(mended == 1 ? "" : "s") an earlier run kept in a recovery file") }
         } catch {
             await simulator?.stop()
-            throw VideoAPIError(.apiError, "cannot open the journal in \(stateDirectory): \(error) (choose another folder with --state)")
+            throw VideoAPIError(.journal, "cannot open the journal in \(stateDirectory): \(error) (choose another folder with --state)")
         }
         let http = VideoClient(client, observer: { display.clientEvent($0) })
         let generator = LiveGenerator(client: http, journal: journal, runID: runID, concurrency: concurrency,
-                                      outputDirectory: outputDirectory, progress: display)
+                                      outputDirectory: outputDirectory, progress: display, resubmitUnknown: resubmitUnknown)
         return LiveSession.Parts(generator: generator, client: http, simulator: simulator, journal: journal, runID: runID)
     }
 

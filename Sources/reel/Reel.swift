@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Workflow
 
 /// `reel`: runs Lua workflow scripts against a Veo 3.1 video-generation gateway.
 struct Reel: AsyncParsableCommand {
@@ -31,6 +32,7 @@ enum ReelExit {
 @main
 enum ReelMain {
     static func main() async {
+        StandardStream.ignoreBrokenPipes()
         APIKey.takeFromEnvironment()
         do {
             var command = try Reel.parseAsRoot()
@@ -53,12 +55,12 @@ enum ReelMain {
             if !message.isEmpty { print(message) }
             return 0
         }
-        if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        if !message.isEmpty { StandardStream.error.writeLine(message) }
         return ReelExit.usage  // commands turn their own failures into ExitCode; the rest is usage
     }
 }
 
 /// Writes one line to standard error.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    StandardStream.error.writeLine(line)
 }

@@ -44,6 +44,11 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let connection = try live.connection()
+        // Before anything is paid for: the results must have somewhere to go.
+        if let problem = OutputFolder.problem(options.outputDirectory) {
+            printError("reel: \(problem)")
+            throw ExitCode(ReelExit.usage)
+        }
         let display = ProgressDisplay(style: ProgressDisplay.style(quiet: script.quiet), verbose: script.verbose)
         let session = LiveSession { [live, connection] in
             try await live.start(connection, script: options.scriptPath, outputDirectory: options.outputDirectory, display: display)
@@ -77,6 +82,9 @@ struct RunCommand: AsyncParsableCommand {
                    failures: [(row: Int?, failure: WorkflowFailure)]) async throws {
         if let parts {
             try? parts.journal.finishRun(parts.runID, outcome: interrupted ? "interrupted" : failures.isEmpty ? "done" : "failed")
+            if let unknown = try? parts.journal.tasks(runID: parts.runID).filter({ $0.state == .unknown }), !unknown.isEmpty {
+                reportUnknown(unknown, display: display)
+            }
         }
         if interrupted {
             let pending = parts.flatMap { try? $0.journal.tasks(runID: $0.runID) }?.filter { $0.state.isResumable }.count ?? 0
@@ -97,5 +105,32 @@ struct RunCommand: AsyncParsableCommand {
         var options = try script.workflowOptions()
         options.fresh = fresh
         return options
+    }
+
+    /// Lists the submissions whose outcome is unknown, with the one command that sends only
+    /// them again; on a terminal, offers to run it now.
+    func reportUnknown(_ rows: [TaskRecord], display: ProgressDisplay) {
+        let command = (["reel"] + CommandLine.arguments.dropFirst().filter { $0 != "--resubmit-unknown" } + ["--resubmit-unknown"])
+            .map(Self.shellQuoted).joined(separator: " ")
+        var lines = ["reel: \(rows.count) submission\(rows.count == 1 ? " has" : "s have") an unknown outcome: reel sent \(rows.count == 1 ? "it" : "them") but never learned the task id, so the gateway may have created and billed \(rows.count == 1 ? "it" : "them"):"]
+        for row in rows {
+            let prompt = row.prompt.count > 40 ? String(row.prompt.prefix(39)) + "…" : row.prompt
+            lines.append("  \(row.callSite ?? "?")  \"\(prompt)\"  journal row \(row.id)\(row.error.map { " — \($0)" } ?? "")")
+        }
+        lines.append("Check the gateway's task list first. To send only \(rows.count == 1 ? "this one" : "these") again (everything else is reused, not re-bought):")
+        lines.append("  \(command)")
+        for line in lines { printError(line) }
+        guard !live.resubmitUnknown, isatty(STDIN_FILENO) != 0, isatty(STDERR_FILENO) != 0 else { return }
+        StandardStream.error.write("Send \(rows.count == 1 ? "it" : "them") again now? [y/N] ")
+        guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased().trimmingCharacters(in: .whitespaces)) else { return }
+        // The same command with --resubmit-unknown, in this process's place.
+        let arguments = Array(CommandLine.arguments.filter { $0 != "--resubmit-unknown" }) + ["--resubmit-unknown"]
+        var pointers = arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", &pointers)
+        printError("reel: could not start '\(command)': \(String(cString: strerror(errno))); run it yourself")
+    }
+
+    static func shellQuoted(_ word: String) -> String {
+        word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) } && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

@@ -1,7 +1,8 @@
 import Dispatch
 import Foundation
 
-/// Calls `handler` with the count of Ctrl-C presses (SIGINT) and SIGTERMs so far.
+/// Calls `handler` with the count of stop signals so far: Ctrl-C (SIGINT), SIGTERM, and
+/// SIGHUP (the terminal closed, an SSH session dropped) all ask for the same orderly stop.
 /// Dispatch sources are thread-safe; they are only created here and cancelled once.
 final class SignalWatcher: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
@@ -9,7 +10,7 @@ final class SignalWatcher: @unchecked Sendable {
     init(_ handler: @escaping @Sendable (Int) -> Void) {
         let queue = DispatchQueue(label: "reel.signals")
         let counter = Counter()
-        sources = [SIGINT, SIGTERM].map { number in
+        sources = [SIGINT, SIGTERM, SIGHUP].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { handler(counter.increment()) }

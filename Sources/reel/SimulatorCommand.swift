@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Simulator
+import Workflow
 
 struct SimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +35,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         let serving = Task {
             try await server.run { url in
                 // Written unbuffered: scripts wait for this line to know the port.
-                FileHandle.standardOutput.write(Data("reel simulator listening on \(url) (Ctrl-C to stop)\n".utf8))
+                StandardStream.output.writeLine("reel simulator listening on \(url) (Ctrl-C to stop)")
             }
         }
         for await _ in stop { break }

@@ -96,7 +96,7 @@ import VideoAPI
         await live.simulator.state.setFaults(SimulatorConfiguration.Faults())
         let second = try await live.failure("text_to_video 'x'")
         #expect(second.code == "network")
-        #expect(second.message.contains("never learned its task id") && second.message.contains("--fresh"))
+        #expect(second.message.contains("never learned its task id") && second.message.contains("--resubmit-unknown"))
         #expect(await live.simulator.state.stats.submissions == 1)
 
         try await live.run("text_to_video{ prompt = 'x', fresh = true }")

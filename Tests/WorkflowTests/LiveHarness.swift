@@ -75,4 +75,6 @@ final class RecordingProgress: ProgressSink, @unchecked Sendable {
     private(set) var events: [(Int, TaskEvent)] = []
     func begin(_ request: GenerationRequest) -> Int { lock.withLock { count += 1; return count } }
     func update(_ task: Int, _ event: TaskEvent) { lock.withLock { events.append((task, event)) } }
+    private(set) var warnings: [String] = []
+    func warning(_ line: String) { lock.withLock { warnings.append(line) } }
 }

@@ -48,6 +48,8 @@ reel_state_info *reel_info(lua_State *L);
 int reel_openlibs(lua_State *L);
 /// Installs the count hook that enforces `instructions_left` and `stop_requested`.
 void reel_install_hook(lua_State *L, int interval);
+/// Pushes a C function that returns whether a stop has been requested (for the prelude's xpcall).
+void reel_push_stop_query(lua_State *L);
 
 /// Pushes a C closure that calls the Swift dispatcher with `entry` (a Swift object the
 /// owner keeps alive for the state's lifetime), carried as the closure's upvalue.

@@ -46,4 +46,6 @@ public struct ClientConfiguration: Sendable {
 public enum ClientEvent: Sendable {
     case exchange(method: String, path: String, status: Int?, seconds: Double, note: String?)
     case retrying(method: String, path: String, reason: String, delay: Double, attempt: Int)
+    /// The gateway refused the first connection (reel retries briefly, then fails).
+    case unreachable(origin: String, reason: String)
 }

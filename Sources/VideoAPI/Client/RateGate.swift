@@ -5,14 +5,9 @@ import Foundation
 actor RateGate {
     private var pausedUntil = Date.distantPast
 
-    /// Waits until any pause is over.
-    func pass() async throws {
-        while true {
-            let wait = pausedUntil.timeIntervalSinceNow
-            if wait <= 0 { return }
-            try await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
-        }
-    }
+    /// Seconds until the pause is over (0: none). The caller waits, so that it can first
+    /// check the wait against its own deadline.
+    func remaining() -> Double { max(0, pausedUntil.timeIntervalSinceNow) }
 
     /// Pauses everyone for `seconds` (a later, longer pause wins).
     func pause(for seconds: Double) {

@@ -23,8 +23,8 @@ public enum ResponseShapes {
     public static let statusWords: [(TaskStatus, [String])] = [
         (.queued, ["queued", "pending", "submitted", "not_start"]),
         (.running, ["in_progress", "processing", "running"]),
-        (.succeeded, ["completed", "succeeded", "success"]),
-        (.failed, ["failed", "failure", "error", "cancelled", "canceled", "expired"]),
+        (.succeeded, ["completed", "succeeded", "success", "complete", "done", "finished"]),
+        (.failed, ["failed", "failure", "error", "cancelled", "canceled", "expired", "rejected", "aborted", "timeout", "timed_out"]),
     ]
 }
 
@@ -71,6 +71,17 @@ public struct TaskSnapshot: Sendable, Equatable {
         self.progress = progress
         self.resultURL = resultURL
         self.failureReason = failureReason
+    }
+
+    /// The status to act on. A word no table knows is taken as finished when the reply says
+    /// so by itself — a result URL means the video is there, an `error` object or a failure
+    /// reason with no progress below 100 means it failed — so an unexpected final word does
+    /// not leave reel polling until --timeout.
+    public var settledStatus: TaskStatus? {
+        guard case .unrecognized = status else { return status }
+        if resultURL != nil { return .succeeded }
+        if failureReason != nil && (progress ?? 100) >= 100 { return .failed }
+        return status
     }
 
     /// The reading as fields for people and tools (`reel task`, `video:info()`): id, status,

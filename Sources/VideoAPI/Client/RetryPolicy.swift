@@ -24,7 +24,13 @@ public struct RetryPolicy: Sendable {
         case notSent
         /// The request may have reached the server (reset or timeout after sending).
         case maybeSent
+        /// Nothing listens there (connection refused, no route): retried briefly, then
+        /// reported, since it is more often a wrong URL or a gateway that is down than a blip.
+        case refused
     }
+
+    /// Attempts in all for a refused connection: a few seconds, not minutes.
+    public static let refusedAttempts = 3
 
     /// Seconds to wait before attempt `attempt + 1`, or nil to give up. `idempotent` is false
     /// for a submission: one that may have reached the server is never sent again.
@@ -39,6 +45,9 @@ public struct RetryPolicy: Sendable {
             break
         case .maybeSent:
             guard idempotent else { return nil }
+        case .refused:
+            guard attempt < Self.refusedAttempts else { return nil }
+            return min(1, baseDelay * pow(2, Double(attempt - 1)))
         }
         let ceiling = min(maxDelay, baseDelay * pow(2, Double(attempt - 1)))
         return max(floor, Double.random(in: 0...ceiling))

@@ -9,6 +9,10 @@ import VideoAPI
 public final class Journal: Sendable {
     private let pool: DatabasePool
     public let path: String
+    /// The folder (`.reel`, or `--state`): the journal and any recovery files.
+    public let directory: String
+    /// Seconds a write keeps trying while another process holds the journal locked.
+    let patience: Double
 
     /// Where a task stands, as recorded.
     public enum State: String, Sendable, Codable, CaseIterable {
@@ -26,18 +30,26 @@ public final class Journal: Sendable {
         public var isResumable: Bool { [.submitted, .queued, .running, .succeeded].contains(self) }
     }
 
-    /// Opens (creating if needed) `journal.sqlite` in `directory`.
-    public init(directory: String) throws {
+    /// Opens (creating if needed) `journal.sqlite` in `directory`. `patience`: seconds a
+    /// write waits out another process's lock before it fails.
+    public init(directory: String, patience: Double = 60) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        path = (directory as NSString).appendingPathComponent("journal.sqlite")
+        self.directory = directory
+        self.patience = patience
+        path = (directory as NSString).appendingPathComponent(Self.fileName)
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        // Short waits inside SQLite; the longer patience is `write`'s retry loop, which
+        // does not hold a thread while it waits.
+        configuration.busyMode = .timeout(1)
         // WAL with synchronous=NORMAL: a killed process loses nothing (the log is in the OS);
         // only a power cut could lose the last commits, and never corrupts the journal.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
+        try Self.retryingWhileLocked(patience: patience) { try Self.migrator.migrate(pool) }
     }
+
+    /// The journal's file name inside its folder.
+    public static let fileName = "journal.sqlite"
 
     private static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -77,52 +89,198 @@ public final class Journal: Sendable {
                 t.column("honorsIdempotencyKeys", .boolean).notNull()
             }
         }
+        migrator.registerMigration("v2: claims and run links") { db in
+            // Which live process is working on a row: another run waits for it instead of
+            // submitting the same request again.
+            try db.alter(table: "task") { t in
+                t.add(column: "ownerPID", .integer)
+                t.add(column: "ownerStart", .text)
+                t.add(column: "callSite", .text)
+            }
+            // Every run that used a row (created, resumed, reused or waited for it), so that
+            // history credits each run with its own videos, also when runs overlap.
+            try db.create(table: "runTask") { t in
+                t.column("runID", .integer).notNull().references("run")
+                t.column("task", .integer).notNull().references("task")
+                t.primaryKey(["runID", "task"])
+            }
+            try db.execute(sql: "INSERT INTO runTask (runID, task) SELECT runID, id FROM task")
+        }
         return migrator
+    }
+
+    // MARK: Writing through locks
+
+    /// A write that waits out another process's lock (`reel history` reading never locks;
+    /// a second run, a backup tool or sqlite3 holding a write transaction can), retrying
+    /// with backoff for up to `patience` seconds. Its waits are not cancellable: a task id
+    /// being recorded after Ctrl-C must still be recorded.
+    private func write<T: Sendable>(transaction: Bool = true, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let deadline = Date().addingTimeInterval(patience)
+        var delay = 0.05
+        while true {
+            do {
+                return transaction ? try await pool.write(body) : try await pool.writeWithoutTransaction(body)
+            } catch let error as DatabaseError where Self.isLock(error) && Date() < deadline {
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    DispatchQueue.global().asyncAfter(deadline: .now() + delay) { done.resume() }
+                }
+                delay = min(delay * 2, 1)
+            }
+        }
+    }
+
+    private static func retryingWhileLocked<T>(patience: Double, _ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(patience)
+        var delay = 0.05
+        while true {
+            do {
+                return try body()
+            } catch let error as DatabaseError where isLock(error) && Date() < deadline {
+                usleep(UInt32(delay * 1_000_000))
+                delay = min(delay * 2, 1)
+            }
+        }
+    }
+
+    static func isLock(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
     }
 
     // MARK: Runs
 
     public func beginRun(script: String, baseURL: String) throws -> Int64 {
-        try pool.write { db in
+        try Self.retryingWhileLocked(patience: patience) { try pool.write { db in
             try db.execute(sql: "INSERT INTO run (startedAt, script, baseURL) VALUES (?, ?, ?)",
                            arguments: [Date().timeIntervalSince1970, script, baseURL])
             return db.lastInsertedRowID
-        }
+        } }
     }
 
     public func finishRun(_ id: Int64, outcome: String) throws {
-        try pool.write { db in
+        try Self.retryingWhileLocked(patience: patience) { try pool.write { db in
             try db.execute(sql: "UPDATE run SET finishedAt = ?, outcome = ? WHERE id = ?",
                            arguments: [Date().timeIntervalSince1970, outcome, id])
-        }
+        } }
     }
 
     // MARK: Tasks
 
     /// The newest row for `key`, if any.
     public func latest(key: String) async throws -> TaskRecord? {
-        try await pool.read { db in
-            try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE key = ? ORDER BY id DESC LIMIT 1", arguments: [key])
+        try await pool.read { db in try Self.latest(db, key: key) }
+    }
+
+    private static func latest(_ db: Database, key: String) throws -> TaskRecord? {
+        try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE key = ? ORDER BY id DESC LIMIT 1", arguments: [key])
+    }
+
+    public func record(id: Int64) async throws -> TaskRecord? {
+        try await pool.read { db in try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE id = ?", arguments: [id]) }
+    }
+
+    /// What a run is to do with one request, decided in one immediate transaction so that
+    /// two runs of the same script never both submit it.
+    public enum Claim: Sendable {
+        /// A new row was written (state `submitting`, owned by this process): send the POST.
+        case submit(TaskRecord)
+        /// An earlier POST's outcome is unknown and it may be sent again with its own
+        /// Idempotency-Key (the gateway replays repeats, or `--resubmit-unknown`).
+        case resubmit(TaskRecord)
+        /// Downloaded by an earlier run: use its file.
+        case reuse(TaskRecord)
+        /// Submitted by a run that is gone: poll it and download it (this process owns it now).
+        case resume(TaskRecord)
+        /// Another live run is submitting or waiting for this very request: wait for it.
+        case wait(TaskRecord)
+        /// Sent by a run that never learned the task id; not sent again on its own.
+        case unknown(TaskRecord)
+
+        public var record: TaskRecord {
+            switch self {
+            case .submit(let r), .resubmit(let r), .reuse(let r), .resume(let r), .wait(let r), .unknown(let r): r
+            }
         }
     }
 
-    /// Written before the POST. Returns the row id.
-    public func recordSubmitting(key: String, idempotencyKey: String, runID: Int64, baseURL: String, request: GenerationRequest) async throws -> Int64 {
-        try await pool.write { db in
-            let now = Date().timeIntervalSince1970
-            try db.execute(sql: """
-                INSERT INTO task (key, runID, state, idempotencyKey, baseURL, mode, model, prompt, seconds, request, createdAt, updatedAt)
-                VALUES (?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [key, runID, idempotencyKey, baseURL, request.mode.rawValue, request.model, request.prompt,
-                                 request.plannedSeconds, request.body().encoded(), now, now])
-            return db.lastInsertedRowID
+    /// What a new submission row holds.
+    public struct NewSubmission: Sendable {
+        public var key: String
+        public var idempotencyKey: String
+        public var runID: Int64
+        public var baseURL: String
+        public var request: GenerationRequest
+        /// `script.lua:LINE` of the call, for messages about it later.
+        public var callSite: String?
+    }
+
+    /// Decides, for this process, what to do with `submission`: submit it, reuse or resume
+    /// an earlier run's task, wait for a live run that has it, or report an unknown outcome.
+    /// `fresh` always writes a new row; `resubmitUnknown` lets an unknown row be sent again.
+    public func claim(_ submission: NewSubmission, fresh: Bool, resubmitUnknown: Bool) async throws -> Claim {
+        let me = ProcessIdentity.current
+        return try await write(transaction: false) { db in
+            var claim: Claim?
+            try db.inTransaction(.immediate) {
+                let decided = try Self.decide(db, submission, fresh: fresh, resubmitUnknown: resubmitUnknown, me: me)
+                try db.execute(sql: "INSERT OR IGNORE INTO runTask (runID, task) VALUES (?, ?)", arguments: [submission.runID, decided.record.id])
+                claim = decided
+                return .commit
+            }
+            return claim!
         }
+    }
+
+    private static func decide(_ db: Database, _ s: NewSubmission, fresh: Bool, resubmitUnknown: Bool, me: ProcessIdentity) throws -> Claim {
+        if !fresh, let earlier = try latest(db, key: s.key) {
+            let ownedElsewhere = earlier.owner.map { $0 != me && $0.isAlive } ?? false
+            switch earlier.state {
+            case .downloaded:
+                return .reuse(earlier)
+            case .submitted, .queued, .running, .succeeded:
+                if ownedElsewhere { return .wait(earlier) }
+                try own(db, earlier.id, me)
+                return .resume(try reread(db, earlier.id))
+            case .submitting where ownedElsewhere:
+                return .wait(earlier)
+            case .submitting, .unknown:
+                if try honorsIdempotencyKeys(db, s.baseURL) || resubmitUnknown {
+                    try own(db, earlier.id, me)
+                    try db.execute(sql: "UPDATE task SET state = 'submitting', error = NULL, updatedAt = ? WHERE id = ?",
+                                   arguments: [Date().timeIntervalSince1970, earlier.id])
+                    return .resubmit(try reread(db, earlier.id))
+                }
+                if earlier.state == .submitting {
+                    try db.execute(sql: "UPDATE task SET state = 'unknown', error = ?, updatedAt = ? WHERE id = ?",
+                                   arguments: ["the run that sent it stopped before the gateway answered", Date().timeIntervalSince1970, earlier.id])
+                }
+                return .unknown(try reread(db, earlier.id))
+            case .failed:
+                break
+            }
+        }
+        let now = Date().timeIntervalSince1970
+        try db.execute(sql: """
+            INSERT INTO task (key, runID, state, idempotencyKey, baseURL, mode, model, prompt, seconds, request, createdAt, updatedAt,
+                              ownerPID, ownerStart, callSite)
+            VALUES (?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [s.key, s.runID, s.idempotencyKey, s.baseURL, s.request.mode.rawValue, s.request.model, s.request.prompt,
+                             s.request.plannedSeconds, s.request.body().encoded(), now, now, me.pid, me.start, s.callSite])
+        return .submit(try reread(db, db.lastInsertedRowID))
+    }
+
+    private static func own(_ db: Database, _ row: Int64, _ me: ProcessIdentity) throws {
+        try db.execute(sql: "UPDATE task SET ownerPID = ?, ownerStart = ? WHERE id = ?", arguments: [me.pid, me.start, row])
+    }
+
+    private static func reread(_ db: Database, _ row: Int64) throws -> TaskRecord {
+        try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE id = ?", arguments: [row])!
     }
 
     /// Written as soon as the gateway answers the POST.
     public func recordSubmitted(_ row: Int64, taskID: String, gatewayHonorsIdempotencyKeys: Bool) async throws {
-        try await pool.write { db in
-            try update(db, row, "state = 'submitted', taskID = ?", [taskID])
+        try await write { db in
+            try Self.update(db, row, "state = 'submitted', taskID = ?", [taskID])
             if gatewayHonorsIdempotencyKeys {
                 try db.execute(sql: "INSERT OR REPLACE INTO gateway (baseURL, honorsIdempotencyKeys) SELECT baseURL, 1 FROM task WHERE id = ?",
                                arguments: [row])
@@ -130,30 +288,36 @@ public final class Journal: Sendable {
         }
     }
 
-    /// A later run picks the row up (resume or reuse): it now belongs to that run.
+    /// A run uses an earlier row (resume or reuse): it is listed under this run too.
     public func adopt(_ row: Int64, runID: Int64) async throws {
-        try await pool.write { db in try update(db, row, "runID = ?", [runID]) }
+        try await write { db in try db.execute(sql: "INSERT OR IGNORE INTO runTask (runID, task) VALUES (?, ?)", arguments: [runID, row]) }
+    }
+
+    /// This process takes over a row whose owner has gone.
+    public func takeOver(_ row: Int64) async throws {
+        let me = ProcessIdentity.current
+        try await write { db in try Self.own(db, row, me) }
     }
 
     public func recordState(_ row: Int64, _ state: State, progress: Int? = nil, resultURL: String? = nil) async throws {
-        try await pool.write { db in
-            try update(db, row, "state = ?, progress = COALESCE(?, progress), resultURL = COALESCE(?, resultURL)",
+        try await write { db in
+            try Self.update(db, row, "state = ?, progress = COALESCE(?, progress), resultURL = COALESCE(?, resultURL)",
                        [state.rawValue, progress, resultURL])
         }
     }
 
     public func recordFailure(_ row: Int64, _ state: State, error: String) async throws {
-        try await pool.write { db in try update(db, row, "state = ?, error = ?", [state.rawValue, error]) }
+        try await write { db in try Self.update(db, row, "state = ?, error = ?", [state.rawValue, error]) }
     }
 
     public func recordDownloaded(_ row: Int64, path: String, sha256: String, bytes: Int64, resultURL: String?) async throws {
-        try await pool.write { db in
-            try update(db, row, "state = 'downloaded', path = ?, sha256 = ?, bytes = ?, resultURL = COALESCE(?, resultURL), progress = 100",
+        try await write { db in
+            try Self.update(db, row, "state = 'downloaded', path = ?, sha256 = ?, bytes = ?, resultURL = COALESCE(?, resultURL), progress = 100",
                        [path, sha256, bytes, resultURL])
         }
     }
 
-    private func update(_ db: Database, _ row: Int64, _ assignments: String, _ values: [(any DatabaseValueConvertible)?]) throws {
+    private static func update(_ db: Database, _ row: Int64, _ assignments: String, _ values: [(any DatabaseValueConvertible)?]) throws {
         try db.execute(sql: "UPDATE task SET \(assignments), updatedAt = ? WHERE id = ?",
                        arguments: StatementArguments(values + [Date().timeIntervalSince1970, row]))
     }
@@ -161,9 +325,78 @@ public final class Journal: Sendable {
     /// Whether this gateway has shown (by echoing `Idempotency-Key`) that it replays a
     /// repeated submission instead of billing it twice.
     public func honorsIdempotencyKeys(_ baseURL: String) async throws -> Bool {
-        try await pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT honorsIdempotencyKeys FROM gateway WHERE baseURL = ?", arguments: [baseURL]) ?? false
+        try await pool.read { db in try Self.honorsIdempotencyKeys(db, baseURL) }
+    }
+
+    private static func honorsIdempotencyKeys(_ db: Database, _ baseURL: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT honorsIdempotencyKeys FROM gateway WHERE baseURL = ?", arguments: [baseURL]) ?? false
+    }
+
+    // MARK: Recovery: what could not be written
+
+    /// What a failed write would have recorded.
+    public struct RecoveryEntry: Sendable {
+        public var row: Int64
+        public var taskID: String
+        public var download: (path: String, sha256: String, bytes: Int64, resultURL: String?)?
+    }
+
+    /// Keeps a task id (and its file, once downloaded) that the journal would not take —
+    /// locked past `patience`, a full disk — in a file of this process's own beside it,
+    /// which the next run adopts. Returns the file's path, or nil if even that failed.
+    public func keepForRecovery(_ entry: RecoveryEntry) -> String? {
+        let me = ProcessIdentity.current
+        let file = (directory as NSString).appendingPathComponent("\(Self.recoveryPrefix)\(me.pid)-\(me.start).jsonl")
+        var fields: [(String, JSONValue)] = [("row", .int(entry.row)), ("task_id", .string(entry.taskID))]
+        if let d = entry.download {
+            fields += [("path", .string(d.path)), ("sha256", .string(d.sha256)), ("bytes", .int(d.bytes)),
+                       ("result_url", d.resultURL.map(JSONValue.string) ?? .null)]
         }
+        let line = Array((JSONValue.object(fields).encoded() + "\n").utf8)
+        let fd = open(file, O_WRONLY | O_APPEND | O_CREAT, 0o600)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let written = line.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        return written == line.count ? file : nil
+    }
+
+    static let recoveryPrefix = "recovered-"
+
+    /// Applies the recovery files of processes that have ended, then removes them. Returns
+    /// how many rows were mended.
+    @discardableResult
+    public func adoptRecovered() throws -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
+        var mended = 0
+        for name in names where name.hasPrefix(Self.recoveryPrefix) && name.hasSuffix(".jsonl") {
+            let parts = name.dropFirst(Self.recoveryPrefix.count).dropLast(6).split(separator: "-", maxSplits: 1)
+            guard parts.count == 2, let pid = Int32(parts[0]), !ProcessIdentity(pid: pid, start: String(parts[1])).isAlive else { continue }
+            let file = (directory as NSString).appendingPathComponent(name)
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+            let entries = text.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
+            try Self.retryingWhileLocked(patience: patience) {
+                try pool.write { db in
+                    for entry in entries {
+                        guard case .int(let row)? = entry["row"], let taskID = entry["task_id"]?.stringValue else { continue }
+                        let now = Date().timeIntervalSince1970
+                        if let path = entry["path"]?.stringValue, let sha = entry["sha256"]?.stringValue, case .int(let bytes)? = entry["bytes"] {
+                            try db.execute(sql: """
+                                UPDATE task SET state = 'downloaded', taskID = ?, path = ?, sha256 = ?, bytes = ?,
+                                resultURL = COALESCE(?, resultURL), progress = 100, updatedAt = ? WHERE id = ? AND state != 'downloaded'
+                                """, arguments: [taskID, path, sha, bytes, entry["result_url"]?.stringValue, now, row])
+                        } else {
+                            try db.execute(sql: """
+                                UPDATE task SET state = 'submitted', taskID = ?, error = NULL, updatedAt = ?
+                                WHERE id = ? AND state IN ('submitting', 'unknown')
+                                """, arguments: [taskID, now, row])
+                        }
+                        mended += db.changesCount
+                    }
+                }
+            }
+            try? FileManager.default.removeItem(atPath: file)
+        }
+        return mended
     }
 
     // MARK: History
@@ -177,7 +410,9 @@ public final class Journal: Sendable {
     public func tasks(runID: Int64? = nil) throws -> [TaskRecord] {
         try pool.read { db in
             if let runID {
-                return try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE runID = ? ORDER BY id", arguments: [runID])
+                return try TaskRecord.fetchAll(db, sql: """
+                    SELECT task.* FROM task JOIN runTask ON runTask.task = task.id WHERE runTask.runID = ? ORDER BY task.id
+                    """, arguments: [runID])
             }
             return try TaskRecord.fetchAll(db, sql: "SELECT * FROM task ORDER BY id")
         }
@@ -212,6 +447,12 @@ public struct TaskRecord: Codable, FetchableRecord, Sendable, Equatable {
     public var error: String?
     public var createdAt: Double
     public var updatedAt: Double
+    public var ownerPID: Int32?
+    public var ownerStart: String?
+    public var callSite: String?
+
+    /// The process working on this row, if one was recorded.
+    public var owner: ProcessIdentity? { ownerPID.map { ProcessIdentity(pid: $0, start: ownerStart ?? "") } }
 }
 
 /// One row of the `run` table.

@@ -1,0 +1,30 @@
+/// Whether a download is a video at all. A result URL can answer 200 with a login page, an
+/// error in JSON, or a CDN's "expired" note; saved under the video's name and journaled as
+/// downloaded, that would be reused by every re-run. So a result must be declared as
+/// something other than text and start like a video file.
+enum MediaSignature {
+    /// Bytes needed to recognise a signature.
+    static let prefixLength = 12
+
+    /// Why a `Content-Type` rules the reply out as a video, or nil.
+    static func problem(contentType: String?) -> String? {
+        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() else { return nil }
+        if type.hasPrefix("text/") || type.hasSuffix("/json") || type.hasSuffix("+json") || type.hasSuffix("/xml") || type.hasSuffix("+xml") {
+            return "the server sent \(type), not a video"
+        }
+        return nil
+    }
+
+    /// Whether `prefix` (the first bytes) starts an MP4/MOV (`ftyp` box) or WebM/Matroska (EBML) file.
+    static func looksLikeVideo(_ prefix: [UInt8]) -> Bool {
+        if prefix.count >= 8, Array(prefix[4..<8]) == Array("ftyp".utf8) { return true }
+        if prefix.count >= 4, prefix[0..<4] == [0x1A, 0x45, 0xDF, 0xA3] { return true }
+        return false
+    }
+
+    /// A printable glimpse of what came instead.
+    static func glimpse(_ prefix: [UInt8]) -> String {
+        let text = String(decoding: prefix, as: UTF8.self).map { $0.isASCII && !$0.isNewline && ($0.asciiValue ?? 0) >= 32 ? $0 : "." }
+        return "\"" + String(text) + "…\""
+    }
+}
