@@ -57,6 +57,18 @@ public struct SimulatorConfiguration: Sendable {
         /// Whether request faults hit submissions too (false: polls and downloads only).
         public var includeSubmissions = true
 
+        // Hostile gateways, each always on when set (not dice): what reel must survive.
+        /// Error replies quote the request's Authorization header (a proxy that echoes headers).
+        public var echoAuthorization = false
+        /// Poll replies trickle out one byte a second.
+        public var trickleReplies = false
+        /// Result URLs and the content endpoint answer 200 text/html instead of the video.
+        public var htmlResults = false
+        /// Downloads send their headers and first bytes, then stall.
+        public var stallDownloads = false
+        /// Seconds a submission takes before it is answered (the task exists from the start).
+        public var submitDelay = 0.0
+
         public init() {}
 
         public var isEmpty: Bool { self == Faults() }

@@ -133,10 +133,11 @@ struct Handlers: Sendable {
     /// Applies the configured faults, then answers with `body`.
     func faulted(_ request: Request, _ context: SimulatorContext, submission: Bool = false, json: Bool = true,
                  _ body: () async throws -> Response) async throws -> Response {
-        if let key = configuration.requiredKey, request.headers[.authorization] != "Bearer \(key)" {
-            return error(.unauthorized, "invalid or missing API key", type: "authentication_error")
-        }
         let faults = await state.faults
+        if let key = configuration.requiredKey, request.headers[.authorization] != "Bearer \(key)" {
+            let echo = faults.echoAuthorization ? " (received Authorization: \(request.headers[.authorization] ?? "nothing"))" : ""
+            return error(.unauthorized, "invalid or missing API key" + echo, type: "authentication_error")
+        }
         if !faults.isEmpty && (!submission || faults.includeSubmissions) {
             if await state.roll(faults.slow) {
                 try await Task.sleep(nanoseconds: UInt64(faults.slowSeconds * 1_000_000_000))
@@ -159,7 +160,33 @@ struct Handlers: Sendable {
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"id\": \"sim-garb")))
             }
         }
-        return try await body()
+        var response = try await body()
+        if faults.echoAuthorization && response.status.code >= 400 {
+            // A proxy that quotes the request in its error page.
+            response.headers[.init("X-Echo-Authorization")!] = request.headers[.authorization] ?? ""
+            let quoted = "{\"error\":{\"message\":\"request failed; headers were Authorization: \(request.headers[.authorization] ?? "")\",\"type\":\"server_error\"}}"
+            response.body = .init(byteBuffer: ByteBuffer(string: quoted))
+        }
+        if faults.trickleReplies && json {
+            response.body = Self.trickled(response.body)
+        }
+        return response
+    }
+
+    /// The body, one byte a second: a gateway that never stalls long enough for an idle
+    /// timeout yet never finishes.
+    static func trickled(_ body: ResponseBody) -> ResponseBody {
+        ResponseBody { writer in
+            var collected = ByteBuffer()
+            let collector = CollectingWriter()
+            try await body.write(collector)
+            collected = collector.buffer
+            while let byte = collected.readBytes(length: 1) {
+                try await writer.write(ByteBuffer(bytes: byte))
+                try await Task.sleep(nanoseconds: 1_000_000_000)
+            }
+            try await writer.finish(nil)
+        }
     }
 
     // MARK: Endpoints
@@ -179,6 +206,8 @@ struct Handlers: Sendable {
         }
         let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!]
         let id = await state.submit(parsed.request, body: json, idempotencyKey: idempotencyKey)
+        let delay = await state.faults.submitDelay
+        if delay > 0 { try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000)) }
         var response: Response
         switch configuration.dialect {
         case .openai:
@@ -245,8 +274,20 @@ struct Handlers: Sendable {
         if viaResultURL && task.resultMissing {
             return error(.notFound, "this result URL has expired (simulated)", type: "invalid_request_error")
         }
+        let faults = await state.faults
+        if faults.htmlResults {
+            return Response(status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: "<html>Please sign in</html>")))
+        }
         _ = await state.fetch(id)
         let video = SampleVideo.video(for: id, size: configuration.resultBytes)
+        if faults.stallDownloads {
+            let head = ByteBuffer(data: video.prefix(64))
+            return Response(status: .ok, headers: [.contentType: "video/mp4", .contentLength: String(video.count)],
+                            body: ResponseBody { writer in
+                                try await writer.write(head)
+                                try await Task.sleep(nanoseconds: 3_600_000_000_000)
+                            })
+        }
         return Response(status: .ok, headers: [.contentType: "video/mp4", .contentLength: String(video.count)],
                         body: .init(byteBuffer: ByteBuffer(data: video)))
     }
@@ -275,4 +316,14 @@ struct Handlers: Sendable {
     static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.encoded())))
     }
+}
+
+/// Gathers a response body in memory (to re-send it slowly).
+final class CollectingWriter: ResponseBodyWriter, @unchecked Sendable {
+    var buffer = ByteBuffer()
+    func write(_ buffer: ByteBuffer) async throws {
+        var copy = buffer
+        self.buffer.writeBuffer(&copy)
+    }
+    func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }

@@ -50,6 +50,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     private var succeeded = 0
     private var failed = 0
     private var reused = 0
+    private var interrupted = 0
     private var secondsOfVideo: Int64 = 0
     private var files: [String] = []
     private var bytes: Int64 = 0
@@ -123,7 +124,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
 
     public func begin(_ request: GenerationRequest) -> Int {
         let number = lock.withLock {
-            let n = rows.count + succeeded + failed + reused + 1
+            let n = rows.count + succeeded + failed + reused + interrupted + 1
             rows[n] = Row(number: n, function: request.mode.luaFunction, seconds: request.plannedSeconds)
             return n
         }
@@ -157,6 +158,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 row.finished = true
                 reused += 1
                 files.append(path)
+                bytes += (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
             case .downloading:
                 row.status = "downloading"
             case .waiting(let pid):
@@ -171,7 +173,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
             case .failed(let error):
                 row.status = "failed (\(error.code.rawValue)): \(error.message)"
                 row.finished = true
-                failed += 1
+                // Stopped by Ctrl-C (or a signal) is not a failure of the generation.
+                if error.code == .cancelled { interrupted += 1 } else { failed += 1 }
             }
             if row.status != before {
                 line = "[\(row.number)] \(row.function)\(row.id.map { " " + $0 } ?? ""): \(row.status)\(row.progress.map { $0 > 0 && $0 < 100 && !row.finished ? " \($0)%" : "" } ?? "")"
@@ -190,12 +193,26 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
             var text = "\(succeeded) video\(succeeded == 1 ? "" : "s") generated (\(secondsOfVideo) s of video)"
             if reused > 0 { text += ", \(reused) reused from earlier runs" }
             if failed > 0 { text += ", \(failed) failed" }
+            if interrupted > 0 { text += ", \(interrupted) interrupted" }
             if !files.isEmpty {
                 let folders = Set(files.map { ($0 as NSString).deletingLastPathComponent })
-                text += "; \(files.count) file\(files.count == 1 ? "" : "s") (\(ByteCountFormatter.string(fromByteCount: bytes, countStyle: .file))) in \(folders.sorted().joined(separator: ", "))"
+                text += "; \(files.count) file\(files.count == 1 ? "" : "s") (\(Self.byteCount(bytes))) in \(folders.sorted().joined(separator: ", "))"
             }
             return text
         }
+    }
+
+    /// "812 bytes", "82 KB", "3.4 MB": numbers, never "Zero KB".
+    static func byteCount(_ bytes: Int64) -> String {
+        if bytes < 1000 { return "\(bytes) byte\(bytes == 1 ? "" : "s")" }
+        let units = ["KB", "MB", "GB", "TB"]
+        var value = Double(bytes) / 1000
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return value < 10 ? "\((value * 10).rounded() / 10) \(units[unit])" : "\(Int(value.rounded())) \(units[unit])"
     }
 
     /// Stops the live display and clears its lines.

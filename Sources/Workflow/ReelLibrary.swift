@@ -16,6 +16,9 @@ final class ReelLibrary {
     let freshAll: Bool
     /// Under `--sandbox`, the only folder `:save()` may write in.
     var writableDirectory: String?
+    /// Under --sandbox, the folders local inputs (`image = "ref.png"`) may come from, as for
+    /// the script's own reads: a sandboxed script cannot send ~/.ssh/id_rsa as an image.
+    var readableDirectories: [String]?
     /// Options set by `defaults{…}`, applied under each call's own.
     private var defaults: [(String, JSONValue)] = []
     /// Videos this run made, by id, so `:save()` and `extend` work from the table's id alone.
@@ -93,6 +96,11 @@ final class ReelLibrary {
 
         let generator = self.generator
         let request = parsed.request
+        if let roots = readableDirectories {
+            for case .localFile(let path, _, _) in request.mediaInputs where !LuaState.isInside(LuaState.resolvedPath(path), roots) {
+                throw ReelLuaError(.invalidRequest, "\(caller): '\(path)': --sandbox allows local inputs only from \(roots.joined(separator: ", "))")
+            }
+        }
         let options = GenerationOptions(fresh: parsed.fresh || freshAll, inputKeys: videos.journalKeys(for: request.mediaInputs),
                                         callSite: call.position)
         let videos = self.videos

@@ -62,8 +62,10 @@ public final class WorkflowSession: @unchecked Sendable {
         library.install(into: lua, arguments: options.arguments)
         lua.addModuleDirectory(directory)
         if options.sandbox {
+            let scriptFolder = directory.isEmpty ? "." : directory
             library.writableDirectory = LuaState.resolvedPath(options.outputDirectory)
-            try lua.applySandbox(writableDirectories: [options.outputDirectory])
+            library.readableDirectories = [options.outputDirectory, scriptFolder].map(LuaState.resolvedPath)
+            try lua.applySandbox(writableDirectories: [options.outputDirectory], readableDirectories: [scriptFolder])
         }
     }
 

@@ -39,6 +39,16 @@ struct SimulatorOptions: ParsableArguments {
     var spareSubmissions = false
     @Flag(name: .customLong("ignore-idempotency-keys"), help: "Act like a gateway that ignores Idempotency-Key (every POST makes a new task).")
     var ignoreIdempotencyKeys = false
+    @Flag(name: .customLong("echo-authorization"), help: "Quote the request's Authorization header in error replies (a proxy that echoes headers).")
+    var echoAuthorization = false
+    @Flag(name: .customLong("trickle-replies"), help: "Send poll replies one byte a second.")
+    var trickleReplies = false
+    @Flag(name: .customLong("html-results"), help: "Answer result downloads with 200 text/html instead of the video.")
+    var htmlResults = false
+    @Flag(name: .customLong("stall-downloads"), help: "Send a download's first bytes, then stall.")
+    var stallDownloads = false
+    @Option(name: .customLong("submit-delay"), help: ArgumentHelp("Seconds every submission takes to be answered (its task exists from the start).", valueName: "s"))
+    var submitDelay: Double = 0
     @Option(name: .customLong("fault-seed"), help: ArgumentHelp("Seed for the fault dice (same seed, same faults).", valueName: "n"))
     var faultSeed: UInt64 = 1
 
@@ -80,6 +90,12 @@ struct SimulatorOptions: ParsableArguments {
         c.faults.missingResult = missingResultRate
         c.faults.includeSubmissions = !spareSubmissions
         c.honorsIdempotencyKeys = !ignoreIdempotencyKeys
+        c.faults.echoAuthorization = echoAuthorization
+        c.faults.trickleReplies = trickleReplies
+        c.faults.htmlResults = htmlResults
+        c.faults.stallDownloads = stallDownloads
+        guard submitDelay >= 0 else { throw ValidationError("--submit-delay must be 0 or more (got \(submitDelay))") }
+        c.faults.submitDelay = submitDelay
         return c
     }
 }

@@ -376,9 +376,9 @@ public final class VideoClient: Sendable {
     }
 
     /// One request with its retries. `deadline` (the generation's --timeout) bounds it all:
-    /// each attempt, slow bodies included, and every wait between attempts. A submission
-    /// (`idempotent` false) is shielded from cancellation while it is on the wire — its outcome
-    /// must be learned — but gives up at once when cancelled while waiting.
+    /// each attempt, slow bodies included, and every wait between attempts. A submission (POST)
+    /// is shielded from cancellation while it is on the wire — its outcome must be learned —
+    /// but gives up at once when cancelled while waiting between attempts.
     private func exchange(_ method: HTTPMethod, url: String, body: String?, idempotent: Bool, parseJSON: Bool = false,
                           headers: [(String, String)] = [], deadline: Date? = nil) async throws(VideoAPIError) -> Reply {
         let path = Self.displayPath(url)
@@ -397,7 +397,7 @@ public final class VideoClient: Sendable {
             let bound = min(deadline ?? .distantFuture, Date().addingTimeInterval(configuration.requestTimeout))
             guard bound.timeIntervalSinceNow > 0 else { throw pastDeadline(what, taskID: nil) }
             let outcome: Result<Attempt, VideoAPIError>
-            if idempotent {
+            if method != .POST {
                 // A child task: its deep HTTP frames get their own stack, freed when it ends,
                 // instead of growing the stack of a generation that then sits parked for minutes.
                 async let child = attemptResult(method, url: url, path: path, body: body, headers: headers, until: bound)

@@ -113,14 +113,19 @@ public final class Journal: Sendable {
 
     /// A write that waits out another process's lock (`reel history` reading never locks;
     /// a second run, a backup tool or sqlite3 holding a write transaction can), retrying
-    /// with backoff for up to `patience` seconds. Its waits are not cancellable: a task id
-    /// being recorded after Ctrl-C must still be recorded.
+    /// with backoff for up to `patience` seconds. Neither the write nor its waits can be
+    /// cancelled.
     private func write<T: Sendable>(transaction: Bool = true, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let deadline = Date().addingTimeInterval(patience)
         var delay = 0.05
         while true {
             do {
-                return transaction ? try await pool.write(body) : try await pool.writeWithoutTransaction(body)
+                // In a task of its own: GRDB gives up on a cancelled task, and a task id being
+                // recorded after Ctrl-C (which cancels the generation) must still be recorded.
+                let pool = self.pool
+                return try await Task {
+                    transaction ? try await pool.write(body) : try await pool.writeWithoutTransaction(body)
+                }.value
             } catch let error as DatabaseError where Self.isLock(error) && Date() < deadline {
                 await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                     DispatchQueue.global().asyncAfter(deadline: .now() + delay) { done.resume() }
