@@ -60,7 +60,7 @@ public struct SimulatorConfiguration: Sendable {
         // Hostile gateways, each always on when set (not dice): what reel must survive.
         /// Error replies quote the request's Authorization header (a proxy that echoes headers).
         public var echoAuthorization = false
-        /// Poll replies trickle out one byte a second.
+        /// Poll replies (not submissions) trickle out one byte a second.
         public var trickleReplies = false
         /// Result URLs and the content endpoint answer 200 text/html instead of the video.
         public var htmlResults = false

@@ -167,7 +167,7 @@ struct Handlers: Sendable {
             let quoted = "{\"error\":{\"message\":\"request failed; headers were Authorization: \(request.headers[.authorization] ?? "")\",\"type\":\"server_error\"}}"
             response.body = .init(byteBuffer: ByteBuffer(string: quoted))
         }
-        if faults.trickleReplies && json {
+        if faults.trickleReplies && json && !submission {
             response.body = Self.trickled(response.body)
         }
         return response

@@ -89,8 +89,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     }
 
     /// A line from the HTTP client: every exchange and retry with --verbose; without it, only
-    /// what a user waiting at the screen must know (a long wait the gateway asked for, a
-    /// gateway that refuses connections).
+    /// what a user waiting at the screen must know: a long wait the gateway asked for.
     public func clientEvent(_ event: ClientEvent) {
         switch event {
         case .exchange(let method, let path, let status, let seconds, let note):
@@ -101,10 +100,6 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 print("  retrying \(method) \(path) in \(String(format: "%.1f", delay)) s (attempt \(attempt) failed: \(reason))")
             } else if delay >= Self.longWait, style != .quiet, lock.withLock({ noteLongWait(reason) }) {
                 print("reel: \(reason): the gateway asked to wait \(Int(delay.rounded())) s before retrying \(method) \(path)")
-            }
-        case .unreachable(let origin, let reason):
-            if style != .quiet && lock.withLock({ noteLongWait(origin) }) {
-                print("reel: cannot connect to \(origin) (\(reason)); retrying for a few seconds")
             }
         }
     }

@@ -56,7 +56,7 @@ struct LiveSetup: ParsableArguments {
                     printError("reel: \(problem)")
                     throw ExitCode(ReelExit.usage)
                 }
-                printError("reel: REEL_API_KEY (or REEL_API_KEY_FILE) is not set; export it for \(client.baseURL) (reel sends it only to that host and never prints it), or unset REEL_BASE_URL to use the built-in simulator")
+                printError("reel: REEL_API_KEY is not set (nor REEL_API_KEY_FILE); export it for \(client.baseURL) (reel sends it only to that host and never prints it), or unset REEL_BASE_URL to use the built-in simulator")
                 throw ExitCode(ReelExit.usage)
             }
             return Connection(client: configured(client), simulator: nil, simulatorReason: "")

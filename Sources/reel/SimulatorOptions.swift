@@ -41,7 +41,7 @@ struct SimulatorOptions: ParsableArguments {
     var ignoreIdempotencyKeys = false
     @Flag(name: .customLong("echo-authorization"), help: "Quote the request's Authorization header in error replies (a proxy that echoes headers).")
     var echoAuthorization = false
-    @Flag(name: .customLong("trickle-replies"), help: "Send poll replies one byte a second.")
+    @Flag(name: .customLong("trickle-replies"), help: "Send poll replies (not submissions) one byte a second.")
     var trickleReplies = false
     @Flag(name: .customLong("html-results"), help: "Answer result downloads with 200 text/html instead of the video.")
     var htmlResults = false

@@ -147,6 +147,11 @@ final class BackgroundReel: @unchecked Sendable {
     }
 
     func interrupt() { kill(process.processIdentifier, SIGINT) }
+    func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    var pid: Int32 { process.processIdentifier }
+    /// Everything it has printed so far.
+    var standardError: String { lock.withLock { err } }
+    var standardOutput: String { lock.withLock { out } }
     func kill9() { kill(process.processIdentifier, SIGKILL) }
 
     func waitForExit(timeout: TimeInterval) -> Int32? {

@@ -8,7 +8,9 @@ public struct ClientConfiguration: Sendable {
     public var apiKey: String?
     /// Seconds one HTTP exchange may take.
     public var requestTimeout: Double = 60
-    public var connectTimeout: Double = 10
+    /// Seconds to establish a connection, retries of refused connections included: a
+    /// gateway that is down is reported within this.
+    public var connectTimeout: Double = 5
     /// Seconds a task may take from submission to result.
     public var taskTimeout: Double = 30 * 60
     public var retry = RetryPolicy()
@@ -46,6 +48,4 @@ public struct ClientConfiguration: Sendable {
 public enum ClientEvent: Sendable {
     case exchange(method: String, path: String, status: Int?, seconds: Double, note: String?)
     case retrying(method: String, path: String, reason: String, delay: Double, attempt: Int)
-    /// The gateway refused the first connection (reel retries briefly, then fails).
-    case unreachable(origin: String, reason: String)
 }

@@ -24,13 +24,11 @@ public struct RetryPolicy: Sendable {
         case notSent
         /// The request may have reached the server (reset or timeout after sending).
         case maybeSent
-        /// Nothing listens there (connection refused, no route): retried briefly, then
-        /// reported, since it is more often a wrong URL or a gateway that is down than a blip.
+        /// Nothing listens there (connection refused, no route): reported at once, since it
+        /// is more often a wrong URL or a gateway that is down than a blip (and the HTTP client
+        /// has already retried the connection until its connect timeout).
         case refused
     }
-
-    /// Attempts in all for a refused connection: a few seconds, not minutes.
-    public static let refusedAttempts = 3
 
     /// Seconds to wait before attempt `attempt + 1`, or nil to give up. `idempotent` is false
     /// for a submission: one that may have reached the server is never sent again.
@@ -46,8 +44,7 @@ public struct RetryPolicy: Sendable {
         case .maybeSent:
             guard idempotent else { return nil }
         case .refused:
-            guard attempt < Self.refusedAttempts else { return nil }
-            return min(1, baseDelay * pow(2, Double(attempt - 1)))
+            return nil
         }
         let ceiling = min(maxDelay, baseDelay * pow(2, Double(attempt - 1)))
         return max(floor, Double.random(in: 0...ceiling))

@@ -426,9 +426,6 @@ public final class VideoClient: Sendable {
                 reason = malformed ? "the reply is not JSON" : "status \(reply.status)\(retryAfter.map { " with Retry-After \(Self.seconds($0))" } ?? "")"
                 delay = next
             case .failed(let failure, let why):
-                if case .refused = failure, attempt == 1 {
-                    observer?(.unreachable(origin: Self.origin(of: url), reason: why))
-                }
                 guard let next = configuration.retry.delay(after: failure, attempt: attempt, idempotent: idempotent),
                     deadline.map({ Date().addingTimeInterval(next) < $0 }) ?? true
                 else {

@@ -44,6 +44,12 @@ public final class Journal: Sendable {
         // WAL with synchronous=NORMAL: a killed process loses nothing (the log is in the OS);
         // only a power cut could lose the last commits, and never corrupts the journal.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        // Runs started together would otherwise race to create the tables: the first to take
+        // this lock migrates, the others find the schema done.
+        let lockPath = (directory as NSString).appendingPathComponent("journal.lock")
+        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if lock >= 0 { flock(lock, LOCK_EX) }
+        defer { if lock >= 0 { flock(lock, LOCK_UN); close(lock) } }
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.retryingWhileLocked(patience: patience) { try Self.migrator.migrate(pool) }
     }

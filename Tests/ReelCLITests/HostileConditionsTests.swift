@@ -1,0 +1,375 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Simulator
+import Testing
+
+/// The README's guarantees in the conditions people really run reel in: two terminals on one
+/// folder, output piped into `head`, a dropped SSH session, a journal another program holds,
+/// gateways that echo headers, trickle bytes, answer HTML or refuse connections. Each test
+/// drives the real binary and prints its figures.
+@Suite struct HostileConditionsTests {
+    static func scratch(_ script: String, name: String = "s.lua") throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-hostile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try script.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    static let sweep = """
+        local prompts = {}
+        for i = 1, 20 do prompts[i] = "hostile sweep take " .. i end
+        map(prompts, function(p) return text_to_video{ prompt = p, duration = 4 } end)
+        """
+
+    static func simulator(_ extra: [String] = []) throws -> (BackgroundReel, String) {
+        let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.6"] + extra)
+        return (server, try server.waitForURL())
+    }
+
+    static func gateway(_ url: String) -> [String: String] { ["REEL_BASE_URL": url, "REEL_API_KEY": "sk-hostile-0123456789"] }
+
+    static func journalStates(_ dir: URL) throws -> [String: Int] {
+        let rows = CLI.parseJSONArray(try CLI.run(["history", "--json", "--limit", "1000"], in: dir).stdout)
+        var seen: [Int: String] = [:]
+        var byKey: [String: String] = [:]
+        for run in rows {
+            for case let task as [String: Any] in (run["tasks"] as? [Any]) ?? [] {
+                if let key = task["key"] as? String, let state = task["state"] as? String { byKey[key] = state }
+            }
+        }
+        _ = seen.removeAll()
+        return byKey.values.reduce(into: [:]) { $0[$1, default: 0] += 1 }
+    }
+
+    /// The simulator's counters, fetched synchronously.
+    static func stats(_ url: String) -> [String: Any] {
+        guard let data = try? Data(contentsOf: URL(string: url + "/__simulator/stats")!) else { return [:] }
+        return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    static func seconds(since start: Date) -> String { String(format: "%.1f s", Date().timeIntervalSince(start)) }
+
+    // MARK: Two runs at once
+
+    @Test(arguments: [2, 3, 5])
+    func concurrentRunsOfOneSweepPostEachPromptOnce(runs: Int) async throws {
+        let (server, url) = try Self.simulator()
+        defer { server.stop() }
+        let dir = try Self.scratch(Self.sweep)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let started = (0..<runs).map { _ in
+            try? BackgroundReel(["run", "s.lua", "--concurrency", "8", "--quiet"], in: dir, environment: Self.gateway(url))
+        }
+        let codes = started.map { $0?.waitForExit(timeout: 120) }
+        let stats = Self.stats(url)
+        let history = CLI.parseJSONArray(try CLI.run(["history", "--json"], in: dir).stdout)
+        let perRun = history.map { (($0["tasks"] as? [[String: Any]]) ?? []).filter { $0["state"] as? String == "downloaded" }.count }
+        let posts = stats["submissions"] as? Int ?? -1
+        print("concurrent runs: \(runs) runs of a 20-prompt sweep in one folder → \(posts) POSTs (\(Double(posts) / 20) per prompt); exits \(codes.map { $0.map(String.init) ?? "hung" }); downloaded per run: \(perRun)")
+        #expect(codes.allSatisfy { $0 == 0 }, "\(started.map { $0?.standardError.suffix(1500) ?? "" })")
+        #expect(posts == 20)
+        #expect(stats["duplicate_submissions"] as? Int == 0)
+        #expect(perRun.count == runs && perRun.allSatisfy { $0 == 20 })
+    }
+
+    // MARK: Output that goes away, signals
+
+    @Test func aClosedPipeNeitherCrashesNorLosesWork() async throws {
+        let (server, url) = try Self.simulator()
+        defer { server.stop() }
+        let dir = try Self.scratch(Self.sweep)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // `reel run s.lua 2>&1 | head -1`: the reader leaves after the first line.
+        let process = CLI.process(["run", "s.lua", "--concurrency", "8"], in: dir, environment: Self.gateway(url))
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        _ = pipe.fileHandleForReading.availableData
+        try pipe.fileHandleForReading.close()
+        process.waitUntilExit()
+        let states = try Self.journalStates(dir)
+        print("closed pipe: exit \(process.terminationStatus) (\(process.terminationReason == .uncaughtSignal ? "killed by a signal" : "exited")); journal: \(states)")
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        #expect(states == ["downloaded": 20])
+    }
+
+    @Test(arguments: [SIGTERM, SIGHUP, SIGINT])
+    func aStopSignalJournalsThePOSTsInFlight(signal: Int32) async throws {
+        let (server, url) = try Self.simulator(["--submit-delay", "1.5"])
+        defer { server.stop() }
+        let dir = try Self.scratch(Self.sweep)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try BackgroundReel(["run", "s.lua", "--concurrency", "8"], in: dir, environment: Self.gateway(url))
+        // Waited for synchronously: other tests' blocking waits can starve the async pool.
+        usleep(700_000)  // eight POSTs are on the wire
+        let sent = Date()
+        run.send(signal)
+        let code = run.waitForExit(timeout: 60)
+        let took = Self.seconds(since: sent)
+        let states = try Self.journalStates(dir)
+        let again = try CLI.run(["run", "s.lua", "--concurrency", "8"], in: dir, environment: Self.gateway(url))
+        let stats = Self.stats(url)
+        let name = signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "SIGINT"
+        print("\(name) with 8 POSTs in flight: exit \(code.map(String.init) ?? "hung") \(took) after the signal; journal \(states); re-run exit \(again.status), POSTs in all \(stats["submissions"] ?? "?") for 20 prompts")
+        #expect(code == 130, "\(run.standardError)")
+        #expect(states["submitting"] == nil && states["unknown"] == nil)
+        #expect(again.status == 0, "\(again.stderr.suffix(800))")
+        #expect(stats["submissions"] as? Int == 20)
+    }
+
+    @Test func aRunawayScriptStopsAtOnceOnSIGTERM() throws {
+        let dir = try Self.scratch("while true do xpcall(function() while true do end end, function(e) while true do end end) end\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try BackgroundReel(["run", "s.lua"], in: dir)
+        usleep(800_000)
+        let sent = Date()
+        run.send(SIGTERM)
+        let code = run.waitForExit(timeout: 30)
+        print("runaway script (xpcall with a looping handler): exit \(code.map(String.init) ?? "hung") \(Self.seconds(since: sent)) after SIGTERM")
+        #expect(code == 130)
+        let limited = try CLI.run(["run", "--dry-run", "--max-instructions", "2000000", "s.lua"], in: dir, timeout: 30)
+        #expect(limited.status == 1 && limited.stderr.contains("instruction limit reached"), "\(limited.stderr)")
+    }
+
+    // MARK: A journal another program holds
+
+    @Test func aLockedJournalIsWaitedOutNotLost() async throws {
+        let (server, url) = try Self.simulator(["--submit-delay", "1"])
+        defer { server.stop() }
+        let dir = try Self.scratch("text_to_video{ prompt = 'held journal', duration = 4 }\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(try CLI.run(["history"], in: dir).status == 0)
+        // Create the journal, then let another program hold a write lock while the POST is out.
+        let warmup = try Self.scratch("text_to_video{ prompt = 'warm-up', duration = 4 }\n", name: "w.lua")
+        try FileManager.default.copyItem(at: warmup.appendingPathComponent("w.lua"), to: dir.appendingPathComponent("w.lua"))
+        #expect(try CLI.run(["run", "w.lua"], in: dir, environment: Self.gateway(url)).status == 0)
+        let run = try BackgroundReel(["run", "s.lua"], in: dir, environment: Self.gateway(url))
+        usleep(300_000)
+        let locker = Process()
+        locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        locker.arguments = ["python3", "-c", """
+            import sqlite3, time
+            db = sqlite3.connect('.reel/journal.sqlite', isolation_level=None, timeout=30)
+            db.execute('BEGIN IMMEDIATE'); time.sleep(15); db.execute('COMMIT')
+            """]
+        locker.currentDirectoryURL = dir
+        try locker.run()
+        let code = run.waitForExit(timeout: 90)
+        locker.waitUntilExit()
+        let states = try Self.journalStates(dir)
+        print("journal locked 15 s by another process during a POST: exit \(code.map(String.init) ?? "hung"); journal \(states)")
+        #expect(code == 0, "\(run.standardError)")
+        #expect(states["downloaded"] == 2)
+    }
+
+    // MARK: Unknown outcomes
+
+    @Test func unknownOutcomesAreListedAndOnlyTheyAreResubmitted() async throws {
+        var configuration = SimulatorConfiguration()
+        configuration.generationSeconds = 0.3
+        configuration.honorsIdempotencyKeys = false
+        let simulator = try await SimulatorServer(configuration: configuration).start()
+        defer { Task { await simulator.stop() } }
+        let dir = try Self.scratch("""
+            text_to_video{ prompt = 'kept', duration = 4 }
+            local ok = pcall(text_to_video, { prompt = 'lost reply', duration = 4 })
+            text_to_video{ prompt = 'after', duration = 4 }
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let environment = Self.gateway(simulator.baseURL)
+        #expect(try CLI.run(["run", "s.lua"], in: dir, environment: environment).status == 0)
+
+        // The same script again, fresh, on a gateway that drops the reply after creating the task.
+        var faults = SimulatorConfiguration.Faults()
+        faults.dropAfterSubmit = 1
+        await simulator.state.setFaults(faults)
+        try "text_to_video{ prompt = 'a new take whose reply is lost', duration = 4 }\n".write(to: dir.appendingPathComponent("s.lua"), atomically: true, encoding: .utf8)
+        let lost = try CLI.run(["run", "s.lua"], in: dir, environment: environment)
+        #expect(lost.status == 1)
+        #expect(lost.stderr.contains("1 submission has an unknown outcome"), "\(lost.stderr)")
+        #expect(lost.stderr.contains("s.lua:1") && lost.stderr.contains("journal row"))
+        #expect(lost.stderr.contains("reel run s.lua --resubmit-unknown"))
+        let before = await simulator.state.stats.submissions
+
+        // Plain re-run: nothing is sent again.
+        await simulator.state.setFaults(SimulatorConfiguration.Faults())
+        let plain = try CLI.run(["run", "s.lua"], in: dir, environment: environment)
+        #expect(plain.status == 1 && plain.stderr.contains("--resubmit-unknown"))
+        #expect(await simulator.state.stats.submissions == before)
+
+        // --resubmit-unknown: exactly that one.
+        let resubmitted = try CLI.run(["run", "s.lua", "--resubmit-unknown"], in: dir, environment: environment)
+        #expect(resubmitted.status == 0, "\(resubmitted.stderr)")
+        let after = await simulator.state.stats.submissions
+        print("unknown outcome: listed with its line and the command; plain re-run sent \(0); --resubmit-unknown sent \(after - before)")
+        #expect(after == before + 1)
+    }
+
+    @Test func ctrlCDuringARateLimitBackoffLeavesNothingUnknown() async throws {
+        let (server, url) = try Self.simulator(["--rate-limit-rate", "1", "--retry-after", "30"])
+        defer { server.stop() }
+        let dir = try Self.scratch("text_to_video{ prompt = 'patient', duration = 4 }\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try BackgroundReel(["run", "s.lua"], in: dir, environment: Self.gateway(url))
+        _ = try run.waitForLine(containing: "asked to wait 30 s", in: .standardError)
+        let sent = Date()
+        run.interrupt()
+        let code = run.waitForExit(timeout: 30)
+        let states = try Self.journalStates(dir)
+        print("Ctrl-C during a 30 s Retry-After: exit \(code.map(String.init) ?? "hung") \(Self.seconds(since: sent)) later; journal \(states)")
+        if code != 130 { print(run.standardError) }
+        #expect(code == 130)
+        #expect(Date().timeIntervalSince(sent) < 5)
+        #expect(states == ["failed": 1])
+    }
+
+    // MARK: The key
+
+    @Test func aGatewayThatEchoesTheKeyNeverGetsItPrintedJournaledOrIntoLua() throws {
+        let key = "sk-echoed-\(UUID().uuidString)"
+        let (server, url) = try Self.simulator(["--require-key", "sk-the-right-one-000", "--echo-authorization"])
+        defer { server.stop() }
+        let dir = try Self.scratch("""
+            local ok, e = pcall(text_to_video, "a kite")
+            log("lua sees: " .. tostring(e.message))
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for sandbox in [false, true] {
+            let result = try CLI.run(["run", "s.lua", "--verbose"] + (sandbox ? ["--sandbox"] : []), in: dir,
+                                     environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key])
+            #expect(result.stderr.contains("lua sees:") && result.stderr.contains("Bearer [redacted]"), "\(result.stderr)")
+            #expect(!(result.stdout + result.stderr).contains(key))
+        }
+        let journal = try Data(contentsOf: dir.appendingPathComponent(".reel/journal.sqlite"))
+        let wal = (try? Data(contentsOf: dir.appendingPathComponent(".reel/journal.sqlite-wal"))) ?? Data()
+        #expect(journal.range(of: Data(key.utf8)) == nil && wal.range(of: Data(key.utf8)) == nil)
+        print("echoed key: printed 0 times, journaled 0 times, seen by Lua 0 times (with and without --sandbox)")
+    }
+
+    @Test func aKeyFileKeepsTheKeyOutOfEveryEnvironment() throws {
+        let key = "sk-from-file-\(UUID().uuidString)"
+        let (server, url) = try Self.simulator(["--require-key", key])
+        defer { server.stop() }
+        let dir = try Self.scratch(SafetyCLITests.hunt + """
+
+            local stat = io.open("/proc/self/stat"):read("a")
+            local ppid = stat:match("%) %S+ (%d+)")
+            local pe = io.open("/proc/" .. ppid .. "/environ", "rb")
+            log("parent environ holds the key: " .. tostring(pe ~= nil and pe:read("a"):find(key, 1, true) ~= nil))
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let keyFile = dir.appendingPathComponent("key.txt")
+        try (key + "\n").write(to: keyFile, atomically: true, encoding: .utf8)
+        // Launched through a shell, as a user would: the shell is the parent a script can read.
+        let result = try CLI.run(["run", "s.lua", "needle=\(String(key.reversed()))"], in: dir,
+                                 environment: ["REEL_BASE_URL": url, "REEL_API_KEY_FILE": keyFile.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("[log] found: nothing"), "\(result.stderr)")
+        #expect(result.stderr.contains("parent environ holds the key: false"), "\(result.stderr)")
+    }
+
+    @Test func theSandboxConfinesReadsToTheScriptFolderAndOut() throws {
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("reel-secret-\(UUID().uuidString).png")
+        try "id_rsa contents".write(to: outside, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: outside) }
+        let dir = try Self.scratch("""
+            local f, why = io.open(args.secret)
+            log("direct: " .. tostring(why))
+            local g, why2 = io.open("out/link")
+            log("through a symlink in --out: " .. tostring(why2))
+            local ok, e = pcall(dofile, args.secret)
+            log("dofile: " .. tostring(ok) .. " " .. tostring(e))
+            local ok2, e2 = pcall(image_to_video, { prompt = "x", image = args.secret })
+            log("as an input: " .. tostring(e2.message or e2))
+            log("own folder: " .. tostring(io.open("s.lua") ~= nil))
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("out/link").path, withDestinationPath: outside.path)
+        let result = try CLI.run(["run", "--dry-run", "--sandbox", "s.lua", "secret=\(outside.path)"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let log = result.stderr
+        #expect(log.contains("direct: \(outside.path): --sandbox allows reading only under"), "\(log)")
+        #expect(log.contains("through a symlink in --out: out/link: --sandbox allows reading only under"), "\(log)")
+        #expect(log.contains("dofile: false"), "\(log)")
+        #expect(log.contains("as an input: image_to_video: '") && log.contains("--sandbox allows local inputs only from"), "\(log)")
+        #expect(log.contains("own folder: true"))
+        #expect(!log.contains("id_rsa contents"))
+    }
+
+    // MARK: Limits that bound
+
+    @Test(arguments: ["--trickle-replies", "--stall-downloads", "retry-after", "refused"])
+    func aTimeoutBoundsEverySlowGateway(gateway: String) async throws {
+        var url: String
+        var server: BackgroundReel?
+        switch gateway {
+        case "refused":
+            url = "http://127.0.0.1:9"  // discard port: nothing listens
+        case "retry-after":
+            let (s, u) = try Self.simulator(["--rate-limit-rate", "1", "--retry-after", "86400"])
+            (server, url) = (s, u)
+        default:
+            let (s, u) = try Self.simulator([gateway])
+            (server, url) = (s, u)
+        }
+        defer { server?.stop() }
+        let dir = try Self.scratch("text_to_video{ prompt = 'slow gateway', duration = 4 }\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let started = Date()
+        let result = try CLI.run(["run", "s.lua", "--timeout", "10"], in: dir, environment: Self.gateway(url), timeout: 120)
+        let took = Date().timeIntervalSince(started)
+        print("--timeout 10 against \(gateway): exit \(result.status) in \(String(format: "%.1f", took)) s — \(result.stderr.split(separator: "\n").last { $0.hasPrefix("error:") } ?? "")")
+        #expect(result.status == 1)
+        #expect(took < 15)
+        switch gateway {
+        case "refused":
+            #expect(took < 6 && result.stderr.contains("cannot connect to http://127.0.0.1:9"), "\(result.stderr)")
+        case "retry-after":
+            #expect(took < 5 && result.stderr.contains("asked to wait 86400 s"), "\(result.stderr)")
+        default:
+            #expect(result.stderr.contains("--timeout"), "\(result.stderr)")
+        }
+    }
+
+    // MARK: Downloads
+
+    @Test func aWebPageIsNeverSavedAsTheVideo() throws {
+        let (server, url) = try Self.simulator(["--html-results"])
+        defer { server.stop() }
+        let dir = try Self.scratch("text_to_video{ prompt = 'html', duration = 4 }\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(url))
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
+        let states = try Self.journalStates(dir)
+        print("HTML result: exit \(result.status); files \(files); journal \(states)")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("is not a video: the server sent text/html"), "\(result.stderr)")
+        #expect(files.isEmpty)
+        #expect(states["downloaded"] == nil)
+    }
+
+    @Test func anUnwritableOutIsFoundBeforeAnythingIsPaid() throws {
+        let (server, url) = try Self.simulator()
+        defer { server.stop() }
+        let dir = try Self.scratch("text_to_video{ prompt = 'nowhere to go', duration = 4 }\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "a file".write(to: dir.appendingPathComponent("blocker"), atomically: true, encoding: .utf8)
+        let result = try CLI.run(["run", "s.lua", "--out", "blocker/videos"], in: dir, environment: Self.gateway(url))
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("cannot create the output folder 'blocker/videos' (--out)"), "\(result.stderr)")
+        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(string: url + "/__simulator/stats")!)) as? [String: Any]
+        #expect(stats?["submissions"] as? Int == 0)
+    }
+
+    @Test func savingToAnEmptyPathSaysSo() throws {
+        let dir = try Self.scratch("local v = text_to_video 'x'\nv:save('')\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try CLI.run(["run", "--dry-run", "s.lua"], in: dir)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("s.lua:2: Video:save: the path is empty"), "\(result.stderr)")
+    }
+}
