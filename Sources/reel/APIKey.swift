@@ -24,12 +24,34 @@ enum APIKey {
             memset(pointer, 0, strlen(pointer))
             unsetenv("REEL_API_KEY")
         }
+        if let pointer = getenv(handOverVariable), let fd = Int32(String(cString: pointer)) {
+            // A key handed over by reel itself across exec (see `handOver`).
+            unsetenv(handOverVariable)
+            var data = [UInt8](repeating: 0, count: 4096)
+            let n = Foundation.read(fd, &data, data.count)
+            close(fd)
+            if n > 0, captured == nil { captured = String(decoding: data[..<n], as: UTF8.self) }
+        }
         if let pointer = getenv("REEL_API_KEY_FILE") {
             let path = String(cString: pointer)
             unsetenv("REEL_API_KEY_FILE")  // a script need not learn where the key lives
             if captured == nil { captured = read(path) }
         }
         if let key = captured { Redaction.register(key) }
+    }
+
+    private static let handOverVariable = "REEL_API_KEY_FD"
+
+    /// Before reel execs itself (to re-run with --resubmit-unknown): the key travels in a pipe
+    /// whose read end the new process inherits, never in an environment.
+    static func handOver() {
+        guard let key = captured else { return }
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return }
+        let bytes = Array(key.utf8)
+        _ = bytes.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+        close(fds[1])
+        setenv(handOverVariable, String(fds[0]), 1)
     }
 
     private static func read(_ path: String) -> String? {

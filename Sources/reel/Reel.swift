@@ -8,15 +8,19 @@ struct Reel: AsyncParsableCommand {
         commandName: "reel",
         abstract: "Run Lua workflow scripts that generate videos with Veo 3.1.",
         discussion: """
-            Scripts call text_to_video, image_to_video, frames_to_video, reference_to_video,
-            extend and generate; parallel, map and spawn run generations side by side.
+            Scripts call text_to_video, image_to_video, frames_to_video,
+            reference_to_video, extend and generate; parallel, map and spawn run
+            generations side by side.
 
             Environment:
-              REEL_BASE_URL  the gateway (no /v1 suffix); unset means the built-in simulator
-              REEL_API_KEY   the gateway key, sent as a Bearer token and never printed
-              REEL_MODEL     the model when a script does not name one
+              REEL_BASE_URL      the gateway (no /v1); unset: the built-in simulator
+              REEL_API_KEY_FILE  a file holding the key (recommended: then the key
+                                 is in no environment a script could read)
+              REEL_API_KEY       the key, sent as a Bearer token, never printed
+              REEL_MODEL         the model when a script names none
 
-            Exit codes: 0 done, 1 script error, 2 usage or configuration error, 130 interrupted.
+            Exit codes: 0 done, 1 script error, 2 usage or configuration error,
+            130 interrupted.
             """,
         subcommands: [RunCommand.self, CheckCommand.self, ModelsCommand.self, SimulatorCommand.self, HistoryCommand.self, TaskCommand.self, ReplCommand.self, DocsCommand.self]
     )

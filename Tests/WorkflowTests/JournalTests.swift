@@ -168,4 +168,28 @@ import VideoAPI
         #expect(Date().timeIntervalSince(started) >= 0.95)
         #expect(await live.simulator.state.stats.faultsInjected <= 4)
     }
+
+    /// A task id the journal would not take (locked past patience, a full disk) is kept in a
+    /// recovery file; the next run adopts it once its writer has ended, and only then.
+    @Test func aRecoveryFileIsAdoptedByTheNextRun() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        var faults = SimulatorConfiguration.Faults()
+        faults.dropAfterSubmit = 1
+        await live.simulator.state.setFaults(faults)
+        _ = try? await live.run("text_to_video 'kept aside'")
+        let row = try #require(try live.journal.tasks().first)
+        #expect(row.state == .unknown)
+
+        // This process is alive: its own file is left alone.
+        let mine = try #require(live.journal.keepForRecovery(.init(row: row.id, taskID: "sim-recovered")))
+        #expect(try live.journal.adoptRecovered() == 0)
+        // As if written by a process that has ended (pid 0 is never a live writer).
+        let dead = (live.journal.directory as NSString).appendingPathComponent("recovered-0-1.jsonl")
+        try FileManager.default.moveItem(atPath: mine, toPath: dead)
+        #expect(try live.journal.adoptRecovered() == 1)
+        #expect(!FileManager.default.fileExists(atPath: dead))
+        let mended = try #require(try live.journal.tasks().first)
+        #expect(mended.state == .submitted && mended.taskID == "sim-recovered")
+    }
 }
