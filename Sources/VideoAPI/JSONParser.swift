@@ -167,6 +167,15 @@ struct JSONParser {
         guard index > digitsStart, let text = String(bytes: bytes[start..<index], encoding: .ascii) else {
             throw error("unexpected character")
         }
+        // JSON has no leading zeros (`01`) and needs a digit on each side of the point.
+        let digits = bytes[digitsStart..<index]
+        if digits.count > 1, digits.first == UInt8(ascii: "0"), let second = digits.dropFirst().first, second >= UInt8(ascii: "0"), second <= UInt8(ascii: "9") {
+            throw error("a number with a leading zero '\(text)'")
+        }
+        if let point = digits.firstIndex(of: UInt8(ascii: ".")),
+            point == digitsStart || point + 1 >= index || !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[point + 1]) {
+            throw error("a bad number '\(text)'")
+        }
         if !isFloat, let integer = Int64(text) { return .int(integer) }
         guard let double = Double(text), double.isFinite else { throw error("a bad number '\(text)'") }
         return .double(double)

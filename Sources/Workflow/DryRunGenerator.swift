@@ -1,31 +1,34 @@
 import Foundation
+import Synchronization
 import VideoAPI
 
 /// Validates and records requests without sending anything; every call returns a `Video`
 /// with a placeholder id and URL so that whole chains (generate → extend → extend) run.
-public final class DryRunGenerator: VideoGenerator, @unchecked Sendable {
-    private let lock = NSLock()
-    private var recorded: [GenerationRequest] = []
-    private var saves: [String] = []
+public final class DryRunGenerator: VideoGenerator, Sendable {
+    private struct Record {
+        var requests: [GenerationRequest] = []
+        var saves: [String] = []
+    }
+    private let record = Mutex(Record())
 
     public init() {}
 
     /// The requests in the order the script made them.
-    public var requests: [GenerationRequest] { lock.withLock { recorded } }
+    public var requests: [GenerationRequest] { record.withLock { $0.requests } }
     /// The paths `:save()` would have written.
-    public var savedPaths: [String] { lock.withLock { saves } }
+    public var savedPaths: [String] { record.withLock { $0.saves } }
 
     public func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo {
-        let n = lock.withLock {
-            recorded.append(request)
-            return recorded.count
+        let n = record.withLock {
+            $0.requests.append(request)
+            return $0.requests.count
         }
         let id = "dry-run-\(n)"
         return GeneratedVideo(id: id, url: "https://dry-run.invalid/videos/\(id).mp4", status: "dry_run", request: request)
     }
 
     public func save(_ video: GeneratedVideo, to path: String) async throws -> String {
-        lock.withLock { saves.append(path) }
+        record.withLock { $0.saves.append(path) }
         return path
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VideoAPI
 
 /// Generates for real through a `VideoClient`, with the journal in front of every step:
@@ -253,11 +254,10 @@ public final class LiveGenerator: VideoGenerator {
 }
 
 /// Remembers the last journaled state, so polls write only on a change.
-private final class StateMemory: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last: Journal.State?
+private final class StateMemory: Sendable {
+    private let last = Mutex<Journal.State?>(nil)
     func changed(to state: Journal.State) -> Bool {
-        lock.withLock {
+        last.withLock { last in
             defer { last = state }
             return last != state
         }
@@ -309,48 +309,50 @@ private actor IdempotencyProbe {
 
 /// POSTs in flight, and whether new ones may start. Stopping cancels them: a POST on the
 /// wire is shielded from that inside the client; one waiting out a backoff gives up.
-private final class SubmissionTracker: @unchecked Sendable {
-    private let lock = NSLock()
-    private var reserved = 0
-    private var inFlight: Set<Task<String, any Error>> = []
-    private var stopped = false
+private final class SubmissionTracker: Sendable {
+    private struct State {
+        var reserved = 0
+        var inFlight: Set<Task<String, any Error>> = []
+        var stopped = false
+    }
+    private let state = Mutex(State())
 
     /// Reserves a place for a submission, unless the run is stopping.
     func begin() -> Bool {
-        lock.withLock {
-            guard !stopped else { return false }
-            reserved += 1
+        state.withLock {
+            guard !$0.stopped else { return false }
+            $0.reserved += 1
             return true
         }
     }
 
     /// The reserved submission's task; cancelled at once if a stop came in between.
     func attach(_ task: Task<String, any Error>) {
-        let cancel = lock.withLock {
-            inFlight.insert(task)
-            return stopped
+        let cancel = state.withLock {
+            $0.inFlight.insert(task)
+            return $0.stopped
         }
         if cancel { task.cancel() }
     }
 
     func end(_ task: Task<String, any Error>) {
-        lock.withLock {
-            reserved -= 1
-            inFlight.remove(task)
+        state.withLock {
+            $0.reserved -= 1
+            $0.inFlight.remove(task)
         }
     }
 
     func stop() {
-        let cancels = lock.withLock {
-            stopped = true
-            return inFlight
+        let cancels = state.withLock {
+            $0.stopped = true
+            return $0.inFlight
         }
         for task in cancels { task.cancel() }
     }
 
     func drain(timeout: Double) async {
         let deadline = Date().addingTimeInterval(timeout)
-        while lock.withLock({ reserved > 0 }) && Date() < deadline {
+        while state.withLock({ $0.reserved > 0 }) && Date() < deadline {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
     }

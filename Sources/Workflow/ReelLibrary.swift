@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LuaRuntime
 import VideoAPI
 
@@ -309,21 +310,20 @@ final class ReelLibrary {
 }
 
 /// The videos a run has made, shared between the Lua owner and the generation tasks.
-final class VideoRegistry: @unchecked Sendable {
-    private let lock = NSLock()
-    private var byID: [String: GeneratedVideo] = [:]
+final class VideoRegistry: Sendable {
+    private let byID = Mutex<[String: GeneratedVideo]>([:])
 
     func insert(_ video: GeneratedVideo) {
-        lock.withLock { byID[video.id] = video }
+        byID.withLock { $0[video.id] = video }
     }
 
     func video(id: String) -> GeneratedVideo? {
-        lock.withLock { byID[id] }
+        byID.withLock { $0[id] }
     }
 
     /// For each input that is the URL of a video made here, that video's journal key.
     func journalKeys(for inputs: [MediaInput]) -> [String: String] {
-        lock.withLock {
+        byID.withLock { byID in
             var keys: [String: String] = [:]
             for case .url(let url) in inputs {
                 if let key = byID.values.first(where: { $0.url == url })?.journalKey { keys[url] = key }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Standard output or error written with write(2), never through `FileHandle.write`, which
 /// traps when the reader has gone (`reel run … | head -1`, a closed SSH session). A stream
@@ -38,10 +39,9 @@ public struct StandardStream: Sendable {
 
     public func writeLine(_ line: String) { write(line + "\n") }
 
-    private final class ClosedDescriptors: @unchecked Sendable {
-        private let lock = NSLock()
-        private var set: Set<Int32> = []
-        func contains(_ fd: Int32) -> Bool { lock.withLock { set.contains(fd) } }
-        func insert(_ fd: Int32) { lock.withLock { _ = set.insert(fd) } }
+    private final class ClosedDescriptors: Sendable {
+        private let set = Mutex<Set<Int32>>([])
+        func contains(_ fd: Int32) -> Bool { set.withLock { $0.contains(fd) } }
+        func insert(_ fd: Int32) { set.withLock { _ = $0.insert(fd) } }
     }
 }

@@ -10,8 +10,8 @@ struct HistoryCommand: ParsableCommand {
         discussion: "Reads the journal (safe while another run writes it). Each generation shows its task id, state, model, seconds, prompt and file."
     )
 
-    @Option(name: .customLong("state"), help: ArgumentHelp("The journal's folder.", valueName: "dir"))
-    var stateDirectory: String = ".reel"
+    @OptionGroup var state: StateOptions
+    var stateDirectory: String { state.directory }
 
     @Option(name: .customLong("run"), help: ArgumentHelp("Only this run.", valueName: "id"))
     var runID: Int64?
@@ -23,8 +23,8 @@ struct HistoryCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: (stateDirectory as NSString).appendingPathComponent("journal.sqlite")) else {
-            if json { print("[]") } else { print("No runs yet: the journal (\(stateDirectory)/journal.sqlite) is empty.") }
+        guard state.journalExists else {
+            if json { print("[]") } else { print("No runs yet: the journal (\(state.journalPath)) is empty.") }
             return
         }
         let journal: Journal

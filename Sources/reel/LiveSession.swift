@@ -1,11 +1,12 @@
 import Foundation
+import Synchronization
 import Simulator
 import VideoAPI
 import Workflow
 
 /// The live side of `reel run`, set up on the first generation: a script that never
 /// generates starts no simulator, opens no journal and pays no start-up cost for them.
-final class LiveSession: VideoGenerator, @unchecked Sendable {
+final class LiveSession: VideoGenerator, Sendable {
     struct Parts: Sendable {
         let generator: LiveGenerator
         let client: VideoClient
@@ -14,27 +15,30 @@ final class LiveSession: VideoGenerator, @unchecked Sendable {
         let runID: Int64
     }
 
+    private struct State {
+        var starting: Task<Parts, any Error>?
+        var built: Parts?
+        var stopped = false
+    }
+
     private let setUp: @Sendable () async throws -> Parts
-    private let lock = NSLock()
-    private var starting: Task<Parts, any Error>?
-    private var built: Parts?
-    private var stopped = false
+    private let state = Mutex(State())
 
     init(setUp: @escaping @Sendable () async throws -> Parts) { self.setUp = setUp }
 
     /// The parts, if the first generation has set them up.
-    var parts: Parts? { lock.withLock { built } }
+    var parts: Parts? { state.withLock { $0.built } }
 
     private func ready() async throws -> Parts {
-        let task: Task<Parts, any Error> = try lock.withLock {
-            guard !stopped else { throw VideoAPIError(.cancelled, "not submitted: the run is stopping") }
-            if let starting { return starting }
+        let task: Task<Parts, any Error> = try state.withLock { state in
+            guard !state.stopped else { throw VideoAPIError(.cancelled, "not submitted: the run is stopping") }
+            if let starting = state.starting { return starting }
             let task = Task { [setUp] in try await setUp() }
-            starting = task
+            state.starting = task
             return task
         }
         let parts = try await task.value
-        lock.withLock { built = parts }
+        state.withLock { $0.built = parts }
         return parts
     }
 
@@ -52,13 +56,13 @@ final class LiveSession: VideoGenerator, @unchecked Sendable {
 
     /// Ctrl-C: nothing new is submitted from now on.
     func stopSubmitting() {
-        lock.withLock { stopped = true }
+        state.withLock { $0.stopped = true }
         parts?.generator.stopSubmitting()
     }
 
     /// Waits for a set-up in progress (so its resources can be closed).
     func settled() async -> Parts? {
-        guard let task = lock.withLock({ starting }) else { return nil }
+        guard let task = state.withLock({ $0.starting }) else { return nil }
         return try? await task.value
     }
 }

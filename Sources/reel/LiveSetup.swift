@@ -19,8 +19,8 @@ struct LiveSetup: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds one generation may take from submission to result.", valueName: "s"))
     var timeout: Double = 1800
 
-    @Option(name: .customLong("state"), help: ArgumentHelp("Folder of the journal that makes re-runs free.", valueName: "dir"))
-    var stateDirectory: String = ".reel"
+    @OptionGroup var state: StateOptions
+    var stateDirectory: String { state.directory }
 
     @Flag(name: .customLong("resubmit-unknown"), help: ArgumentHelp(
         "Send again the submissions an earlier run sent without learning their task id (the gateway may have billed them); everything else is reused as usual."))

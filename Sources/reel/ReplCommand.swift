@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import LuaRuntime
 import VideoAPI
 import Workflow
@@ -117,10 +118,9 @@ struct ReplCommand: AsyncParsableCommand {
 }
 
 /// The entry running now, so Ctrl-C can stop it without leaving the REPL.
-final class RunningChunk: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: Task<Result<[LuaValue], LuaScriptError>, Never>?
+final class RunningChunk: Sendable {
+    private let task = Mutex<Task<Result<[LuaValue], LuaScriptError>, Never>?>(nil)
 
-    func set(_ task: Task<Result<[LuaValue], LuaScriptError>, Never>?) { lock.withLock { self.task = task } }
-    func cancel() { lock.withLock { task?.cancel() } }
+    func set(_ task: Task<Result<[LuaValue], LuaScriptError>, Never>?) { self.task.withLock { $0 = task } }
+    func cancel() { task.withLock { $0?.cancel() } }
 }

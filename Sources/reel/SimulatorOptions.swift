@@ -6,11 +6,11 @@ struct SimulatorOptions: ParsableArguments {
     @Option(name: .customLong("latency"), help: ArgumentHelp("Simulated seconds per generation.", valueName: "s"))
     var latency: Double = 3
 
-    @Option(help: ArgumentHelp("Response dialect: openai ({\"id\",\"status\",\"video_url\"}) or wrapped ({\"code\":\"success\",\"data\":{…}}).", valueName: "name"))
-    var dialect: String = "openai"
+    @Option(help: ArgumentHelp("Response dialect: openai ({\"id\",\"status\",\"video_url\"}) or wrapped ({\"code\":\"success\",\"data\":{…}})."))
+    var dialect: SimulatorConfiguration.Dialect = .openai
 
-    @Option(name: .customLong("poll-paths"), help: ArgumentHelp("Which poll path answers: both, videos or generations.", valueName: "which"))
-    var pollPaths: String = "both"
+    @Option(name: .customLong("poll-paths"), help: ArgumentHelp("Which poll path answers (the other answers 404)."))
+    var pollPaths: SimulatorConfiguration.PollPaths = .both
 
     @Option(name: .customLong("result-bytes"), help: ArgumentHelp("Size of each result video in bytes.", valueName: "n"))
     var resultBytes: Int = 4096
@@ -59,14 +59,8 @@ struct SimulatorOptions: ParsableArguments {
     func configuration(port: Int = 0, requiredKey: String? = nil) throws -> SimulatorConfiguration {
         var c = SimulatorConfiguration()
         c.port = port
-        guard let d = SimulatorConfiguration.Dialect(rawValue: dialect) else {
-            throw ValidationError("--dialect must be \(SimulatorConfiguration.Dialect.allCases.map(\.rawValue).joined(separator: " or ")) (got \(dialect))")
-        }
-        c.dialect = d
-        guard let p = SimulatorConfiguration.PollPaths(rawValue: pollPaths) else {
-            throw ValidationError("--poll-paths must be both, videos or generations (got \(pollPaths))")
-        }
-        c.pollPaths = p
+        c.dialect = dialect
+        c.pollPaths = pollPaths
         guard latency >= 0 else { throw ValidationError("--latency must be 0 or more (got \(latency))") }
         c.generationSeconds = latency
         c.resultBytes = max(resultBytes, 0)
@@ -99,3 +93,7 @@ struct SimulatorOptions: ParsableArguments {
         return c
     }
 }
+
+// Closed sets of values: the parser checks them and help lists them.
+extension SimulatorConfiguration.Dialect: ExpressibleByArgument {}
+extension SimulatorConfiguration.PollPaths: ExpressibleByArgument {}

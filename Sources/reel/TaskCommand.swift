@@ -26,15 +26,14 @@ struct TaskCommand: AsyncParsableCommand {
     @Option(name: .customLong("base-url"), help: ArgumentHelp("The gateway, without /v1.", valueName: "url"))
     var baseURL: String?
 
-    @Option(name: .customLong("state"), help: ArgumentHelp("The journal's folder.", valueName: "dir"))
-    var stateDirectory: String = ".reel"
+    @OptionGroup var state: StateOptions
+    var stateDirectory: String { state.directory }
 
     @Flag(help: "Print JSON.")
     var json = false
 
     func run() async throws {
-        let journalPath = (stateDirectory as NSString).appendingPathComponent("journal.sqlite")
-        let record = FileManager.default.fileExists(atPath: journalPath) ? (try? Journal(directory: stateDirectory).task(taskID: id)) ?? nil : nil
+        let record = state.journalExists ? (try? Journal(directory: stateDirectory).task(taskID: id)) ?? nil : nil
         let environment = ProcessInfo.processInfo.environment
         guard let base = baseURL ?? environment["REEL_BASE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) ?? record?.baseURL else {
             printError("reel task: which gateway? Set REEL_BASE_URL or --base-url (the journal in \(stateDirectory) does not know task \(id))")

@@ -29,6 +29,9 @@ struct CLI {
         var env = ProcessInfo.processInfo.environment
         env["REEL_BASE_URL"] = nil
         env["REEL_MODEL"] = nil
+        // Other suites in this process may set a key; each test gives its own.
+        env["REEL_API_KEY"] = nil
+        env["REEL_API_KEY_FILE"] = nil
         for (k, v) in extra { env[k] = v }
         return env
     }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import Synchronization
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -12,7 +13,8 @@ import NIOPosix
 public final class VideoClient: Sendable {
     public let configuration: ClientConfiguration
     private let http: HTTPClient
-    private let routes = PollRouteMemory()
+    /// Which poll path each gateway answers, learned on its first poll.
+    private let routes = Mutex<[String: PollRoute]>([:])
     private let gate = RateGate()
     /// HTTP requests in flight at once. Past it, requests wait here as cheap continuations
     /// rather than as queued requests inside the connection pool.
@@ -85,7 +87,7 @@ public final class VideoClient: Sendable {
     /// One reading of the task, and the server's hint (seconds) for when to ask again.
     public func poll(_ taskID: String, deadline: Date? = nil) async throws(VideoAPIError) -> (TaskSnapshot, hint: Double?) {
         let escaped = taskID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? taskID
-        let remembered = routes.route(for: configuration.baseURL)
+        let remembered = routes.withLock { $0[configuration.baseURL] }
         var candidates = PollRoute.allCases
         if let remembered { candidates = [remembered] }
         var lastReply: Reply?
@@ -96,7 +98,7 @@ public final class VideoClient: Sendable {
                 continue
             }
             guard (200..<300).contains(reply.status) else { throw failure(of: reply, doing: "polling task \(taskID)", taskID: taskID) }
-            if remembered == nil { routes.remember(route, for: configuration.baseURL) }
+            if remembered == nil { routes.withLock { $0[configuration.baseURL] = route } }
             guard let json = reply.json else {
                 throw VideoAPIError(.apiError, "the reply about task \(taskID) is not JSON: \(reply.preview)", taskID: taskID)
             }
@@ -178,6 +180,8 @@ public final class VideoClient: Sendable {
                 // An expired or missing result URL, or one that answers with a web page instead
                 // of the video: fall back to the content endpoint.
                 guard failure.tryAnotherSource else { throw failure.error }
+            } catch is CancellationError {
+                throw VideoAPIError(.cancelled, "downloading task \(taskID): cancelled", taskID: taskID)
             } catch {
                 throw (error as? VideoAPIError) ?? VideoAPIError(.network, "downloading task \(taskID): \(error)", taskID: taskID)
             }
@@ -190,7 +194,7 @@ public final class VideoClient: Sendable {
         while true {
             do {
                 guard deadline.timeIntervalSinceNow > 0 else { throw pastDeadline("downloading task \(taskID)", taskID: taskID) }
-                await requests.acquire()
+                try await requests.acquire()
                 defer { requests.release() }
                 // A child task (as in exchange()), bounded by the deadline: a stalled
                 // download ends there instead of waiting for the idle timeout.
@@ -484,7 +488,11 @@ public final class VideoClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        await requests.acquire()
+        do {
+            try await requests.acquire()
+        } catch {
+            throw VideoAPIError(.cancelled, "\(method.rawValue) \(path): cancelled")
+        }
         defer { requests.release() }
         let started = Date()
         do {
@@ -608,14 +616,6 @@ enum PollRoute: CaseIterable, Sendable {
         case .generations: "/v1/video/generations/\(id)"
         }
     }
-}
-
-final class PollRouteMemory: @unchecked Sendable {
-    private let lock = NSLock()
-    private var routes: [String: PollRoute] = [:]
-
-    func route(for base: String) -> PollRoute? { lock.withLock { routes[base] } }
-    func remember(_ route: PollRoute, for base: String) { lock.withLock { routes[base] = route } }
 }
 
 extension JSONValue {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import VideoAPI
 
 /// What makes two generations "the same" for the journal: the gateway, the canonical request
@@ -39,14 +40,13 @@ enum RequestKey {
 }
 
 /// Counts how often each request key has come up in this run.
-final class OccurrenceCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var counts: [String: Int] = [:]
+final class OccurrenceCounter: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
 
     func next(_ base: String) -> Int {
-        lock.withLock {
-            counts[base, default: 0] += 1
-            return counts[base]!
+        counts.withLock {
+            $0[base, default: 0] += 1
+            return $0[base]!
         }
     }
 }

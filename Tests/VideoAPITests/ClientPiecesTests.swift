@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+@testable import VideoAPI
+
+/// The small pieces the client stands on: strict JSON, the limiter, redaction, media checks.
+@Suite struct ClientPiecesTests {
+    @Test(arguments: ["01", "-01", "1.", ".5", "1.e3", "00"])
+    func malformedNumbersAreRefused(text: String) {
+        #expect(throws: (any Error).self) { try JSONValue.parse(Data(text.utf8)) }
+    }
+
+    @Test(arguments: [("0", JSONValue.int(0)), ("-0", .int(0)), ("10", .int(10)), ("0.5", .double(0.5)), ("1e3", .double(1000)), ("-2.5E-1", .double(-0.25))])
+    func wellFormedNumbersAreRead(text: String, value: JSONValue) throws {
+        #expect(try JSONValue.parse(Data(text.utf8)) == value)
+    }
+
+    @Test func aCancelledWaiterLeavesTheLimiterAtOnce() async throws {
+        let limiter = ConcurrencyLimiter(limit: 1)
+        try await limiter.acquire()
+        let waiter = Task { try await limiter.acquire() }
+        try await Task.sleep(nanoseconds: 50_000_000)
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        // The permit still passes on to the next waiter, skipping the cancelled one.
+        let next = Task { try await limiter.acquire() }
+        try await Task.sleep(nanoseconds: 50_000_000)
+        limiter.release()
+        try await next.value
+        limiter.release()
+    }
+
+    @Test func theKeyAndBearerTokensAreRedacted() {
+        Redaction.register("sk-registered-key-123")
+        let text = "denied: Authorization: Bearer sk-other-token.abc; key sk-registered-key-123 again"
+        let redacted = Redaction.redact(text)
+        #expect(!redacted.contains("sk-other-token") && !redacted.contains("sk-registered-key-123"))
+        #expect(redacted.contains("Bearer [redacted]"))
+        let error = VideoAPIError(.apiError, "the gateway said sk-registered-key-123")
+        #expect(error.message == "the gateway said [redacted]")
+    }
+
+    @Test func onlyVideosPassTheMediaCheck() {
+        #expect(MediaSignature.looksLikeVideo(Array("\0\0\0\u{18}ftypisom".utf8)))
+        #expect(MediaSignature.looksLikeVideo([0x1A, 0x45, 0xDF, 0xA3, 0, 0, 0, 0]))
+        #expect(!MediaSignature.looksLikeVideo(Array("<html>Please".utf8)))
+        #expect(MediaSignature.problem(contentType: "text/html; charset=utf-8") != nil)
+        #expect(MediaSignature.problem(contentType: "application/json") != nil)
+        #expect(MediaSignature.problem(contentType: "video/mp4") == nil)
+        #expect(MediaSignature.problem(contentType: "application/octet-stream") == nil)
+    }
+
+    @Test func anUnknownFinalWordIsSettledByWhatTheReplyCarries() {
+        #expect(TaskSnapshot(status: .unrecognized("ready_to_fetch"), resultURL: "https://x/v.mp4").settledStatus == .succeeded)
+        #expect(TaskSnapshot(status: .unrecognized("moderated"), failureReason: "blocked").settledStatus == .failed)
+        #expect(TaskSnapshot(status: .unrecognized("rendering"), progress: 40).settledStatus == .unrecognized("rendering"))
+        #expect(TaskStatus(word: "DONE") == .succeeded && TaskStatus(word: "rejected") == .failed)
+    }
+}
