@@ -31,7 +31,9 @@ let package = Package(
         .target(name: "CLuaShim", dependencies: ["CLua"]),
         .target(
             name: "LuaRuntime",
-            dependencies: ["CLua", "CLuaShim"]
+            dependencies: ["CLua", "CLuaShim"],
+            // reel's own Lua, kept as .lua files (linted by luacheck) and compiled in.
+            resources: [.embedInCode("Lua/prelude.lua"), .embedInCode("Lua/sandbox.lua")]
         ),
         .target(
             name: "VideoAPI",

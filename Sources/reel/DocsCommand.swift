@@ -5,11 +5,13 @@ import Workflow
 struct DocsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docs",
-        abstract: "Write the editor definitions (LuaLS) and the Lua reference page.",
+        abstract: "Write the editor definitions (LuaLS), the Lua reference and a luacheck config.",
         discussion: """
-            Writes reel.lua (for lua-language-server: completion, hover docs and type checks in
-            VS Code, Neovim and other editors) and reference.md, both generated from the tables
-            the validator reads. The repository keeps copies in docs/.
+            Writes reel.lua (for lua-language-server: completion, hover docs and type
+            checks in VS Code, Neovim and other editors), reference.md, and .luacheckrc
+            (reel's globals for luacheck: `reel docs --out myscripts`, then `luacheck
+            myscripts`), all generated from the tables the validator reads. The
+            repository keeps copies in docs/.
             """
     )
 
@@ -20,8 +22,7 @@ struct DocsCommand: ParsableCommand {
     var check = false
 
     func run() throws {
-        let files = [(GeneratedDocs.definitionsFileName, GeneratedDocs.luaLSDefinitions()),
-                     (GeneratedDocs.referenceFileName, GeneratedDocs.referenceMarkdown())]
+        let files = GeneratedDocs.all()
         if check {
             let stale = files.filter { name, text in
                 (try? String(contentsOfFile: (out as NSString).appendingPathComponent(name), encoding: .utf8)) != text

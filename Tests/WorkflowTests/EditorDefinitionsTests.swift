@@ -80,6 +80,32 @@ import VideoAPI
         let reference = try String(contentsOf: Self.docs.appendingPathComponent(GeneratedDocs.referenceFileName), encoding: .utf8)
         #expect(definitions == GeneratedDocs.luaLSDefinitions(), "run `reel docs` and commit docs/")
         #expect(reference == GeneratedDocs.referenceMarkdown(), "run `reel docs` and commit docs/")
+        let luacheck = try String(contentsOf: Self.docs.appendingPathComponent(GeneratedDocs.luacheckFileName), encoding: .utf8)
+        #expect(luacheck == GeneratedDocs.luacheckConfig(), "run `reel docs` and commit docs/")
+    }
+
+    /// luacheck (Debian's lua-check, installed by scripts/setup.sh) passes reel's own Lua and
+    /// every example script with the generated configuration: the globals it declares are
+    /// exactly the ones scripts use.
+    @Test func luacheckPassesReelsLuaAndTheExamples() throws {
+        guard let luacheck = ["/usr/bin/luacheck", "/usr/local/bin/luacheck"].first(where: FileManager.default.isExecutableFile) else {
+            Issue.record("luacheck is not installed; run scripts/setup.sh")
+            return
+        }
+        let root = Self.docs.deletingLastPathComponent()
+        let examples = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("scripts").path)
+            .filter { $0.hasSuffix(".lua") }.map { "scripts/" + $0 }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: luacheck)
+        process.arguments = ["--no-color", "--codes", "--config", "docs/.luacheckrc", "Sources/LuaRuntime/Lua/prelude.lua",
+                             "Sources/LuaRuntime/Lua/sandbox.lua"] + examples
+        process.currentDirectoryURL = root
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
     }
 
     @Test func theDefinitionsAreValidLua() throws {

@@ -1,0 +1,127 @@
+-- reel's prelude: run once in every Lua state before any script, with reel's host
+-- primitives as arguments. Lua's own coroutine functions pass host waits through, map,
+-- parallel and spawn run work side by side, and chunks load as text only.
+-- luacheck: globals coroutine xpcall spawn parallel map load loadfile dofile package
+local marker, spawn_raw, wait_raw, stop_requested = ...
+local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
+local pack, unpack, select, type, error, pcall = table.pack, table.unpack, select, type, error, pcall
+
+-- Once reel stops a script (a limit, Ctrl-C, SIGTERM), message handlers are skipped:
+-- Lua runs them with hooks off, so a looping handler could not be stopped.
+local raw_xpcall = xpcall
+function xpcall(f, handler, ...)
+  if type(handler) ~= "function" then return raw_xpcall(f, handler, ...) end
+  return raw_xpcall(f, function(e)
+    if stop_requested() then return e end
+    return handler(e)
+  end, ...)
+end
+
+-- A host wait inside a user's own coroutine yields reel's marker. Pass it up to the
+-- scheduler and hand the answer back down, so the user's coroutine never sees it.
+local function forward(co, ok, ...)
+  if ok and select("#", ...) == 1 and (...) == marker then
+    return forward(co, co_resume(co, co_yield(marker)))
+  end
+  return ok, ...
+end
+function coroutine.resume(co, ...)
+  return forward(co, co_resume(co, ...))
+end
+function coroutine.wrap(f)
+  local co = co_create(f)
+  local function finish(ok, ...)
+    if not ok then error((...), 0) end
+    return ...
+  end
+  return function(...) return finish(coroutine.resume(co, ...)) end
+end
+
+function spawn(fn, ...)
+  if type(fn) ~= "function" then
+    error(("spawn: expected a function (got %s)"):format(type(fn)), 2)
+  end
+  return spawn_raw(fn, ...)
+end
+
+function parallel(...)
+  local fns = pack(...)
+  for i = 1, fns.n do
+    if type(fns[i]) ~= "function" then
+      error(("parallel: argument %d must be a function (got %s)"):format(i, type(fns[i])), 2)
+    end
+  end
+  local handles = {}
+  for i = 1, fns.n do handles[i] = spawn_raw(fns[i]) end
+  -- Wait for every branch even after one fails: their generations are paid for.
+  local results, failure = {}, nil
+  for i = 1, fns.n do
+    local ok, value = pcall(wait_raw, handles[i])
+    if ok then results[i] = value elseif failure == nil then failure = value end
+  end
+  if failure ~= nil then error(failure, 0) end
+  return unpack(results, 1, fns.n)
+end
+
+function map(list, fn, opts)
+  if type(list) ~= "table" then error(("map: 'list' must be a table (got %s)"):format(type(list)), 2) end
+  if type(fn) ~= "function" then error(("map: 'fn' must be a function (got %s)"):format(type(fn)), 2) end
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("map: options must be a table (got %s)"):format(type(opts)), 2)
+  end
+  local n = #list
+  local limit = n
+  if opts and opts.concurrency ~= nil then
+    limit = opts.concurrency
+    if math.type(limit) ~= "integer" or limit < 1 then
+      error(("map: 'concurrency' must be a whole number of 1 or more (got %s)"):format(tostring(limit)), 2)
+    end
+  end
+  for key in pairs(opts or {}) do
+    if key ~= "concurrency" then error(("map: unknown option '%s' (valid: concurrency)"):format(tostring(key)), 2) end
+  end
+  local results, failures, next_index = {}, {}, 1
+  local function worker()
+    while next_index <= n do
+      local i = next_index
+      next_index = i + 1
+      local ok, value = pcall(fn, list[i], i)
+      if ok then results[i] = value else failures[#failures + 1] = { index = i, value = value } end
+    end
+  end
+  local handles = {}
+  for w = 1, math.min(limit, n) do handles[w] = spawn_raw(worker) end
+  for w = 1, #handles do wait_raw(handles[w]) end
+  if #failures > 0 then
+    table.sort(failures, function(a, b) return a.index < b.index end)
+    error(failures[1].value, 0)
+  end
+  return results
+end
+
+-- Scripts load as text only: binary chunks can crash the VM. `mode` is taken and ignored.
+local raw_load = load
+function load(chunk, name, mode, env) -- luacheck: no unused args
+  if env ~= nil then return raw_load(chunk, name, "t", env) end
+  return raw_load(chunk, name, "t")
+end
+function loadfile(path, mode, env) -- luacheck: no unused args
+  local file, err = io.open(path, "rb")
+  if not file then return nil, err end
+  local text = file:read("a")
+  file:close()
+  return load(text, "@" .. path, "t", env)
+end
+function dofile(path)
+  local fn = assert(loadfile(path))
+  return fn()
+end
+if package and package.searchers then
+  package.searchers[2] = function(name)
+    local path, err = package.searchpath(name, package.path)
+    if not path then return "\n\t" .. err end
+    local fn, lerr = loadfile(path)
+    if not fn then error(("error loading module '%s' from file '%s':\n\t%s"):format(name, path, lerr), 2) end
+    return fn, path
+  end
+end
