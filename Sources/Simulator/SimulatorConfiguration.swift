@@ -68,6 +68,8 @@ public struct SimulatorConfiguration: Sendable {
         public var stallDownloads = false
         /// Seconds a submission takes before it is answered (the task exists from the start).
         public var submitDelay = 0.0
+        /// Result URLs answer 302 to another origin (a CDN) that serves the file.
+        public var redirectDownloads = false
 
         public init() {}
 

@@ -68,7 +68,15 @@ public struct SimulatorServer: Sendable {
             try await handlers.faulted(request, context, json: false) { try await handlers.content(context, viaResultURL: false) }
         }
         router.get("/files/:id") { request, context in
-            try await handlers.faulted(request, context, json: false) { try await handlers.content(context, viaResultURL: true) }
+            try await handlers.faulted(request, context, json: false) {
+                if await handlers.state.faults.redirectDownloads { return handlers.redirectToCDN(request, context) }
+                return try await handlers.content(context, viaResultURL: true)
+            }
+        }
+        // Another origin (a CDN): no key needed, and it notes whether one arrived anyway.
+        router.get("/cdn/:id") { request, context in
+            await handlers.state.cdnDownload(withAuthorization: request.headers[.authorization] != nil)
+            return try await handlers.content(context, viaResultURL: true)
         }
         router.get("/__simulator/polls") { _, _ in
             let log = await handlers.state.pollLog()
@@ -85,6 +93,7 @@ public struct SimulatorServer: Sendable {
                 ("open_tasks", .int(Int64(s.openTasks))), ("peak_open_tasks", .int(Int64(s.peakOpenTasks))),
                 ("faults_injected", .int(Int64(s.faultsInjected))), ("rejected", .int(Int64(s.rejected))),
                 ("dropped_submissions", .int(Int64(s.droppedSubmissions))), ("replayed_submissions", .int(Int64(s.replayedSubmissions))),
+                ("cdn_downloads", .int(Int64(s.cdnDownloads))), ("cdn_downloads_with_authorization", .int(Int64(s.cdnDownloadsWithAuthorization))),
             ]))
         }
         return router
@@ -260,6 +269,13 @@ struct Handlers: Sendable {
             response.headers[HTTPField.Name("openai-poll-after-ms")!] = String(ms)
         }
         return response
+    }
+
+    /// 302 to the same file on another origin: `localhost` for `127.0.0.1` (same port).
+    func redirectToCDN(_ request: Request, _ context: SimulatorContext) -> Response {
+        let host = (request.head.authority ?? "127.0.0.1").replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        let id = context.parameters.get("id") ?? ""
+        return Response(status: .found, headers: [.location: "http://\(host)/cdn/\(id)"])
     }
 
     func content(_ context: SimulatorContext, viaResultURL: Bool) async throws -> Response {

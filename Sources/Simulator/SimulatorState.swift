@@ -31,6 +31,10 @@ public actor SimulatorState {
         public var droppedSubmissions = 0
         /// Submissions answered with an existing task because their Idempotency-Key was known.
         public var replayedSubmissions = 0
+        /// Downloads from the other origin a result URL redirects to, and how many of them
+        /// carried an Authorization header (the key must never leave the gateway's origin).
+        public var cdnDownloads = 0
+        public var cdnDownloadsWithAuthorization = 0
     }
 
     let configuration: SimulatorConfiguration
@@ -92,6 +96,11 @@ public actor SimulatorState {
     public func setFaults(_ faults: SimulatorConfiguration.Faults) { self.faults = faults }
 
     func reject() { stats.rejected += 1 }
+
+    func cdnDownload(withAuthorization: Bool) {
+        stats.cdnDownloads += 1
+        if withAuthorization { stats.cdnDownloadsWithAuthorization += 1 }
+    }
 
     func droppedSubmission() { stats.droppedSubmissions += 1 }
 

@@ -47,6 +47,8 @@ struct SimulatorOptions: ParsableArguments {
     var htmlResults = false
     @Flag(name: .customLong("stall-downloads"), help: "Send a download's first bytes, then stall.")
     var stallDownloads = false
+    @Flag(name: .customLong("redirect-downloads"), help: "Redirect result URLs (302) to another origin, as a gateway handing over to its CDN.")
+    var redirectDownloads = false
     @Option(name: .customLong("submit-delay"), help: ArgumentHelp("Seconds every submission takes to be answered (its task exists from the start).", valueName: "s"))
     var submitDelay: Double = 0
     @Option(name: .customLong("fault-seed"), help: ArgumentHelp("Seed for the fault dice (same seed, same faults).", valueName: "n"))
@@ -88,6 +90,7 @@ struct SimulatorOptions: ParsableArguments {
         c.faults.trickleReplies = trickleReplies
         c.faults.htmlResults = htmlResults
         c.faults.stallDownloads = stallDownloads
+        c.faults.redirectDownloads = redirectDownloads
         guard submitDelay >= 0 else { throw ValidationError("--submit-delay must be 0 or more (got \(submitDelay))") }
         c.faults.submitDelay = submitDelay
         return c

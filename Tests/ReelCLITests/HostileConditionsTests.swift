@@ -249,6 +249,20 @@ import Testing
         print("echoed key: printed 0 times, journaled 0 times, seen by Lua 0 times (with and without --sandbox)")
     }
 
+    @Test func aRedirectToAnotherOriginNeverCarriesTheKey() throws {
+        let key = "sk-redirected-0123456789"
+        let (server, url) = try Self.simulator(["--require-key", key, "--redirect-downloads"])
+        defer { server.stop() }
+        let dir = try Self.scratch("text_to_video{ prompt = 'via a CDN', duration = 4 }\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try CLI.run(["run", "s.lua"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key])
+        let stats = Self.stats(url)
+        print("redirect to another origin: exit \(result.status); CDN downloads \(stats["cdn_downloads"] ?? "?"), with the key \(stats["cdn_downloads_with_authorization"] ?? "?")")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(stats["cdn_downloads"] as? Int == 1)
+        #expect(stats["cdn_downloads_with_authorization"] as? Int == 0)
+    }
+
     @Test func aKeyFileKeepsTheKeyOutOfEveryEnvironment() throws {
         let key = "sk-from-file-\(UUID().uuidString)"
         let (server, url) = try Self.simulator(["--require-key", key])

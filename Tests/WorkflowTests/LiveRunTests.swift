@@ -153,7 +153,7 @@ import VideoAPI
     }
 
     @Test func malformedPollRepliesAreRetried() async throws {
-        let live = try await LiveHarness({ $0.faults.malformed = 0.4; $0.faults.includeSubmissions = false; $0.seed = 2 })
+        let live = try await LiveHarness({ $0.faults.malformed = 0.4; $0.faults.includeSubmissions = false; $0.seed = 2; $0.generationSeconds = 0.6 })
         defer { Task { await live.stop() } }
         try await live.run("map({1,2,3,4}, function(i) return text_to_video{ prompt = 'p' .. i } end)")
         #expect(await live.simulator.state.stats.faultsInjected > 0)

@@ -37,7 +37,7 @@ public struct RetryPolicy: Sendable {
         var floor = 0.0
         switch failure {
         case .status(let code, let retryAfter):
-            guard Self.retryableStatuses.contains(code) || (idempotent && code >= 500) else { return nil }
+            guard Self.isRetryable(status: code, idempotent: idempotent) else { return nil }
             floor = retryAfter ?? 0
         case .notSent:
             break
@@ -48,6 +48,12 @@ public struct RetryPolicy: Sendable {
         }
         let ceiling = min(maxDelay, baseDelay * pow(2, Double(attempt - 1)))
         return max(floor, Double.random(in: 0...ceiling))
+    }
+
+    /// Whether an answer with `status` is worth asking again: "later" statuses always, and any
+    /// 5xx for a request that is safe to repeat.
+    public static func isRetryable(status: Int, idempotent: Bool) -> Bool {
+        retryableStatuses.contains(status) || (idempotent && status >= 500)
     }
 
     /// `Retry-After` as seconds (delta-seconds form; an HTTP date is read too).

@@ -1,0 +1,200 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Downloads: streamed to a temporary file, checked to be a video, hashed, renamed into place.
+extension VideoClient {
+    // MARK: Download
+
+    /// A video on disk: its size and SHA-256 (hex), computed while it streamed in.
+    public struct DownloadedFile: Sendable, Equatable {
+        public var bytes: Int64
+        public var sha256: String
+    }
+
+    /// Streams the task's video into `path`: written to a temporary file beside it and
+    /// renamed into place only when complete, so a failed download leaves nothing behind.
+    @discardableResult
+    public func download(_ taskID: String, resultURL: String?, to path: String, deadline: Date? = nil) async throws(VideoAPIError) -> DownloadedFile {
+        let deadline = deadline ?? Date().addingTimeInterval(configuration.taskTimeout)
+        let contentURL = url("/v1/videos/\(taskID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? taskID)/content")
+        var sources = [contentURL]
+        if let resultURL {
+            let absolute = resultURL.hasPrefix("/") ? configuration.baseURL + resultURL : resultURL
+            if absolute != contentURL { sources.insert(absolute, at: 0) }
+        }
+        var lastError: VideoAPIError?
+        for source in sources {
+            do {
+                return try await downloadWithRetries(from: source, to: path, taskID: taskID, deadline: deadline)
+            } catch let failure as DownloadFailure {
+                lastError = failure.error
+                // An expired or missing result URL, or one that answers with a web page instead
+                // of the video: fall back to the content endpoint.
+                guard failure.tryAnotherSource else { throw failure.error }
+            } catch is CancellationError {
+                throw VideoAPIError(.cancelled, "downloading task \(taskID): cancelled", taskID: taskID)
+            } catch {
+                throw (error as? VideoAPIError) ?? VideoAPIError(.network, "downloading task \(taskID): \(error)", taskID: taskID)
+            }
+        }
+        throw lastError!
+    }
+
+    func downloadWithRetries(from source: String, to path: String, taskID: String, deadline: Date) async throws -> DownloadedFile {
+        var attempt = 1
+        while true {
+            do {
+                guard deadline.timeIntervalSinceNow > 0 else { throw pastDeadline("downloading task \(taskID)", taskID: taskID) }
+                try await requests.acquire()
+                defer { requests.release() }
+                // A child task (as in exchange()), bounded by the deadline: a stalled
+                // download ends there instead of waiting for the idle timeout.
+                return try await TimeBound.run(until: deadline) {
+                    try await self.downloadOnce(from: source, to: path, taskID: taskID)
+                }
+            } catch is TimeBound.Exceeded {
+                throw pastDeadline("downloading task \(taskID)", taskID: taskID)
+            } catch let failure as DownloadFailure {
+                guard !failure.tryAnotherSource, let delay = configuration.retry.delay(after: failure.retry, attempt: attempt, idempotent: true),
+                    Date().addingTimeInterval(delay) < deadline
+                else { throw failure }
+                observer?(.retrying(method: "GET", path: Self.displayPath(source), reason: failure.error.message, delay: delay, attempt: attempt))
+                attempt += 1
+                try await sleep(delay, taskID: taskID)
+            }
+        }
+    }
+
+    /// A download attempt that failed: whether to retry it, or to try the next source.
+    struct DownloadFailure: Error {
+        let error: VideoAPIError
+        let retry: RetryPolicy.Failure
+        var tryAnotherSource = false
+    }
+
+    /// The error for work cut off by the generation's --timeout.
+    func pastDeadline(_ what: String, taskID: String?) -> VideoAPIError {
+        VideoAPIError(.timeout, "\(what): stopped at the --timeout limit (\(Self.seconds(configuration.taskTimeout)) per generation); raise --timeout if the gateway is just slow", taskID: taskID)
+    }
+
+    func downloadOnce(from source: String, to path: String, taskID: String) async throws -> DownloadedFile {
+        let target = URL(fileURLWithPath: path)
+        let directory = target.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw VideoAPIError(.disk, "cannot create the folder \(directory.path): \(error.localizedDescription)", taskID: taskID)
+        }
+        let temporary = AtomicFile.temporaryURL(beside: target)
+        let file = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard file >= 0 else {
+            throw VideoAPIError(.disk, "cannot write the video for task \(taskID) in \(directory.path): \(String(cString: strerror(errno)))", taskID: taskID)
+        }
+        var keep = false
+        var closed = false
+        defer {
+            if !closed { close(file) }
+            if !keep { unlink(temporary.path) }
+        }
+
+        let started = Date()
+        // Redirects (a gateway handing over to its CDN) are followed by AsyncHTTPClient, which
+        // drops Authorization when the redirect leaves the gateway's origin.
+        var request = HTTPClientRequest(url: source)
+        authorize(&request, for: source)
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .milliseconds(Int64(configuration.requestTimeout * 1000)))
+        } catch let error as HTTPClientError where error == .redirectLimitReached || error == .redirectCycleDetected {
+            throw VideoAPIError(.network, "downloading task \(taskID): too many redirects", taskID: taskID)
+        } catch {
+            throw DownloadFailure(error: VideoAPIError(.network, "downloading task \(taskID): \(Self.describe(error))", taskID: taskID),
+                                  retry: Self.classify(error))
+        }
+        let location = response.url?.absoluteString ?? source
+        let status = Int(response.status.code)
+        observer?(.exchange(method: "GET", path: Self.displayPath(location), status: status, seconds: Date().timeIntervalSince(started), note: "download"))
+        guard status == 200 else {
+            let body = (try? await response.body.collect(upTo: 64 << 10)).map { Redaction.redact(String(buffer: $0)) } ?? ""
+            let error = VideoAPIError(status == 404 ? .apiError : .network,
+                                      "downloading task \(taskID): the server answered \(status)\(body.isEmpty ? "" : " (\(body.prefix(200)))")",
+                                      taskID: taskID, httpStatus: status)
+            throw DownloadFailure(error: error, retry: .status(status, retryAfter: RetryPolicy.retryAfterSeconds(response.headers.first(name: "retry-after"))),
+                                  tryAnotherSource: [403, 404, 410].contains(status))
+        }
+        let where_ = Self.displayPath(location)
+        if let problem = MediaSignature.problem(contentType: response.headers.first(name: "content-type")) {
+            let body = (try? await response.body.collect(upTo: 4 << 10)).map { Redaction.redact(String(buffer: $0)) } ?? ""
+            throw DownloadFailure(error: VideoAPIError(.apiError, "the result of task \(taskID) at \(where_) is not a video: \(problem) (\(body.prefix(120).replacingOccurrences(of: "\n", with: " ")))", taskID: taskID),
+                                  retry: .status(status, retryAfter: nil), tryAnotherSource: true)
+        }
+        let expected = response.headers.first(name: "content-length").flatMap(Int64.init)
+        if let expected, expected > configuration.maxDownloadBytes {
+            throw VideoAPIError(.apiError, "task \(taskID)'s video is \(expected >> 20) MiB, past the \(configuration.maxDownloadBytes >> 20) MiB limit", taskID: taskID)
+        }
+        var written: Int64 = 0
+        var hasher = SHA256()
+        var prefix: [UInt8] = []
+        do {
+            for try await chunk in response.body {
+                written += Int64(chunk.readableBytes)
+                if written > configuration.maxDownloadBytes {
+                    throw VideoAPIError(.apiError, "task \(taskID)'s video grew past the \(configuration.maxDownloadBytes >> 20) MiB limit", taskID: taskID)
+                }
+                if prefix.count < MediaSignature.prefixLength {
+                    prefix += chunk.readableBytesView.prefix(MediaSignature.prefixLength - prefix.count)
+                    if prefix.count == MediaSignature.prefixLength && !MediaSignature.looksLikeVideo(prefix) { break }
+                }
+                try chunk.withUnsafeReadableBytes { bytes in
+                    hasher.update(bufferPointer: bytes)
+                    try Self.writeAll(file, bytes, to: path, taskID: taskID)
+                }
+            }
+        } catch let error as VideoAPIError {
+            throw error
+        } catch {
+            let wrapped = VideoAPIError(.network, "downloading task \(taskID) broke off after \(written) bytes: \(Self.describe(error))", taskID: taskID)
+            throw DownloadFailure(error: wrapped, retry: .maybeSent)
+        }
+        if written > 0 && !MediaSignature.looksLikeVideo(prefix) {
+            throw DownloadFailure(error: VideoAPIError(.apiError, "the result of task \(taskID) at \(where_) is not a video: it starts \(MediaSignature.glimpse(prefix)), not like an MP4 or WebM file", taskID: taskID),
+                                  retry: .status(status, retryAfter: nil), tryAnotherSource: true)
+        }
+        if let expected, expected != written {
+            throw DownloadFailure(error: VideoAPIError(.network, "downloading task \(taskID): got \(written) of \(expected) bytes", taskID: taskID),
+                                  retry: .maybeSent)
+        }
+        if written == 0 {
+            throw DownloadFailure(error: VideoAPIError(.network, "downloading task \(taskID): the video is empty", taskID: taskID), retry: .maybeSent)
+        }
+        // No fsync: a killed process loses nothing in the page cache, and after a power
+        // cut the journal's SHA-256 check at reuse catches a damaged file and fetches it again.
+        closed = true
+        if close(file) != 0 {
+            throw VideoAPIError(.disk, "cannot finish writing \(path): \(String(cString: strerror(errno)))", taskID: taskID)
+        }
+        do {
+            try AtomicFile.move(temporary, over: target)
+        } catch {
+            throw VideoAPIError(.disk, "cannot move the downloaded video into \(path): \(error.localizedDescription)", taskID: taskID)
+        }
+        keep = true
+        return DownloadedFile(bytes: written, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// write(2) until every byte is out; a full disk or a vanished folder is a `disk` error.
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, to path: String, taskID: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw VideoAPIError(.disk, "cannot write the video for task \(taskID) to \(path): \(String(cString: strerror(errno)))", taskID: taskID)
+            }
+            offset += n
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+/// One request with its retries, bounded by the generation's deadline; the key redacted from replies.
+extension VideoClient {
+    // MARK: One exchange, with retries
+
+    struct Reply {
+        let status: Int
+        let headers: HTTPHeaders
+        let body: ByteBuffer
+        /// The body parsed once, here, for every use; nil when it is not JSON.
+        let json: JSONValue?
+
+        /// A short look at the body for error messages.
+        var preview: String {
+            let text = String(buffer: body).replacingOccurrences(of: "\n", with: " ")
+            return text.isEmpty ? "(empty body)" : String(text.prefix(200))
+        }
+
+        /// `openai-poll-after-ms` or `Retry-After`, in seconds.
+        var pollHint: Double? {
+            if let ms = headers.first(name: "openai-poll-after-ms").flatMap(Double.init) { return ms / 1000 }
+            return RetryPolicy.retryAfterSeconds(headers.first(name: "retry-after"))
+        }
+    }
+
+    enum Attempt {
+        case reply(Reply)
+        case failed(RetryPolicy.Failure, reason: String)
+    }
+
+    /// One request with its retries. `deadline` (the generation's --timeout) bounds it all:
+    /// each attempt, slow bodies included, and every wait between attempts. A submission (POST)
+    /// is shielded from cancellation while it is on the wire — its outcome must be learned —
+    /// but gives up at once when cancelled while waiting between attempts.
+    func exchange(_ method: HTTPMethod, url: String, body: String?, idempotent: Bool, parseJSON: Bool = false,
+                          headers: [(String, String)] = [], deadline: Date? = nil) async throws(VideoAPIError) -> Reply {
+        let path = Self.displayPath(url)
+        let what = "\(method.rawValue) \(path)"
+        var attempt = 1
+        while true {
+            let reason: String
+            let delay: Double
+            let paused = await gate.remaining()
+            if paused > 0 {
+                if let deadline, Date().addingTimeInterval(paused) > deadline {
+                    throw waitPastDeadline(paused, what: what, why: "the gateway rate-limited reel", deadline: deadline)
+                }
+                try await sleep(paused, taskID: nil)
+            }
+            let bound = min(deadline ?? .distantFuture, Date().addingTimeInterval(configuration.requestTimeout))
+            guard bound.timeIntervalSinceNow > 0 else { throw pastDeadline(what, taskID: nil) }
+            let outcome: Result<Attempt, VideoAPIError>
+            if method != .POST {
+                // A child task: its deep HTTP frames get their own stack, freed when it ends,
+                // instead of growing the stack of a generation that then sits parked for minutes.
+                async let child = attemptResult(method, url: url, path: path, body: body, headers: headers, until: bound)
+                outcome = await child
+            } else {
+                outcome = await Task { await self.attemptResult(method, url: url, path: path, body: body, headers: headers, until: bound) }.value
+            }
+            switch try outcome.get() {
+            case .reply(let reply):
+                // A garbled answer to a GET is worth asking again; some statuses say "later".
+                let malformed = parseJSON && (200..<300).contains(reply.status) && reply.json == nil
+                let retryableStatus = RetryPolicy.isRetryable(status: reply.status, idempotent: idempotent)
+                guard malformed || retryableStatus else { return reply }
+                let retryAfter = RetryPolicy.retryAfterSeconds(reply.headers.first(name: "retry-after"))
+                let failure: RetryPolicy.Failure = malformed ? .maybeSent : .status(reply.status, retryAfter: retryAfter)
+                if reply.status == 429 {
+                    await gate.pause(for: retryAfter ?? configuration.retry.baseDelay)
+                }
+                // Out of attempts: the caller turns the last reply into an error.
+                guard let next = configuration.retry.delay(after: failure, attempt: attempt, idempotent: idempotent) else { return reply }
+                if let deadline, Date().addingTimeInterval(next) > deadline {
+                    guard let retryAfter, retryAfter >= next else { return reply }
+                    throw waitPastDeadline(retryAfter, what: what, why: "the gateway answered \(reply.status) with Retry-After", deadline: deadline,
+                                           status: reply.status)
+                }
+                reason = malformed ? "the reply is not JSON" : "status \(reply.status)\(retryAfter.map { " with Retry-After \(Self.seconds($0))" } ?? "")"
+                delay = next
+            case .failed(let failure, let why):
+                guard let next = configuration.retry.delay(after: failure, attempt: attempt, idempotent: idempotent),
+                    deadline.map({ Date().addingTimeInterval(next) < $0 }) ?? true
+                else {
+                    if case .maybeSent = failure, !idempotent {
+                        throw VideoAPIError(.network, "the connection failed after the submission was sent (\(why)), so it may have been accepted and billed; reel does not send it again blindly. Check the gateway's task list; to send only such submissions again, run the same command with --resubmit-unknown.",
+                                            submissionOutcomeUnknown: true)
+                    }
+                    if case .refused = failure {
+                        throw VideoAPIError(.network, "cannot connect to \(Self.origin(of: url)) (\(why)); is the gateway running, and is REEL_BASE_URL (or --base-url) right? Nothing was sent.")
+                    }
+                    if deadline.map({ $0.timeIntervalSinceNow <= 1 }) ?? false { throw pastDeadline(what, taskID: nil) }
+                    let timedOut = why.contains("timed out") || why.contains("timeout")
+                    throw VideoAPIError(timedOut ? .timeout : .network, "\(what) failed after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(why)")
+                }
+                reason = why
+                delay = next
+            }
+            observer?(.retrying(method: method.rawValue, path: path, reason: reason, delay: delay, attempt: attempt))
+            attempt += 1
+            try await sleep(delay, taskID: nil)
+        }
+    }
+
+    /// The error for a wait the gateway asks for that would end past the deadline.
+    func waitPastDeadline(_ wait: Double, what: String, why: String, deadline: Date, status: Int? = nil) -> VideoAPIError {
+        let left = max(0, deadline.timeIntervalSinceNow)
+        return VideoAPIError(status == 429 || status == nil ? .rateLimited : .apiError,
+                             "\(what): \(why) and asked to wait \(Self.seconds(wait)), more than the \(Self.seconds(left)) left of --timeout (\(Self.seconds(configuration.taskTimeout))); nothing was created by this request. Try again later, or raise --timeout to wait it out.",
+                             httpStatus: status)
+    }
+
+    func attemptResult(_ method: HTTPMethod, url: String, path: String, body: String?,
+                               headers: [(String, String)], until bound: Date) async -> Result<Attempt, VideoAPIError> {
+        do {
+            return .success(try await TimeBound.run(until: bound) {
+                try await self.attemptOnce(method, url: url, path: path, body: body, headers: headers, until: bound)
+            })
+        } catch let error as VideoAPIError {
+            return .failure(error)
+        } catch is TimeBound.Exceeded {
+            observer?(.exchange(method: method.rawValue, path: path, status: nil, seconds: 0, note: "no complete reply in time"))
+            return .success(.failed(.maybeSent, reason: "timed out: no complete reply in time"))
+        } catch {
+            return .failure(VideoAPIError(.cancelled, "\(method.rawValue) \(path): cancelled"))
+        }
+    }
+
+    func attemptOnce(_ method: HTTPMethod, url: String, path: String, body: String?, headers: [(String, String)],
+                             until bound: Date) async throws(VideoAPIError) -> Attempt {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        authorize(&request, for: url)
+        request.headers.add(name: "Accept", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        do {
+            try await requests.acquire()
+        } catch {
+            throw VideoAPIError(.cancelled, "\(method.rawValue) \(path): cancelled")
+        }
+        defer { requests.release() }
+        let started = Date()
+        do {
+            let timeout = max(0.001, bound.timeIntervalSinceNow)
+            let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            var bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
+            // A gateway or proxy may quote the request's Authorization header back: take the
+            // key out here, before any message, journal row or Lua value is made from the reply.
+            let text = String(buffer: bytes)
+            if Redaction.needsRedaction(text) { bytes = ByteBuffer(string: Redaction.redact(text)) }
+            let reply = Reply(status: Int(response.status.code), headers: response.headers, body: bytes,
+                              json: try? JSONValue.parse(bytes))
+            observer?(.exchange(method: method.rawValue, path: path, status: reply.status, seconds: Date().timeIntervalSince(started), note: nil))
+            return .reply(reply)
+        } catch is NIOTooManyBytesError {
+            throw VideoAPIError(.apiError, "\(method.rawValue) \(path): the reply is larger than \(configuration.maxResponseBytes >> 20) MiB")
+        } catch is CancellationError {
+            throw VideoAPIError(.cancelled, "\(method.rawValue) \(path): cancelled")
+        } catch {
+            if Task.isCancelled { throw VideoAPIError(.cancelled, "\(method.rawValue) \(path): cancelled") }
+            let reason = Self.describe(error)
+            observer?(.exchange(method: method.rawValue, path: path, status: nil, seconds: Date().timeIntervalSince(started), note: reason))
+            return .failed(Self.classify(error), reason: reason)
+        }
+    }
+
+    func sleep(_ seconds: Double, taskID: String?) async throws(VideoAPIError) {
+        do {
+            try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+        } catch {
+            throw VideoAPIError(.cancelled, "cancelled", taskID: taskID)
+        }
+    }
+
+    /// The error a non-2xx reply becomes, with the gateway's own message when it gave one.
+    func failure(of reply: Reply, doing what: String, taskID: String? = nil) -> VideoAPIError {
+        let parsed = reply.json.map(APIErrorBody.init(decoding:))
+        let detail = parsed?.message ?? reply.preview
+        let code: VideoAPIError.Code
+        var hint = ""
+        switch reply.status {
+        case 429: code = .rateLimited; hint = " (still rate limited after retries; lower --concurrency or wait)"
+        case 400, 422: code = .invalidRequest
+        case 401, 403: code = .apiError; hint = " (check REEL_API_KEY)"
+        case 408, 504: code = .timeout
+        default: code = .apiError
+        }
+        return VideoAPIError(code, "\(what): the gateway answered \(reply.status): \(detail)\(hint)", taskID: taskID, httpStatus: reply.status)
+    }
+}
