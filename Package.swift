@@ -71,7 +71,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // `swift run -c release reel-bench`: figures beside a Python asyncio peer (issue 5).
+        // `swift run -c release reel-bench`: figures beside a Python asyncio peer (README: Performance).
         .executableTarget(
             name: "reel-bench",
             dependencies: ["LuaRuntime", "CLua", "CLuaShim", "VideoAPI", "Workflow"]

@@ -5,7 +5,7 @@ import Hummingbird
 import NIOCore
 import VideoAPI
 
-/// reel's own stand-in for a gateway: the API of DESIGN.md §1 over real HTTP on loopback,
+/// reel's own stand-in for a gateway: submit, poll and fetch over real HTTP on loopback,
 /// validating with the same `RequestParser` as the client, in either response dialect, with
 /// injectable faults. `reel run` uses it when no gateway is configured; the tests use it for
 /// everything.
@@ -221,12 +221,12 @@ struct Handlers: Sendable {
         switch configuration.dialect {
         case .openai:
             response = Self.json(.ok, .object([
-                ("id", .string(id)), ("object", "video"), ("status", "queued"), ("progress", 0),
+                ("id", .string(id)), ("object", "video"), ("status", .string(ResponseShapes.word(for: .queued, wrapped: false))), ("progress", 0),
                 ("model", .string(parsed.request.model)), ("created_at", .int(Int64(Date().timeIntervalSince1970))),
             ]))
         case .wrapped:
             response = Self.json(.ok, .object([("code", "success"), ("message", ""),
-                                               ("data", .object([("task_id", .string(id)), ("status", "SUBMITTED")]))]))
+                                               ("data", .object([("task_id", .string(id)), ("status", .string(ResponseShapes.word(for: .queued, wrapped: true)))]))]))
         }
         if configuration.honorsIdempotencyKeys, let idempotencyKey {
             response.headers[HTTPField.Name("Idempotency-Key")!] = idempotencyKey
@@ -252,14 +252,14 @@ struct Handlers: Sendable {
         var response: Response
         switch configuration.dialect {
         case .openai:
-            let word = switch status { case .queued: "queued"; case .running: "in_progress"; case .succeeded: "completed"; default: "failed" }
+            let word = ResponseShapes.word(for: status, wrapped: false)
             var fields: [(String, JSONValue)] = [("id", .string(id)), ("object", "video"), ("status", .string(word)),
                                                  ("progress", .int(Int64(progress))), ("model", .string(task.request.model))]
             if status == .succeeded { fields.append(("video_url", .string(resultURL))) }
             if status == .failed { fields.append(("error", .object([("message", "simulated failure: the prompt was refused by a content filter"), ("code", "content_policy")]))) }
             response = Self.json(.ok, .object(fields))
         case .wrapped:
-            let word = switch status { case .queued: "NOT_START"; case .running: "IN_PROGRESS"; case .succeeded: "SUCCESS"; default: "FAILURE" }
+            let word = ResponseShapes.word(for: status, wrapped: true)
             var data: [(String, JSONValue)] = [("task_id", .string(id)), ("status", .string(word)), ("progress", .string("\(progress)%"))]
             if status == .succeeded { data.append(("result_url", .string(resultURL))) }
             if status == .failed { data.append(("fail_reason", "simulated failure: the prompt was refused by a content filter")) }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A JSON value that keeps integers and floats apart and objects in insertion order, so a
-/// request body comes out with the user's field names in the page's order.
+/// request body comes out with the API's field names in a stable order.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)

@@ -6,20 +6,29 @@ import VideoAPI
 enum VideoTable {
     static let typeName = "reel.Video"
 
+    /// The table for `video`: exactly the fields `LuaAPI.videoFields` documents.
     static func make(_ video: GeneratedVideo) -> LuaValue {
+        var fields: [String: LuaValue] = [:]
+        for field in LuaAPI.videoFields { fields[field.name] = value(of: field.name, in: video) }
+        return .table(LuaTable(fields: fields, metatable: typeName))
+    }
+
+    /// One documented field's value (nil for a field that is absent, or not documented).
+    static func value(of field: String, in video: GeneratedVideo) -> LuaValue {
         let request = video.request
-        return .table(LuaTable(fields: [
-            "id": .string(video.id),
-            "url": video.url.map(LuaValue.string) ?? .nil,
-            "path": video.localPath.map(LuaValue.string) ?? .nil,
-            "reused": video.reused ? .boolean(true) : .nil,
-            "status": .string(video.status),
-            "model": .string(request.model),
-            "prompt": .string(request.prompt),
-            "mode": .string(request.mode.rawValue),
-            "duration": request.duration.map(LuaValue.integer) ?? .nil,
-            "request": LuaJSON.lua(from: request.body()),
-        ], metatable: typeName))
+        return switch field {
+        case "id": .string(video.id)
+        case "url": video.url.map(LuaValue.string) ?? .nil
+        case "path": video.localPath.map(LuaValue.string) ?? .nil
+        case "reused": video.reused ? .boolean(true) : .nil
+        case "status": .string(video.status)
+        case "model": .string(request.model)
+        case "prompt": .string(request.prompt)
+        case "mode": .string(request.mode.rawValue)
+        case "duration": request.duration.map(LuaValue.integer) ?? .nil
+        case "request": LuaJSON.lua(from: request.body())
+        default: .nil
+        }
     }
 
     static func tostring(_ call: LuaCall) throws -> HostResult {

@@ -1,7 +1,7 @@
 import Foundation
 import VideoAPI
 
-// reel-bench: the figures of issue 5, each beside its peer measured in the same run.
+// reel-bench: reel's performance figures, each beside its peer measured in the same run.
 //   swift build -c release && swift run -c release reel-bench [--quick] [--json FILE]
 // Needs python3 with aiohttp (pip install aiohttp) and lua5.4 for the peers.
 

@@ -26,7 +26,7 @@ struct Reel: AsyncParsableCommand {
     )
 }
 
-/// Exit codes of DESIGN.md §3.
+/// reel's exit codes, as `reel --help` and the README list them.
 enum ReelExit {
     static let scriptError: Int32 = 1
     static let usage: Int32 = 2

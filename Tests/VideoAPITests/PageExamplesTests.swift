@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import VideoAPI
 
-/// The five request examples of the user's API page, field for field.
+/// The five request examples of the API's documentation, field for field.
 enum PageExamples {
     static let textToVideo = #"{"model": "veo3.1-video-1080p", "prompt": " camera, camera. ", "size": "1080p", "aspect_ratio": "16:9", "duration": 8, "extra_body": {"generate_audio": true, "negative_prompt": ", blur", "seed": 7}}"#
     static let imageToVideo = #"{"model": "veo3.1-video-720p", "prompt": ", and. ", "image": "https://example.com/keyframe.png", "size": "720p", "aspect_ratio": "16:9", "duration": 6, "extra_body": {"generate_audio": false, "negative_prompt": "artifacts, "}}"#

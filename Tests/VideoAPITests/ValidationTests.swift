@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import VideoAPI
 
-/// Every error rule of DESIGN.md §1, with the message the user sees.
+/// Every error rule of the request model, with the message the user sees.
 @Suite struct ValidationTests {
     private func problems(_ mode: GenerationMode?, _ options: [(String, JSONValue)], caller: String = "text_to_video") -> [String] {
         do {

@@ -69,6 +69,16 @@ import VideoAPI
         #expect(listed == accepted, "\(className): listed but refused \(listed.subtracting(accepted)), accepted but unlisted \(accepted.subtracting(listed))")
     }
 
+    /// A Video carries exactly its documented fields: every one that is not optional has a value.
+    @Test func aVideoHasEveryDocumentedField() throws {
+        let request = try RequestParser(caller: "text_to_video", expectedMode: .text, source: .wire)
+            .parse([("prompt", .string("p")), ("duration", .int(4))]).request
+        let video = GeneratedVideo(id: "t1", url: "https://x/v.mp4", status: "succeeded", request: request, localPath: "out/t1.mp4", reused: true)
+        for field in LuaAPI.videoFields {
+            #expect(VideoTable.value(of: field.name, in: video) != .nil, "\(field.name) is documented but never set")
+        }
+    }
+
     @Test func everyFunctionOfTheLibraryIsDocumented() {
         let documented = Set(LuaAPI.functions.map(\.name))
         let installed = Set(ReelLibrary.functionNames + ["sleep", "spawn", "parallel", "map"])

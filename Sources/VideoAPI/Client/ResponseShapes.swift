@@ -19,13 +19,20 @@ public enum ResponseShapes {
     public static let failureReasonPaths: [[String]] = [
         ["error", "message"], ["error"], ["fail_reason"], ["failure_reason"], ["message"],
     ]
-    /// Status words, lower-cased, by meaning.
+    /// Status words, lower-cased, by meaning. The first of each list is the OpenAI-style word
+    /// and the last the wrapped-gateway word (upper-cased there): the simulator answers with them.
     public static let statusWords: [(TaskStatus, [String])] = [
         (.queued, ["queued", "pending", "submitted", "not_start"]),
         (.running, ["in_progress", "processing", "running"]),
-        (.succeeded, ["completed", "succeeded", "success", "complete", "done", "finished"]),
-        (.failed, ["failed", "failure", "error", "cancelled", "canceled", "expired", "rejected", "aborted", "timeout", "timed_out"]),
+        (.succeeded, ["completed", "complete", "done", "finished", "succeeded", "success"]),
+        (.failed, ["failed", "error", "cancelled", "canceled", "expired", "rejected", "aborted", "timeout", "timed_out", "failure"]),
     ]
+
+    /// The words a gateway of each style uses for `status`.
+    public static func word(for status: TaskStatus, wrapped: Bool) -> String {
+        guard let words = statusWords.first(where: { $0.0 == status })?.1 else { return status.description }
+        return wrapped ? words.last!.uppercased() : words.first!
+    }
 }
 
 /// A task's state as reel understands it.

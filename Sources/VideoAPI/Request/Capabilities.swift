@@ -1,4 +1,4 @@
-/// The facts of the API on the user's page, in one place: the models, what each can do, and
+/// The facts of the API (its public models and request fields), in one place: the models, what each can do, and
 /// the allowed values. Validation, `reel models`, the help text, the simulator and the
 /// editor definitions all read these tables; nothing else lists them.
 
@@ -31,7 +31,16 @@ public enum GenerationMode: String, Sendable, CaseIterable, Codable {
     /// Every input field of any mode.
     public static let allMediaFields = ["image", "images", "last_image", "video"]
 
-    /// The name the user's page gives the capability.
+    /// How a warning names the mode's videos ("first+last frame videos").
+    public var warningName: String {
+        switch self {
+        case .frames: "first+last frame"
+        case .reference: "reference images"
+        default: title
+        }
+    }
+
+    /// The name the API's model table gives the capability.
     public var title: String {
         switch self {
         case .text: "text-to-video"
@@ -61,7 +70,7 @@ public enum Capabilities {
     private static let allModes = GenerationMode.allCases
     private static let fastModes: [GenerationMode] = [.text, .image, .frames, .extend]
 
-    /// The six models of the user's page.
+    /// The six public models.
     public static let models: [VideoModel] = [
         VideoModel(name: "veo3.1-video-720p", resolution: .p720, isFast: false, modes: allModes),
         VideoModel(name: "veo3.1-video-1080p", resolution: .p1080, isFast: false, modes: allModes),
@@ -77,6 +86,14 @@ public enum Capabilities {
     public static let aspectRatios = ["16:9", "9:16"]
     public static let durations: [Int64] = [4, 6, 8]
     public static let referenceImageCount = 2...3
+    /// Upstream Veo makes these 8 s only (a warning: the gateway's own examples break it):
+    /// resolutions above 720p, and these modes.
+    public static let eightSecondOnlyModes: [GenerationMode] = [.frames, .reference]
+    public static let eightSecondOnlyLength: Int64 = 8
+    /// Upstream Veo extends 720p videos only (a warning).
+    public static let extensionResolution = Resolution.p720
+    /// Modes for which upstream Veo ignores `aspect_ratio` (a warning).
+    public static let aspectRatioIgnoredModes: [GenerationMode] = [.image, .frames, .extend]
     /// Veo's seed is an unsigned 32-bit integer.
     public static let seedRange: ClosedRange<Int64> = 0...4_294_967_295
     /// A local file sent inline as a `data:` URI may be at most this large.
@@ -88,5 +105,12 @@ public enum Capabilities {
 
     public static func model(named name: String) -> VideoModel? {
         models.first { $0.name == name }
+    }
+
+    /// "4, 6 or 8", "2 or 3", "16:9 or 9:16": a list of allowed values as a message says it.
+    public static func spoken<T: CustomStringConvertible>(_ values: [T]) -> String {
+        let words = values.map(\.description)
+        guard words.count > 1 else { return words.first ?? "" }
+        return words.dropLast().joined(separator: ", ") + " or " + words.last!
     }
 }

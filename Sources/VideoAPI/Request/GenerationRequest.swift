@@ -1,6 +1,6 @@
 import Foundation
 
-/// One generation request: exactly the fields of the user's page. Built only by
+/// One generation request: exactly the API's request fields (`model`, `prompt`, `image`, …). Built only by
 /// `RequestParser`, so every instance has passed validation.
 public struct GenerationRequest: Sendable, Hashable {
     public var model: String

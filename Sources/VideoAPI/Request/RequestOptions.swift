@@ -41,7 +41,7 @@ public enum RequestOptions {
                       allowed: Capabilities.models.map(\.name)),
         RequestOption("prompt", .string, .body, "What the video shows. Required, not empty."),
         RequestOption("image", .media, .body, "Source image (image-to-video) or first frame (first-and-last-frame): an http(s) URL or a local file."),
-        RequestOption("images", .mediaList, .body, "2 or 3 reference images (multi-image reference; standard models only)."),
+        RequestOption("images", .mediaList, .body, "\(Capabilities.spoken(Array(Capabilities.referenceImageCount))) reference images (multi-image reference; standard models only)."),
         RequestOption("last_image", .media, .body, "Last frame for first-and-last-frame; needs 'image'."),
         RequestOption("video", .media, .body, "Video to extend: a Video, an http(s) URL or a local file."),
         RequestOption("size", .string, .body, "Resolution; must be the model's own, and defaults to it.",
@@ -52,7 +52,7 @@ public enum RequestOptions {
         RequestOption("extra_body", .object, .body, "Extra fields: generate_audio, negative_prompt, seed, and any other key, passed through."),
         RequestOption("generate_audio", .boolean, .extraBody, "Generate an audio track."),
         RequestOption("negative_prompt", .string, .extraBody, "What the video should avoid."),
-        RequestOption("seed", .integer, .extraBody, "Seed for repeatable results: a whole number from 0 to 4294967295."),
+        RequestOption("seed", .integer, .extraBody, "Seed for repeatable results: a whole number from \(Capabilities.seedRange.lowerBound) to \(Capabilities.seedRange.upperBound)."),
         RequestOption("fresh", .boolean, .local, "Generate anew even if the journal holds this exact request."),
     ]
 

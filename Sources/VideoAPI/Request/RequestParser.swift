@@ -1,14 +1,14 @@
 import Foundation
 
 /// Turns options (from a Lua table, or a JSON body on the wire) into a `GenerationRequest`,
-/// applying every rule of DESIGN.md §1 before anything is sent. The Lua functions, the dry
+/// applying every rule of `Capabilities` and `RequestOptions` before anything is sent. The Lua functions, the dry
 /// run and the simulator all come through here.
 public struct RequestParser: Sendable {
     /// Where the options came from, which decides what is allowed.
     public enum Source: Sendable {
         /// A Lua call: flat extras, local files and reel's own options are allowed.
         case lua(baseDirectory: String)
-        /// A JSON request body: only the page's fields; media must be URLs or data: URIs.
+        /// A JSON request body: only the API's fields; media must be URLs or data: URIs.
         case wire
     }
 
@@ -66,10 +66,10 @@ public struct RequestParser: Sendable {
             if case .array(let items) = list {
                 images = items.enumerated().compactMap { i, item in checker.media("images[\(i + 1)]", item, source: source) }
                 if !Capabilities.referenceImageCount.contains(items.count) {
-                    checker.fail("'images' needs 2 or 3 reference images (got \(items.count))")
+                    checker.fail("'images' needs \(Self.referenceCount) reference images (got \(items.count))")
                 }
             } else {
-                checker.fail("'images' must be a list of 2 or 3 images (got \(list.typeName))")
+                checker.fail("'images' must be a list of \(Self.referenceCount) images (got \(list.typeName))")
             }
         }
 
@@ -85,11 +85,11 @@ public struct RequestParser: Sendable {
         let size = checker.string("size")
         let aspectRatio = checker.string("aspect_ratio")
         if let aspectRatio, !Capabilities.aspectRatios.contains(aspectRatio) {
-            checker.fail("'aspect_ratio' must be \(Capabilities.aspectRatios.joined(separator: " or ")) (got \(aspectRatio))")
+            checker.fail("'aspect_ratio' must be \(Capabilities.spoken(Capabilities.aspectRatios)) (got \(aspectRatio))")
         }
         let duration = checker.integer("duration")
         if let duration, !Capabilities.durations.contains(duration) {
-            checker.fail("'duration' must be 4, 6 or 8 (got \(duration))")
+            checker.fail("'duration' must be \(Capabilities.spoken(Capabilities.durations)) (got \(duration))")
         }
 
         var extra = ExtraBody()
@@ -147,6 +147,9 @@ public struct RequestParser: Sendable {
         return Parsed(request: request, warnings: Self.warnings(for: request, caller: caller), fresh: fresh)
     }
 
+    /// "2 or 3".
+    static var referenceCount: String { Capabilities.spoken(Array(Capabilities.referenceImageCount)) }
+
     /// A mode-specific function refuses the other modes' inputs and requires its own.
     private func checkFields(for expected: GenerationMode, against actual: GenerationMode, request: GenerationRequest, checker: inout Checker) {
         let allowed = Set(expected.mediaFields)
@@ -169,23 +172,22 @@ public struct RequestParser: Sendable {
         let mode = request.mode
         let model = Capabilities.model(named: request.model)
         if mode == .extend {
-            if let model, model.resolution != .p720 {
-                out.append("\(caller): extension is 720p-only upstream; \(model.name) may refuse it")
+            if let model, model.resolution != Capabilities.extensionResolution {
+                out.append("\(caller): extension is \(Capabilities.extensionResolution.rawValue)-only upstream; \(model.name) may refuse it")
             }
             if request.duration != nil {
                 out.append("\(caller): extension adds about \(Capabilities.extensionAddsSeconds) s upstream; 'duration' may be ignored")
             }
         }
-        if let duration = request.duration, duration != 8 {
+        if let duration = request.duration, duration != Capabilities.eightSecondOnlyLength {
             var reasons: [String] = []
             if let model, model.resolution != .p720 { reasons.append(model.resolution.rawValue) }
-            if mode == .frames { reasons.append("first+last frame") }
-            if mode == .reference { reasons.append("reference images") }
+            if Capabilities.eightSecondOnlyModes.contains(mode) { reasons.append(mode.warningName) }
             if !reasons.isEmpty {
-                out.append("\(caller): upstream Veo makes \(reasons.joined(separator: ", ")) videos 8 s only; duration \(duration) may be refused")
+                out.append("\(caller): upstream Veo makes \(reasons.joined(separator: ", ")) videos \(Capabilities.eightSecondOnlyLength) s only; duration \(duration) may be refused")
             }
         }
-        if request.aspectRatio != nil, [.image, .frames, .extend].contains(mode) {
+        if request.aspectRatio != nil, Capabilities.aspectRatioIgnoredModes.contains(mode) {
             out.append("\(caller): 'aspect_ratio' is ignored for \(mode.title) upstream")
         }
         return out

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import VideoAPI
 
-/// The record that keeps a run from losing or re-buying a result (DESIGN.md §4): a row is
+/// The record that keeps a run from losing or re-buying a result: a row is
 /// written before each POST, the task id right after it, then every state change, and
 /// finally the downloaded file's path and SHA-256. SQLite in WAL mode, so `reel history`
 /// can read while a run writes.
