@@ -74,7 +74,8 @@ let package = Package(
         // `swift run -c release reel-bench`: figures beside a Python asyncio peer (README: Performance).
         .executableTarget(
             name: "reel-bench",
-            dependencies: ["LuaRuntime", "CLua", "CLuaShim", "VideoAPI", "Workflow"]
+            dependencies: ["LuaRuntime", "CLua", "CLuaShim", "VideoAPI", "Workflow",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime"]),
         .testTarget(name: "VideoAPITests", dependencies: ["VideoAPI"]),

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import VideoAPI
 
@@ -5,33 +6,40 @@ import VideoAPI
 //   swift build -c release && swift run -c release reel-bench [--quick] [--json FILE]
 // Needs python3 with aiohttp (pip install aiohttp) and lua5.4 for the peers.
 
-struct BenchOptions {
-    var reel = ".build/release/reel"
-    var peer = "../shared/bench/peer_asyncio.py"
-    var json = "docs/bench-results.json"
-    var quick = false
-    /// Sections to run (all when empty): bridge, throughput, inflight, startup, polling.
-    var only: Set<String> = []
+struct BenchOptions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reel-bench",
+        abstract: "reel's performance figures, each beside its peer measured in the same run.",
+        discussion: "Build first with `swift build -c release`. Needs python3 with aiohttp (the peer) and lua5.4.")
 
-    init(_ arguments: [String]) throws {
-        var rest = arguments.dropFirst()
-        while let argument = rest.popFirst() {
-            switch argument {
-            case "--quick": quick = true
-            case "--reel": reel = try value(&rest, for: argument)
-            case "--peer": peer = try value(&rest, for: argument)
-            case "--json": json = try value(&rest, for: argument)
-            case "--only": only = Set(try value(&rest, for: argument).split(separator: ",").map(String.init))
-            case "-h", "--help":
-                say("usage: reel-bench [--quick] [--only bridge,throughput,inflight,startup,polling] [--reel PATH] [--peer PATH] [--json FILE]")
-                exit(0)
-            default: throw BenchError("unknown argument \(argument) (see --help)")
+    /// The benchmark's sections, each measured against its own peer.
+    enum Section: String, CaseIterable, Sendable {
+        case bridge, throughput, inflight, startup, polling
+    }
+
+    @Option(help: ArgumentHelp("The reel binary to measure.", valueName: "path"))
+    var reel = ".build/release/reel"
+
+    @Option(help: ArgumentHelp("The Python asyncio peer.", valueName: "path"))
+    var peer = "../shared/bench/peer_asyncio.py"
+
+    @Option(help: ArgumentHelp("Where to write the figures as JSON.", valueName: "file"))
+    var json = "docs/bench-results.json"
+
+    @Flag(help: "A one-minute version: fewer tasks, shorter generations.")
+    var quick = false
+
+    @Option(help: ArgumentHelp("Only these sections, comma-separated: \(Section.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "list"),
+            transform: BenchOptions.sections)
+    var only: Set<Section> = []
+
+    static func sections(_ list: String) throws -> Set<Section> {
+        Set(try list.split(separator: ",").map { name in
+            guard let section = Section(rawValue: String(name)) else {
+                throw ValidationError("unknown section '\(name)' (known: \(Section.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
-        }
-        func value(_ rest: inout ArraySlice<String>, for name: String) throws -> String {
-            guard let v = rest.popFirst() else { throw BenchError("\(name) needs a value") }
-            return v
-        }
+            return section
+        })
     }
 }
 
@@ -45,10 +53,10 @@ var rows: [(section: String, figure: String, value: String, target: String)] = [
     figures.append((key, .double((number * 1000).rounded() / 1000)))
     FileHandle.standardOutput.write(Data("  \(figure): \(value)\(target.isEmpty ? "" : "   [\(target)]")\n".utf8))
 }
-func wanted(_ section: String) -> Bool { options.only.isEmpty || options.only.contains(section) }
+func wanted(_ section: BenchOptions.Section) -> Bool { options.only.isEmpty || options.only.contains(section) }
 func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
 
-let options = try BenchOptions(CommandLine.arguments)
+let options = BenchOptions.parseOrExit()
 guard FileManager.default.isExecutableFile(atPath: options.reel) else {
     FileHandle.standardError.write(Data("reel-bench: no reel binary at \(options.reel); run `swift build -c release` first\n".utf8))
     exit(2)
@@ -92,7 +100,7 @@ say("reel-bench on \(machine)\(options.quick ? " (quick)" : "")")
 figures.append(("machine", .string(machine)))
 
 // MARK: 1. The bridge
-if wanted("bridge") {
+if wanted(.bridge) {
     say("\nbridge (in process, best of 5)")
     let bridge = try await BridgeBench.run(calls: options.quick ? 200_000 : 2_000_000)
     report("bridge", "Lua→Swift call", "\(f(bridge.swiftCallNanoseconds)) ns", json: "bridge_swift_call_ns", bridge.swiftCallNanoseconds)
@@ -105,7 +113,7 @@ if wanted("bridge") {
 }
 
 // MARK: 2. Throughput and overhead
-if wanted("throughput") {
+if wanted(.throughput) {
     say("\nthroughput: map with concurrency 64, zero generation latency, 1 MiB results (simulator in its own process)")
     for n in options.quick ? [200] : [1_000, 10_000] {
         let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "0", "--result-bytes", "1048576"])
@@ -131,7 +139,7 @@ if wanted("throughput") {
 // MARK: 3. Memory per task in flight
 let inFlight = options.quick ? 1_000 : 10_000
 let latency = options.quick ? 5 : 30
-if wanted("inflight") {
+if wanted(.inflight) {
     say("\nin flight: \(inFlight) tasks at once, \(latency) s simulated generation")
     let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "\(latency)", "--result-bytes", "4096"])
     defer { simulator.stop() }
@@ -143,7 +151,7 @@ if wanted("inflight") {
 }
 
 // MARK: 4. Start-up
-if wanted("startup") {
+if wanted(.startup) {
     say("\nstart-up: an empty script, median of 30 runs")
     let empty = work + "/empty.lua"
     try "".write(toFile: empty, atomically: true, encoding: .utf8)
@@ -162,7 +170,7 @@ if wanted("startup") {
 
 // MARK: 5. Polling cost
 let generation = options.quick ? 20.0 : 60.0
-if wanted("polling") {
+if wanted(.polling) {
     say("\npolling: 4 tasks of \(Int(generation)) s each, the default poll schedule")
     let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "\(generation)", "--result-bytes", "4096"])
     defer { simulator.stop() }
