@@ -18,23 +18,30 @@ struct DocsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The folder to write them into.", valueName: "dir"))
     var out: String = "docs"
 
-    @Flag(help: "Write nothing; exit 1 if the files in --out are not what reel would write.")
+    @Flag(help: "Write nothing; exit 1 if the files in --out (and --readme) are not what reel would write.")
     var check = false
 
+    @Option(help: ArgumentHelp("Also rewrite the generated sections (<!-- generated:NAME -->) of this README.", valueName: "file"))
+    var readme: String?
+
     func run() throws {
-        let files = GeneratedDocs.all()
-        if check {
-            let stale = files.filter { name, text in
-                (try? String(contentsOfFile: (out as NSString).appendingPathComponent(name), encoding: .utf8)) != text
+        var files = GeneratedDocs.all().map { (path: (out as NSString).appendingPathComponent($0.name), text: $0.text) }
+        if let readme {
+            guard let text = try? String(contentsOfFile: readme, encoding: .utf8) else {
+                printError("reel docs: cannot read \(readme)")
+                throw ExitCode(ReelExit.usage)
             }
-            for (name, _) in stale { printError("docs: \(out)/\(name) is out of date; run `reel docs --out \(out)`") }
+            files.append((readme, GeneratedDocs.updating(readme: text)))
+        }
+        if check {
+            let stale = files.filter { path, text in (try? String(contentsOfFile: path, encoding: .utf8)) != text }
+            for (path, _) in stale { printError("docs: \(path) is out of date; run `reel docs --out \(out)\(readme.map { " --readme \($0)" } ?? "")`") }
             if !stale.isEmpty { throw ExitCode(ReelExit.scriptError) }
             return
         }
         do {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            for (name, text) in files {
-                let path = (out as NSString).appendingPathComponent(name)
+            for (path, text) in files {
                 try text.write(toFile: path, atomically: true, encoding: .utf8)
                 print("wrote \(path)")
             }

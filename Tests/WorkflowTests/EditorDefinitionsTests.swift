@@ -92,6 +92,11 @@ import VideoAPI
         #expect(reference == GeneratedDocs.referenceMarkdown(), "run `reel docs` and commit docs/")
         let luacheck = try String(contentsOf: Self.docs.appendingPathComponent(GeneratedDocs.luacheckFileName), encoding: .utf8)
         #expect(luacheck == GeneratedDocs.luacheckConfig(), "run `reel docs` and commit docs/")
+        let readme = try String(contentsOf: Self.docs.deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme == GeneratedDocs.updating(readme: readme), "run `reel docs --readme README.md` and commit it")
+        for (name, _) in GeneratedDocs.readmeSections() {
+            #expect(readme.contains("<!-- generated:\(name) -->"), "the README lost its generated section '\(name)'")
+        }
     }
 
     /// luacheck (Debian's lua-check, installed by scripts/setup.sh) passes reel's own Lua and

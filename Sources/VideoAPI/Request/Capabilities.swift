@@ -108,9 +108,9 @@ public enum Capabilities {
     }
 
     /// "4, 6 or 8", "2 or 3", "16:9 or 9:16": a list of allowed values as a message says it.
-    public static func spoken<T: CustomStringConvertible>(_ values: [T]) -> String {
+    public static func spoken<T: CustomStringConvertible>(_ values: [T], joinedBy conjunction: String = "or") -> String {
         let words = values.map(\.description)
         guard words.count > 1 else { return words.first ?? "" }
-        return words.dropLast().joined(separator: ", ") + " or " + words.last!
+        return words.dropLast().joined(separator: ", ") + " \(conjunction) " + words.last!
     }
 }

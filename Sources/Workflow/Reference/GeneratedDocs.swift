@@ -163,12 +163,64 @@ public enum GeneratedDocs {
 
             """
         for f in LuaAPI.errorFields { out += "| `\(f.name)` | `\(f.type.replacingOccurrences(of: "|", with: "\\|"))` | \(f.summary) |\n" }
-        out += "\n## Models\n\n| model | size | " + GenerationMode.allCases.map(\.luaFunction).joined(separator: " | ") + " |\n"
+        out += "\n## Models\n\n" + modelsTable()
+        return out
+    }
+
+    /// Every model and what it can do, as a Markdown table.
+    static func modelsTable() -> String {
+        var out = "| model | size | " + GenerationMode.allCases.map(\.luaFunction).joined(separator: " | ") + " |\n"
         out += "|---|---|" + GenerationMode.allCases.map { _ in "---|" }.joined() + "\n"
         for model in Capabilities.models {
             let isDefault = model.name == Capabilities.defaultModelName ? " (default)" : ""
             out += "| `\(model.name)`\(isDefault) | \(model.resolution.rawValue) | " + GenerationMode.allCases.map { model.supports($0) ? "yes" : "—" }.joined(separator: " | ") + " |\n"
         }
         return out
+    }
+
+    // MARK: README sections
+
+    /// The README's sections that state facts, each generated from the table that holds the
+    /// fact. In the README they stand between `<!-- generated:NAME -->` and
+    /// `<!-- /generated:NAME -->`; `reel docs --readme README.md` rewrites them and a test
+    /// fails when they drift.
+    public static func readmeSections() -> [(name: String, text: String)] {
+        let options = RequestOptions.all.map { option in
+            "| `\(option.name)` | \(readmeType(of: option)) | \(oneLine(option.summary)) |"
+        }
+        let fields = LuaAPI.videoFields.map { "`\($0.name)`" }
+        let codes = VideoAPIError.Code.allCases.map { "`\($0.rawValue)`" }
+        return [
+            ("models", modelsTable()),
+            ("options", "| option | type | meaning |\n|---|---|---|\n" + options.joined(separator: "\n") + "\n"),
+            ("video", "A `Video` has \(Capabilities.spoken(fields, joinedBy: "and")), and methods `:save(path?)` (default `--out/<id>.mp4`) and `:info()`.\n"),
+            ("codes", "Error codes (`err.code`): \(Capabilities.spoken(codes, joinedBy: "and")).\n"),
+        ]
+    }
+
+    /// What an option takes, in words a Markdown table can hold (no `|`).
+    static func readmeType(of option: RequestOption) -> String {
+        if option.name == "model" { return "a model (below)" }
+        if !option.allowed.isEmpty { return Capabilities.spoken(option.allowed.map { "`\($0)`" }) }
+        return switch option.kind {
+        case .string: "string"
+        case .integer: "whole number"
+        case .boolean: "boolean"
+        case .stringList: "list of strings"
+        case .object: "table"
+        case .media: option.name == "video" ? "Video, URL or file" : "URL or file"
+        case .mediaList: "list of URLs or files"
+        }
+    }
+
+    /// `readme` with every generated section rewritten; sections it lacks are left out.
+    public static func updating(readme: String) -> String {
+        var text = readme
+        for (name, body) in readmeSections() {
+            let open = "<!-- generated:\(name) -->\n", close = "<!-- /generated:\(name) -->"
+            guard let start = text.range(of: open), let end = text.range(of: close, range: start.upperBound..<text.endIndex) else { continue }
+            text.replaceSubrange(start.upperBound..<end.lowerBound, with: body)
+        }
+        return text
     }
 }
