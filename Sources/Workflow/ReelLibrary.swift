@@ -72,12 +72,13 @@ final class ReelLibrary {
 
     private func generation(_ call: LuaCall, mode: GenerationMode?, options: LuaValue, source: GeneratedVideo? = nil) throws -> HostResult {
         let caller = mode?.luaFunction ?? "generate"
-        var given = try optionList(options, caller: caller, argument: mode == .extend ? 2 : 1)
-        if let source {
-            if given.contains(where: { $0.0 == "video" }) {
-                throw ReelLuaError(.invalidRequest, "extend: give the video once, as the first argument")
+        let positional = mode?.positionalField
+        var given = try optionList(options, caller: caller, argument: positional == nil ? 1 : 2)
+        if let source, let positional {
+            if given.contains(where: { $0.0 == positional }) {
+                throw ReelLuaError(.invalidRequest, "\(caller): give the \(positional) once, as the first argument")
             }
-            given.append(("video", .string(source.url ?? "")))
+            given.append((positional, .string(source.url ?? "")))
         }
         // Call options win over defaults{}; extend falls back to its source video's model.
         var merged = defaults.filter { name, _ in !given.contains { $0.0 == name } }

@@ -28,6 +28,10 @@ public enum GenerationMode: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The input given as the function's first argument rather than in its options table:
+    /// `extend(video, {…})`.
+    public var positionalField: String? { self == .extend ? "video" : nil }
+
     /// Every input field of any mode.
     public static let allMediaFields = ["image", "images", "last_image", "video"]
 

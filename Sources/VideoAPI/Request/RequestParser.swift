@@ -44,35 +44,58 @@ public struct RequestParser: Sendable {
             checker.fail("unknown option '\(name)'\(hint)")
         }
 
-        let modelName = checker.string("model") ?? defaultModel
+        // Every option by its declaration in `RequestOptions`: its type, and its allowed values,
+        // range or count. What joins fields (a model's size and modes, one input family,
+        // last_image with image) follows.
+        var read: [String: Checked] = [:]
+        for option in RequestOptions.all where option.kind != .object && accepted.contains(option.name) {
+            guard let raw = checker.value(option.name) else { continue }
+            if let value = checker.read(option, option.name, raw, source: source) { read[option.name] = value }
+        }
+        var extra = ExtraBody()
+        if let body = checker.value("extra_body") {
+            switch body {
+            case .object(let fields):
+                for (key, value) in fields {
+                    if let option = RequestOptions.named(key), option.placement == .extraBody {
+                        extra.set(checker.read(option, "extra_body.\(key)", value, source: source), for: key)
+                    } else {
+                        extra.passthrough[key] = value
+                    }
+                }
+            case .array(let items) where items.isEmpty:
+                break  // an empty Lua table
+            default:
+                checker.fail("'extra_body' must be a table of fields (got \(body.typeName))")
+            }
+        }
+        // From Lua the extras may also come flat; given both ways they must agree.
+        for option in RequestOptions.all where option.placement == .extraBody {
+            guard let flat = read[option.name] else { continue }
+            if let nested = extra.value(for: option.name), nested != flat {
+                checker.fail("'\(option.name)' is given twice with different values (flat and in extra_body)")
+            }
+            extra.set(flat, for: option.name)
+        }
+
+        let modelName = read["model"]?.string ?? defaultModel
         let model = Capabilities.model(named: modelName)
         if model == nil {
             let hint = nearestName(to: modelName, in: Capabilities.models.map(\.name)).map { "did you mean '\($0)'? " } ?? ""
             checker.fail("unknown model '\(modelName)' (\(hint)see `reel models`)")
         }
 
-        let prompt = checker.string("prompt")
+        let prompt = read["prompt"]?.string
         if checker.value("prompt") == nil {
             checker.fail("'prompt' is required")
         } else if let prompt, prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             checker.fail("'prompt' must not be empty")
         }
 
-        let image = checker.media("image", source: source)
-        let lastImage = checker.media("last_image", source: source)
-        let video = checker.media("video", source: source)
-        var images: [MediaInput]?
-        if let list = checker.value("images") {
-            if case .array(let items) = list {
-                images = items.enumerated().compactMap { i, item in checker.media("images[\(i + 1)]", item, source: source) }
-                if !Capabilities.referenceImageCount.contains(items.count) {
-                    checker.fail("'images' needs \(Self.referenceCount) reference images (got \(items.count))")
-                }
-            } else {
-                checker.fail("'images' must be a list of \(Self.referenceCount) images (got \(list.typeName))")
-            }
-        }
-
+        let image = read["image"]?.media
+        let lastImage = read["last_image"]?.media
+        let video = read["video"]?.media
+        let images = read["images"]?.mediaList
         let families = [("image", image != nil || lastImage != nil), ("images", images != nil), ("video", video != nil)]
             .filter(\.1).map(\.0)
         if families.count > 1 {
@@ -82,48 +105,10 @@ public struct RequestParser: Sendable {
             checker.fail("'last_image' needs 'image' (the first frame)")
         }
 
-        let size = checker.string("size")
-        let aspectRatio = checker.string("aspect_ratio")
-        if let aspectRatio, !Capabilities.aspectRatios.contains(aspectRatio) {
-            checker.fail("'aspect_ratio' must be \(Capabilities.spoken(Capabilities.aspectRatios)) (got \(aspectRatio))")
-        }
-        let duration = checker.integer("duration")
-        if let duration, !Capabilities.durations.contains(duration) {
-            checker.fail("'duration' must be \(Capabilities.spoken(Capabilities.durations)) (got \(duration))")
-        }
-
-        var extra = ExtraBody()
-        if let body = checker.value("extra_body") {
-            switch body {
-            case .object(let fields):
-                for (key, value) in fields {
-                    switch key {
-                    case "generate_audio": extra.generateAudio = checker.boolean("extra_body.generate_audio", value)
-                    case "negative_prompt": extra.negativePrompt = checker.string("extra_body.negative_prompt", value)
-                    case "seed": extra.seed = checker.seed("extra_body.seed", value)
-                    default: extra.passthrough[key] = value
-                    }
-                }
-            case .array(let items) where items.isEmpty:
-                break  // an empty Lua table
-            default:
-                checker.fail("'extra_body' must be a table of fields (got \(body.typeName))")
-            }
-        }
-        if isLua {
-            // The extras may also come flat; given both ways they must agree.
-            func merge<T: Equatable>(_ name: String, _ flat: T?, into slot: inout T?) {
-                guard let flat else { return }
-                if let nested = slot, nested != flat {
-                    checker.fail("'\(name)' is given twice with different values (flat and in extra_body)")
-                }
-                slot = flat
-            }
-            merge("generate_audio", checker.boolean("generate_audio"), into: &extra.generateAudio)
-            merge("negative_prompt", checker.string("negative_prompt"), into: &extra.negativePrompt)
-            merge("seed", checker.value("seed").flatMap { checker.seed("seed", $0) }, into: &extra.seed)
-        }
-        let fresh = isLua ? (checker.boolean("fresh") ?? false) : false
+        let size = read["size"]?.string
+        let aspectRatio = read["aspect_ratio"]?.string
+        let duration = read["duration"]?.integer
+        let fresh = read["fresh"]?.boolean ?? false
 
         var request = GenerationRequest(
             model: modelName, prompt: prompt ?? "", image: image, images: images, lastImage: lastImage, video: video,
@@ -194,6 +179,39 @@ public struct RequestParser: Sendable {
     }
 }
 
+/// An option's value once its declaration has checked it.
+enum Checked: Equatable {
+    case string(String), integer(Int64), boolean(Bool), media(MediaInput), mediaList([MediaInput])
+
+    var string: String? { if case .string(let s) = self { s } else { nil } }
+    var integer: Int64? { if case .integer(let i) = self { i } else { nil } }
+    var boolean: Bool? { if case .boolean(let b) = self { b } else { nil } }
+    var media: MediaInput? { if case .media(let m) = self { m } else { nil } }
+    var mediaList: [MediaInput]? { if case .mediaList(let l) = self { l } else { nil } }
+}
+
+extension ExtraBody {
+    /// The known extra whose option is `name`, as a checked value.
+    func value(for name: String) -> Checked? {
+        switch name {
+        case "generate_audio": generateAudio.map(Checked.boolean)
+        case "negative_prompt": negativePrompt.map(Checked.string)
+        case "seed": seed.map(Checked.integer)
+        default: nil
+        }
+    }
+
+    mutating func set(_ value: Checked?, for name: String) {
+        guard let value else { return }
+        switch name {
+        case "generate_audio": generateAudio = value.boolean
+        case "negative_prompt": negativePrompt = value.string
+        case "seed": seed = value.integer
+        default: break
+        }
+    }
+}
+
 /// Reads typed options and collects every problem instead of stopping at the first.
 private struct Checker {
     let caller: String
@@ -243,17 +261,55 @@ private struct Checker {
         return nil
     }
 
-    mutating func seed(_ name: String, _ given: JSONValue) -> Int64? {
-        if case .double(let d) = given {
-            fail("'\(name)' must be a whole number (got \(d))")
+    /// One option's value, read as its declaration says: the type, then the allowed values,
+    /// range or count. Nil (with the problem noted) when it does not fit.
+    mutating func read(_ option: RequestOption, _ label: String, _ raw: JSONValue, source: RequestParser.Source) -> Checked? {
+        switch option.kind {
+        case .string:
+            guard let s = string(label, raw) else { return nil }
+            if option.checksAllowed && !option.allowed.isEmpty && !option.allowed.contains(s) {
+                fail("'\(label)' must be \(Capabilities.spoken(option.allowed)) (got \(s))")
+                return nil
+            }
+            return .string(s)
+        case .integer:
+            if let range = option.range {
+                // A ranged number (the seed) is never a float, not even 7.0.
+                if case .double(let d) = raw {
+                    fail("'\(label)' must be a whole number (got \(d))")
+                    return nil
+                }
+                guard let i = integer(label, raw) else { return nil }
+                guard range.contains(i) else {
+                    fail("'\(label)' must be from \(range.lowerBound) to \(range.upperBound) (got \(i))")
+                    return nil
+                }
+                return .integer(i)
+            }
+            guard let i = integer(label, raw) else { return nil }
+            if option.checksAllowed && !option.allowed.isEmpty && !option.allowed.contains(String(i)) {
+                fail("'\(label)' must be \(Capabilities.spoken(option.allowed)) (got \(i))")
+                return nil
+            }
+            return .integer(i)
+        case .boolean:
+            return boolean(label, raw).map(Checked.boolean)
+        case .media:
+            return media(label, raw, source: source).map(Checked.media)
+        case .mediaList:
+            let spokenCount = option.count.map { Capabilities.spoken(Array($0)) + " " } ?? ""
+            guard case .array(let items) = raw else {
+                fail("'\(label)' must be a list of \(spokenCount)\(option.itemsName) (got \(raw.typeName))")
+                return nil
+            }
+            let list = items.enumerated().compactMap { i, item in media("\(label)[\(i + 1)]", item, source: source) }
+            if let count = option.count, !count.contains(items.count) {
+                fail("'\(label)' needs \(spokenCount)\(option.itemsName) (got \(items.count))")
+            }
+            return .mediaList(list)
+        case .stringList, .object:
             return nil
         }
-        guard let seed = integer(name, given) else { return nil }
-        guard Capabilities.seedRange.contains(seed) else {
-            fail("'\(name)' must be from 0 to \(Capabilities.seedRange.upperBound) (got \(seed))")
-            return nil
-        }
-        return seed
     }
 
     mutating func media(_ name: String, source: RequestParser.Source) -> MediaInput? {

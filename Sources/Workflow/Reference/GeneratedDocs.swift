@@ -32,7 +32,7 @@ public enum GeneratedDocs {
     }
 
     private static func required(_ option: RequestOption, for mode: GenerationMode?) -> Bool {
-        option.name == "prompt" || (mode.map { $0 != .extend && $0.mediaFields.contains(option.name) } ?? false)
+        option.name == "prompt" || (mode.map { $0.mediaFields.contains(option.name) && $0.positionalField != option.name } ?? false)
     }
 
     private static func oneLine(_ text: String) -> String { text.replacingOccurrences(of: "\n", with: " ") }
@@ -53,7 +53,7 @@ public enum GeneratedDocs {
             guard !classes.contains(name) else { continue }
             classes.append(name)
             out += "---@class \(name)\n"
-            for option in LuaAPI.options(for: mode) where !(mode == .extend && option.name == "video") {
+            for option in LuaAPI.options(for: mode) {
                 let mark = required(option, for: mode) ? "" : "?"
                 let note = option.placement == .local ? " (read by reel, never sent)" : option.placement == .extraBody ? " (sent in extra_body)" : ""
                 out += "---@field \(option.name)\(mark) \(LuaAPI.luaType(of: option)) \(oneLine(option.summary))\(note)\n"
@@ -91,7 +91,7 @@ public enum GeneratedDocs {
         for function in LuaAPI.functions {
             out += "---\(oneLine(function.summary))\n"
             for p in function.parameters {
-                let optional = p.type.hasSuffix("?") || (function.name == "extend" && p.name == "opts")
+                let optional = p.type.hasSuffix("?") || (function.mode?.positionalField != nil && p.name == "opts")
                 let type = p.type.hasSuffix("?") ? String(p.type.dropLast()) : p.type
                 out += "---@param \(p.name)\(optional && p.name != "..." ? "?" : "") \(type) \(p.summary)\n"
             }
@@ -135,7 +135,7 @@ public enum GeneratedDocs {
             }
             if function.takesOptions {
                 out += "Options (`\(LuaAPI.optionsClass(for: function.mode))`):\n\n| option | type | |\n|---|---|---|\n"
-                for option in LuaAPI.options(for: function.mode) where !(function.mode == .extend && option.name == "video") {
+                for option in LuaAPI.options(for: function.mode) {
                     let type = LuaAPI.luaType(of: option).replacingOccurrences(of: "|", with: " \\| ")
                     let req = required(option, for: function.mode) ? " **Required.**" : ""
                     let where_ = option.placement == .extraBody ? " Sent in `extra_body` (may also be given there)." : option.placement == .local ? " Read by reel, never sent." : ""

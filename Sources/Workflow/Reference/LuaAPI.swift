@@ -30,10 +30,10 @@ public enum LuaAPI {
     }
 
     /// The options a generation function's table accepts: every request option except the
-    /// other modes' inputs (and, for `extend`, the video, which is its first argument).
+    /// other modes' inputs and its positional input (extend's video, its first argument).
     public static func options(for mode: GenerationMode?) -> [RequestOption] {
         guard let mode else { return RequestOptions.all }
-        let refused = Set(GenerationMode.allMediaFields).subtracting(mode == .extend ? [] : mode.mediaFields)
+        let refused = Set(GenerationMode.allMediaFields).subtracting(mode.mediaFields.filter { $0 != mode.positionalField })
         return RequestOptions.all.filter { !refused.contains($0.name) }
     }
 
