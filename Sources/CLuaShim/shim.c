@@ -179,6 +179,61 @@ void *reel_to_object(lua_State *L, int index) {
     return *(void **)lua_touserdata(L, index);
 }
 
+// Host objects with fields (a Video): read-only records. __index looks in the methods
+// table (upvalue 1), then asks the fields function (upvalue 2); __newindex refuses with the
+// message in its upvalue; __pairs walks a fresh table of the fields. The field functions are
+// host functions: any error they raise unwinds only these C frames.
+static int object_index(lua_State *L) {
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    if (!lua_isnil(L, -1)) return 1;
+    lua_pop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+static int object_newindex(lua_State *L) {
+    return luaL_error(L, "%s", lua_tostring(L, lua_upvalueindex(1)));
+}
+
+static int object_next(lua_State *L) {
+    lua_settop(L, 2);
+    if (lua_next(L, 1)) return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+static int object_pairs(lua_State *L) {
+    lua_pushcfunction(L, object_next);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+void reel_set_object_accessors(lua_State *L, const char *tname, const char *readonly_message) {
+    int methods = lua_gettop(L) - 2, field = lua_gettop(L) - 1, fields = lua_gettop(L);
+    reel_push_object_metatable(L, tname);
+    lua_pushvalue(L, methods);
+    lua_pushvalue(L, field);
+    lua_pushcclosure(L, object_index, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pushstring(L, readonly_message);
+    lua_pushcclosure(L, object_newindex, 1);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushvalue(L, fields);
+    lua_pushcclosure(L, object_pairs, 1);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushstring(L, tname);
+    lua_setfield(L, -2, "__name");
+    lua_pop(L, 4);
+}
+
 int reel_load_text(lua_State *L, const char *buffer, size_t length, const char *chunkname) {
     return luaL_loadbufferx(L, buffer, length, chunkname, "t");
 }

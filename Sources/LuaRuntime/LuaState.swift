@@ -140,6 +140,27 @@ public final class LuaState {
         reel_pop(L, 1)
     }
 
+    /// Registers a host-object type: a userdata holding a Swift object, whose fields `field`
+    /// reads (object, key), which `pairs` walks through `fields` (object), and which no script
+    /// can change: assigning a field raises `readOnlyMessage`.
+    public func registerObjectType(_ typeName: String, methods: [String: HostFunction], field: @escaping HostFunction, fields: @escaping HostFunction,
+                                   tostring: HostFunction? = nil, readOnlyMessage: String) {
+        lua_createtable(L, 0, Int32(methods.count))
+        for (name, body) in methods.sorted(by: { $0.key < $1.key }) {
+            pushHostFunction(named: "\(typeName):\(name)", body)
+            lua_setfield(L, -2, name)
+        }
+        pushHostFunction(named: "\(typeName).__index", field)
+        pushHostFunction(named: "\(typeName).__pairs", fields)
+        reel_set_object_accessors(L, typeName, readOnlyMessage)
+        if let tostring {
+            reel_push_object_metatable(L, typeName)
+            pushHostFunction(named: "\(typeName).__tostring", tostring)
+            lua_setfield(L, -2, "__tostring")
+            reel_pop(L, 1)
+        }
+    }
+
     /// Copies the global `name` into the global table `table` (so `reel.map` is `map`).
     public func copyGlobal(_ name: String, into table: String) {
         pushGlobalTable(table)

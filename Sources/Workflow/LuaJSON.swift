@@ -14,13 +14,12 @@ enum LuaJSON {
         case .integer(let i): return .int(i)
         case .number(let d): return .double(d)
         case .string(let s): return .string(s)
-        case .table(let table):
-            if table.metatable == VideoTable.typeName {
-                guard let url = table["url"].stringValue else {
-                    throw ConversionError(message: "'\(path)' is a Video without a URL (was it generated?)")
-                }
-                return .string(url)
+        case .userdata where LuaVideo.video(in: value) != nil:
+            guard let url = LuaVideo.video(in: value)?.url else {
+                throw ConversionError(message: "'\(path)' is a Video without a URL (was it generated?)")
             }
+            return .string(url)
+        case .table(let table):
             if table.isEmpty { return .array([]) }
             if let items = table.sequence {
                 return .array(try items.enumerated().map { i, item in

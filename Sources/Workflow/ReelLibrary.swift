@@ -22,7 +22,7 @@ final class ReelLibrary {
     var readableDirectories: [String]?
     /// Options set by `defaults{…}`, applied under each call's own.
     private var defaults: [(String, JSONValue)] = []
-    /// Videos this run made, by id, so `:save()` and `extend` work from the table's id alone.
+    /// Videos this run made, by id: a URL a script passes as a string is traced to its step.
     private let videos = VideoRegistry()
     private var warned: Set<String> = []
 
@@ -56,10 +56,10 @@ final class ReelLibrary {
             return .none
         }
         lua.register("fmt", in: "reel") { call in .value(.string(try Self.format(call))) }
-        lua.registerTableType(VideoTable.typeName, methods: [
+        lua.registerObjectType(LuaVideo.typeName, methods: [
             "save": { [unowned self] call in try save(call) },
             "info": { [unowned self] call in try info(call) },
-        ], tostring: VideoTable.tostring)
+        ], field: LuaVideo.field, fields: LuaVideo.allFields, tostring: LuaVideo.tostring, readOnlyMessage: LuaVideo.readOnlyMessage)
         lua.registerTableType(ReelLuaError.typeName, methods: [:], tostring: ReelLuaError.tostring)
 
         let args = LuaValue.table(LuaTable(fields: arguments.mapValues(LuaValue.string)))
@@ -103,8 +103,13 @@ final class ReelLibrary {
                 throw ReelLuaError(.invalidRequest, "\(caller): '\(path)': --sandbox allows local inputs only from \(roots.joined(separator: ", "))")
             }
         }
-        let options = GenerationOptions(fresh: parsed.fresh || freshAll, inputKeys: videos.journalKeys(for: request.mediaInputs),
-                                        callSite: call.position)
+        // An input that is a Video carries its own journal key (its URL may change between
+        // runs); a URL string of a video this run made is looked up by URL.
+        var inputKeys = videos.journalKeys(for: request.mediaInputs)
+        for input in [source] + Self.videos(in: options) {
+            if let input, let url = input.url, let key = input.journalKey { inputKeys[url] = key }
+        }
+        let options = GenerationOptions(fresh: parsed.fresh || freshAll, inputKeys: inputKeys, callSite: call.position)
         let videos = self.videos
         return .wait {
             let video: GeneratedVideo
@@ -118,8 +123,14 @@ final class ReelLibrary {
                 throw ReelLuaError(.cancelled, "\(caller): cancelled")
             }
             videos.insert(video)
-            return [VideoTable.make(video)]
+            return [LuaVideo.make(video)]
         }
+    }
+
+    /// The Videos among an options table's values (`generate{ video = v }`).
+    static func videos(in options: LuaValue) -> [GeneratedVideo] {
+        guard case .table(let t) = options else { return [] }
+        return t.entries.values.compactMap(LuaVideo.video(in:))
     }
 
     /// `extend(video, opts)`: the first argument is a Video, a URL or a local file.
@@ -127,11 +138,8 @@ final class ReelLibrary {
         let first = try call.argument(1)
         var options = try call.argument(2)
         switch first {
-        case .table(let t) where t.metatable == VideoTable.typeName:
-            guard let id = t["id"].stringValue, let video = videos.video(id: id) else {
-                throw ReelLuaError(.invalidRequest, "extend: this Video was not made by this run (extend a URL instead)")
-            }
-            return try generation(call, mode: .extend, options: options, source: video)
+        case .userdata where LuaVideo.video(in: first) != nil:
+            return try generation(call, mode: .extend, options: options, source: LuaVideo.video(in: first))
         case .string(let location):
             if case .table(var t) = options {
                 if !t["video"].isNil { throw ReelLuaError(.invalidRequest, "extend: give the video once, as the first argument") }
@@ -195,13 +203,8 @@ final class ReelLibrary {
     // MARK: Video methods
 
     private func video(from call: LuaCall, method: String) throws -> GeneratedVideo {
-        guard case .table(let t) = try call.argument(1), t.metatable == VideoTable.typeName,
-            let id = t["id"].stringValue
-        else {
+        guard let video = LuaVideo.video(in: try call.argument(1)) else {
             throw ReelLuaError(.invalidRequest, "Video:\(method): call it on a Video, as video:\(method)(…)")
-        }
-        guard let video = videos.video(id: id) else {
-            throw ReelLuaError(.invalidRequest, "Video:\(method): video \(id) was not made by this run")
         }
         return video
     }
@@ -302,24 +305,20 @@ final class ReelLibrary {
         case .integer(let i): String(i)
         case .number(let d): String(d)
         case .string(let s): s
-        case .table(let t) where t.metatable == VideoTable.typeName: VideoTable.describe(t, withFile: true)
         case .table(let t): LuaJSON.tryJSON(t)
-        case .userdata(let u): u.metatable
+        case .userdata(let u): (u.object as? LuaVideo.Handle).map { LuaVideo.describe($0.video, withFile: true) } ?? u.metatable
         case .opaque(let name): name
         }
     }
 }
 
-/// The videos a run has made, shared between the Lua owner and the generation tasks.
+/// The videos a run has made, so a URL string a script passes (`v.url`) is keyed by the
+/// step that made it; a Video passed as itself carries its key.
 final class VideoRegistry: Sendable {
     private let byID = Mutex<[String: GeneratedVideo]>([:])
 
     func insert(_ video: GeneratedVideo) {
         byID.withLock { $0[video.id] = video }
-    }
-
-    func video(id: String) -> GeneratedVideo? {
-        byID.withLock { $0[id] }
     }
 
     /// For each input that is the URL of a video made here, that video's journal key.

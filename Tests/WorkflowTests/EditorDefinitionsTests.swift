@@ -75,7 +75,7 @@ import VideoAPI
             .parse([("prompt", .string("p")), ("duration", .int(4))]).request
         let video = GeneratedVideo(id: "t1", url: "https://x/v.mp4", status: "succeeded", request: request, localPath: "out/t1.mp4", reused: true)
         for field in LuaAPI.videoFields {
-            #expect(VideoTable.value(of: field.name, in: video) != .nil, "\(field.name) is documented but never set")
+            #expect(LuaVideo.value(of: field.name, in: video) != .nil, "\(field.name) is documented but never set")
         }
     }
 

@@ -36,6 +36,29 @@ import VideoAPI
         ])
     }
 
+    /// A Video is the record of a generation: its fields can be read and listed, not changed.
+    @Test func aVideoIsReadOnly() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let reporter = try await h.run("""
+            local v = text_to_video "p"
+            local ok, err = pcall(function() v.id = "forged" end)
+            log(ok, tostring(err):find("read-only", 1, true) ~= nil, v.id)
+            local ok2 = pcall(function() v.request.model = "x" end)
+            log(ok2, v.request.model)
+            local names = {}
+            for k in pairs(v) do names[#names + 1] = k end
+            table.sort(names)
+            log(table.concat(names, ","))
+            log(type(v), v.nosuch == nil, rawequal(v, v))
+            """)
+        #expect(reporter.logs == [
+            "[log] false\ttrue\tdry-run-1",
+            "[log] true\tveo3.1-fast-video-720p",  // request is a fresh copy: editing it changes nothing
+            "[log] id,mode,model,prompt,request,status,url",
+            "[log] userdata\ttrue\ttrue",
+        ])
+    }
+
     @Test func everyFunctionIsAlsoInRequireReel() async throws {
         let h = try ScriptHarness(); defer { h.cleanUp() }
         try await h.run("""

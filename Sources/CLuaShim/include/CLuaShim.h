@@ -48,6 +48,10 @@ reel_state_info *reel_info(lua_State *L);
 int reel_openlibs(lua_State *L);
 /// Installs the count hook that enforces `instructions_left` and `stop_requested`.
 void reel_install_hook(lua_State *L, int interval);
+/// Gives the host-object type `tname` read-only fields. Expects on the stack a table of
+/// methods, a function (object, key) -> value, and a function (object) -> table of all fields;
+/// pops them.
+void reel_set_object_accessors(lua_State *L, const char *tname, const char *readonly_message);
 /// Pushes a C function that returns whether a stop has been requested (for the prelude's xpcall).
 void reel_push_stop_query(lua_State *L);
 
