@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOFileSystem
 
 /// Downloads: streamed to a temporary file, checked to be a video, hashed, renamed into place.
 extension VideoClient {
@@ -89,16 +90,8 @@ extension VideoClient {
             throw VideoAPIError(.disk, "cannot create the folder \(directory.path): \(error.localizedDescription)", taskID: taskID)
         }
         let temporary = AtomicFile.temporaryURL(beside: target)
-        let file = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard file >= 0 else {
-            throw VideoAPIError(.disk, "cannot write the video for task \(taskID) in \(directory.path): \(String(cString: strerror(errno)))", taskID: taskID)
-        }
         var keep = false
-        var closed = false
-        defer {
-            if !closed { close(file) }
-            if !keep { unlink(temporary.path) }
-        }
+        defer { if !keep { unlink(temporary.path) } }
 
         let started = Date()
         // Redirects (a gateway handing over to its CDN) are followed by AsyncHTTPClient, which
@@ -139,22 +132,28 @@ extension VideoClient {
         var hasher = SHA256()
         var prefix: [UInt8] = []
         do {
-            for try await chunk in response.body {
-                written += Int64(chunk.readableBytes)
-                if written > configuration.maxDownloadBytes {
-                    throw VideoAPIError(.apiError, "task \(taskID)'s video grew past the \(configuration.maxDownloadBytes >> 20) MiB limit", taskID: taskID)
+            // NIO's file system writes on its own threads, so a slow disk never blocks the
+            // threads that run every generation's async work.
+            try await FileSystem.shared.withFileHandle(forWritingAt: FilePath(temporary.path), options: .newFile(replaceExisting: false)) { handle in
+                var writer = handle.bufferedWriter()
+                for try await chunk in response.body {
+                    written += Int64(chunk.readableBytes)
+                    if written > configuration.maxDownloadBytes {
+                        throw VideoAPIError(.apiError, "task \(taskID)'s video grew past the \(configuration.maxDownloadBytes >> 20) MiB limit", taskID: taskID)
+                    }
+                    if prefix.count < MediaSignature.prefixLength {
+                        prefix += chunk.readableBytesView.prefix(MediaSignature.prefixLength - prefix.count)
+                        if prefix.count == MediaSignature.prefixLength && !MediaSignature.looksLikeVideo(prefix) { break }
+                    }
+                    chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                    try await writer.write(contentsOf: chunk)
                 }
-                if prefix.count < MediaSignature.prefixLength {
-                    prefix += chunk.readableBytesView.prefix(MediaSignature.prefixLength - prefix.count)
-                    if prefix.count == MediaSignature.prefixLength && !MediaSignature.looksLikeVideo(prefix) { break }
-                }
-                try chunk.withUnsafeReadableBytes { bytes in
-                    hasher.update(bufferPointer: bytes)
-                    try Self.writeAll(file, bytes, to: path, taskID: taskID)
-                }
+                try await writer.flush()
             }
         } catch let error as VideoAPIError {
             throw error
+        } catch let error as FileSystemError {
+            throw VideoAPIError(.disk, "cannot write the video for task \(taskID) to \(path): \(error.message)", taskID: taskID)
         } catch {
             let wrapped = VideoAPIError(.network, "downloading task \(taskID) broke off after \(written) bytes: \(Self.describe(error))", taskID: taskID)
             throw DownloadFailure(error: wrapped, retry: .maybeSent)
@@ -172,10 +171,6 @@ extension VideoClient {
         }
         // No fsync: a killed process loses nothing in the page cache, and after a power
         // cut the journal's SHA-256 check at reuse catches a damaged file and fetches it again.
-        closed = true
-        if close(file) != 0 {
-            throw VideoAPIError(.disk, "cannot finish writing \(path): \(String(cString: strerror(errno)))", taskID: taskID)
-        }
         do {
             try AtomicFile.move(temporary, over: target)
         } catch {
@@ -183,18 +178,5 @@ extension VideoClient {
         }
         keep = true
         return DownloadedFile(bytes: written, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
-    }
-
-    /// write(2) until every byte is out; a full disk or a vanished folder is a `disk` error.
-    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, to path: String, taskID: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw VideoAPIError(.disk, "cannot write the video for task \(taskID) to \(path): \(String(cString: strerror(errno)))", taskID: taskID)
-            }
-            offset += n
-        }
     }
 }
