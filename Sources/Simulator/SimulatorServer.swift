@@ -132,6 +132,9 @@ struct SimulatorContext: RequestContext {
 }
 
 struct Handlers: Sendable {
+    static let failureReason = "simulated failure: the prompt was refused by a content filter"
+    private let openAI = ResponseShapes.Style.openAI
+    private let wrapped = ResponseShapes.Style.wrapped
     let configuration: SimulatorConfiguration
     let state: SimulatorState
 
@@ -221,12 +224,12 @@ struct Handlers: Sendable {
         switch configuration.dialect {
         case .openai:
             response = Self.json(.ok, .object([
-                ("id", .string(id)), ("object", "video"), ("status", .string(ResponseShapes.word(for: .queued, wrapped: false))), ("progress", 0),
+                (openAI.taskID, .string(id)), ("object", "video"), (openAI.status, .string(ResponseShapes.word(for: .queued, wrapped: false))), (openAI.progress, .int(0)),
                 ("model", .string(parsed.request.model)), ("created_at", .int(Int64(Date().timeIntervalSince1970))),
             ]))
         case .wrapped:
             response = Self.json(.ok, .object([("code", "success"), ("message", ""),
-                                               ("data", .object([("task_id", .string(id)), ("status", .string(ResponseShapes.word(for: .queued, wrapped: true)))]))]))
+                                               (wrapped.envelope!, .object([(wrapped.taskID, .string(id)), (wrapped.status, .string(ResponseShapes.word(for: .queued, wrapped: true)))]))]))
         }
         if configuration.honorsIdempotencyKeys, let idempotencyKey {
             response.headers[HTTPField.Name("Idempotency-Key")!] = idempotencyKey
@@ -253,16 +256,19 @@ struct Handlers: Sendable {
         switch configuration.dialect {
         case .openai:
             let word = ResponseShapes.word(for: status, wrapped: false)
-            var fields: [(String, JSONValue)] = [("id", .string(id)), ("object", "video"), ("status", .string(word)),
+            var fields: [(String, JSONValue)] = [(openAI.taskID, .string(id)), ("object", "video"), (openAI.status, .string(word)),
                                                  ("progress", .int(Int64(progress))), ("model", .string(task.request.model))]
-            if status == .succeeded { fields.append(("video_url", .string(resultURL))) }
-            if status == .failed { fields.append(("error", .object([("message", "simulated failure: the prompt was refused by a content filter"), ("code", "content_policy")]))) }
+            if status == .succeeded { fields.append((openAI.resultURL[0], .string(resultURL))) }
+            if status == .failed {
+                // error.message: the first failure path.
+                fields.append((openAI.failureReason[0], .object([(openAI.failureReason[1], .string(Self.failureReason)), ("code", "content_policy")])))
+            }
             response = Self.json(.ok, .object(fields))
         case .wrapped:
             let word = ResponseShapes.word(for: status, wrapped: true)
-            var data: [(String, JSONValue)] = [("task_id", .string(id)), ("status", .string(word)), ("progress", .string("\(progress)%"))]
-            if status == .succeeded { data.append(("result_url", .string(resultURL))) }
-            if status == .failed { data.append(("fail_reason", "simulated failure: the prompt was refused by a content filter")) }
+            var data: [(String, JSONValue)] = [(wrapped.taskID, .string(id)), (wrapped.status, .string(word)), (wrapped.progress, .string("\(progress)%"))]
+            if status == .succeeded { data.append((wrapped.resultURL[0], .string(resultURL))) }
+            if status == .failed { data.append((wrapped.failureReason[0], .string(Self.failureReason))) }
             response = Self.json(.ok, .object([("code", "success"), ("message", ""), ("data", .object(data))]))
         }
         if let ms = configuration.pollAfterMilliseconds {

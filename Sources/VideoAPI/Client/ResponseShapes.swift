@@ -28,6 +28,25 @@ public enum ResponseShapes {
         (.failed, ["failed", "error", "cancelled", "canceled", "expired", "rejected", "aborted", "timeout", "timed_out", "failure"]),
     ]
 
+    /// The keys a gateway of each style answers with — the simulator speaks both, so every
+    /// shape it sends is one this table decodes. OpenAI style: the first of each list, at the
+    /// top level. Wrapped style: inside the `data` envelope, the last task-id key and the
+    /// `result_url` and `fail_reason` paths.
+    public struct Style: Sendable {
+        public let envelope: String?
+        public let taskID: String
+        public let status: String
+        public let progress: String
+        public let resultURL: [String]
+        public let failureReason: [String]
+
+        public static let openAI = Style(envelope: nil, taskID: taskIDKeys.first!, status: statusKeys.first!, progress: progressKeys.first!,
+                                         resultURL: resultURLPaths.first!, failureReason: failureReasonPaths.first!)
+        public static let wrapped = Style(envelope: envelopeKeys.first!, taskID: taskIDKeys.last!, status: statusKeys.first!,
+                                          progress: progressKeys.first!, resultURL: resultURLPaths.first { $0 == ["result_url"] }!,
+                                          failureReason: failureReasonPaths.first { $0 == ["fail_reason"] }!)
+    }
+
     /// The words a gateway of each style uses for `status`.
     public static func word(for status: TaskStatus, wrapped: Bool) -> String {
         guard let words = statusWords.first(where: { $0.0 == status })?.1 else { return status.description }
