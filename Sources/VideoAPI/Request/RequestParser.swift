@@ -273,20 +273,16 @@ private struct Checker {
             }
             return .string(s)
         case .integer:
-            if let range = option.range {
-                // A ranged number (the seed) is never a float, not even 7.0.
-                if case .double(let d) = raw {
-                    fail("'\(label)' must be a whole number (got \(d))")
-                    return nil
-                }
-                guard let i = integer(label, raw) else { return nil }
-                guard range.contains(i) else {
-                    fail("'\(label)' must be from \(range.lowerBound) to \(range.upperBound) (got \(i))")
-                    return nil
-                }
-                return .integer(i)
+            // A ranged number (the seed) is never a float, not even 7.0.
+            if option.range != nil, case .double(let d) = raw {
+                fail("'\(label)' must be a whole number (got \(d))")
+                return nil
             }
             guard let i = integer(label, raw) else { return nil }
+            if let range = option.range, !range.contains(i) {
+                fail("'\(label)' must be from \(range.lowerBound) to \(range.upperBound) (got \(i))")
+                return nil
+            }
             if option.checksAllowed && !option.allowed.isEmpty && !option.allowed.contains(String(i)) {
                 fail("'\(label)' must be \(Capabilities.spoken(option.allowed)) (got \(i))")
                 return nil
