@@ -30,16 +30,15 @@ import Testing
 
     static func gateway(_ url: String) -> [String: String] { ["REEL_BASE_URL": url, "REEL_API_KEY": "sk-hostile-0123456789"] }
 
+    /// How many requests stand in each state, by the newest row of each request.
     static func journalStates(_ dir: URL) throws -> [String: Int] {
         let rows = CLI.parseJSONArray(try CLI.run(["history", "--json", "--limit", "1000"], in: dir).stdout)
-        var seen: [Int: String] = [:]
         var byKey: [String: String] = [:]
         for run in rows {
             for case let task as [String: Any] in (run["tasks"] as? [Any]) ?? [] {
                 if let key = task["key"] as? String, let state = task["state"] as? String { byKey[key] = state }
             }
         }
-        _ = seen.removeAll()
         return byKey.values.reduce(into: [:]) { $0[$1, default: 0] += 1 }
     }
 
@@ -141,10 +140,8 @@ import Testing
         defer { server.stop() }
         let dir = try Self.scratch("text_to_video{ prompt = 'held journal', duration = 4 }\n")
         defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(try CLI.run(["history"], in: dir).status == 0)
         // Create the journal, then let another program hold a write lock while the POST is out.
-        let warmup = try Self.scratch("text_to_video{ prompt = 'warm-up', duration = 4 }\n", name: "w.lua")
-        try FileManager.default.copyItem(at: warmup.appendingPathComponent("w.lua"), to: dir.appendingPathComponent("w.lua"))
+        try "text_to_video{ prompt = 'warm-up', duration = 4 }\n".write(to: dir.appendingPathComponent("w.lua"), atomically: true, encoding: .utf8)
         #expect(try CLI.run(["run", "w.lua"], in: dir, environment: Self.gateway(url)).status == 0)
         let run = try BackgroundReel(["run", "s.lua"], in: dir, environment: Self.gateway(url))
         usleep(300_000)
