@@ -31,6 +31,13 @@ public struct SimulatorConfiguration: Sendable {
     public var honorsIdempotencyKeys = true
     public var faults = Faults()
     public var seed: UInt64 = 1
+    /// Answer for tasks an earlier simulator made (`sim-…` ids it has not seen) as finished,
+    /// so a re-run on the built-in simulator resumes them as it would on a gateway.
+    public var adoptsEarlierTasks = false
+
+    /// The name under which the journal records the built-in simulator, whatever port it got:
+    /// re-runs on it then reuse what is done, as on a gateway.
+    public static let builtInIdentity = "builtin-simulator:reel"
 
     public init() {}
 

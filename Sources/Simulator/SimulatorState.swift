@@ -121,6 +121,11 @@ public actor SimulatorState {
     }
 
     func peek(_ id: String) -> (task: SimulatedTask, status: TaskStatus, progress: Int)? {
+        if tasks[id] == nil, configuration.adoptsEarlierTasks, id.hasPrefix("sim-"),
+            let request = try? RequestParser(caller: "simulator", expectedMode: nil, source: .wire).parse([("prompt", "an earlier run's task")]).request {
+            tasks[id] = SimulatedTask(id: id, request: request, created: .distantPast, fails: false, resultMissing: false)
+            stats.openTasks += 1
+        }
         guard let task = tasks[id] else { return nil }
         let total = max(configuration.generationSeconds, 0.000_001)
         let fraction = Date().timeIntervalSince(task.created) / total

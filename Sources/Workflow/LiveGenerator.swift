@@ -20,8 +20,11 @@ public final class LiveGenerator: VideoGenerator {
     /// `--resubmit-unknown`: send again the submissions whose outcome is unknown.
     let resubmitUnknown: Bool
 
+    /// `gatewayIdentity`: the name the journal keys this gateway by (its base URL unless
+    /// given; the built-in simulator has one that outlives its random port).
     public init(client: VideoClient, journal: Journal, runID: Int64, concurrency: Int, outputDirectory: String, progress: any ProgressSink,
-                resubmitUnknown: Bool = false) {
+                resubmitUnknown: Bool = false, gatewayIdentity: String? = nil) {
+        identity = gatewayIdentity ?? client.configuration.baseURL
         self.client = client
         self.journal = journal
         self.runID = runID
@@ -29,12 +32,14 @@ public final class LiveGenerator: VideoGenerator {
         self.outputDirectory = outputDirectory
         self.progress = progress
         self.resubmitUnknown = resubmitUnknown
-        probe = IdempotencyProbe(journal: journal, baseURL: client.configuration.baseURL)
+        probe = IdempotencyProbe(journal: journal, baseURL: identity)
         // Temporary files of a run that was killed (kill -9, power loss) are swept here.
         AtomicFile.sweepAbandoned(in: outputDirectory)
     }
 
     private var baseURL: String { client.configuration.baseURL }
+    /// What the journal knows this gateway as.
+    let identity: String
 
     /// After Ctrl-C: no new submissions, and those waiting out a backoff give up (nothing was
     /// created for them); a POST on the wire still completes and records its task id.
@@ -44,7 +49,7 @@ public final class LiveGenerator: VideoGenerator {
     public func waitForSubmissionsInFlight(timeout: Double) async { await submissions.drain(timeout: timeout) }
 
     public func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo {
-        let base = try RequestKey.base(baseURL: baseURL, request: request, inputKeys: options.inputKeys)
+        let base = try RequestKey.base(baseURL: identity, request: request, inputKeys: options.inputKeys)
         let key = RequestKey.occurrence(base, occurrences.next(base))
         return try await limiter.withPermit { try await self.generate(request, key: key, options: options) }
     }
@@ -56,7 +61,7 @@ public final class LiveGenerator: VideoGenerator {
         do {
             let submission = Journal.NewSubmission(
                 key: key, idempotencyKey: "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())", runID: runID,
-                baseURL: baseURL, request: request, callSite: options.callSite)
+                baseURL: identity, request: request, callSite: options.callSite)
             var claim = try await journal.claim(submission, fresh: options.fresh, resubmitUnknown: resubmitUnknown)
             while true {
                 switch claim {
@@ -230,17 +235,10 @@ public final class LiveGenerator: VideoGenerator {
             try await client.download(video.id, resultURL: video.url, to: path)
             return path
         }
-        let target = URL(fileURLWithPath: path).standardizedFileURL
-        if target.path == URL(fileURLWithPath: source).standardizedFileURL.path { return path }
-        let directory = target.deletingLastPathComponent()
-        let temporary = AtomicFile.temporaryURL(beside: target)
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: source, toPath: temporary.path)
-            try AtomicFile.move(temporary, over: target)
+            try JournaledFile.copy(source, to: path)
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw VideoAPIError(.network, "cannot save \(video.id) to \(path): \(error.localizedDescription)", taskID: video.id)
+            throw VideoAPIError(.disk, "cannot save \(video.id) to \(path): \(error)", taskID: video.id)
         }
         return path
     }

@@ -73,17 +73,20 @@ struct LiveSetup: ParsableArguments {
     func start(_ connection: Connection, script: String, outputDirectory: String, display: ProgressDisplay) async throws -> LiveSession.Parts {
         var client = connection.client
         var simulator: RunningSimulator?
-        if let configuration = connection.simulator {
+        var identity: String?
+        if var configuration = connection.simulator {
+            configuration.adoptsEarlierTasks = true
             let running = try await SimulatorServer(configuration: configuration).start()
             simulator = running
             client.baseURL = running.baseURL
+            identity = SimulatorConfiguration.builtInIdentity
             display.log("reel: \(connection.simulatorReason), so this run uses the built-in simulator at \(running.baseURL): the videos are test patterns and nothing is billed.")
         }
         let journal: Journal
         let runID: Int64
         do {
             journal = try Journal(directory: stateDirectory)
-            runID = try journal.beginRun(script: script, baseURL: client.baseURL)
+            runID = try journal.beginRun(script: script, baseURL: identity ?? client.baseURL)
             // Task ids an earlier run could not write (a locked journal, a full disk).
             let mended = try journal.adoptRecovered()
             if mended > 0 { display.log("reel: adopted \(mended) task id\(mended == 1 ? "" : "s") an earlier run kept in a recovery file") }
@@ -93,7 +96,8 @@ struct LiveSetup: ParsableArguments {
         }
         let http = VideoClient(client, observer: { display.clientEvent($0) })
         let generator = LiveGenerator(client: http, journal: journal, runID: runID, concurrency: concurrency,
-                                      outputDirectory: outputDirectory, progress: display, resubmitUnknown: resubmitUnknown)
+                                      outputDirectory: outputDirectory, progress: display, resubmitUnknown: resubmitUnknown,
+                                      gatewayIdentity: identity)
         return LiveSession.Parts(generator: generator, client: http, simulator: simulator, journal: journal, runID: runID)
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Simulator
 import VideoAPI
 import Workflow
 
@@ -34,6 +35,10 @@ struct TaskCommand: AsyncParsableCommand {
 
     func run() async throws {
         let record = state.journalExists ? (try? Journal(directory: stateDirectory).task(taskID: id)) ?? nil : nil
+        if let record, record.baseURL == SimulatorConfiguration.builtInIdentity {
+            try answerFromJournal(record)
+            return
+        }
         let environment = ProcessInfo.processInfo.environment
         guard let base = baseURL ?? environment["REEL_BASE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) ?? record?.baseURL else {
             printError("reel task: which gateway? Set REEL_BASE_URL or --base-url (the journal in \(stateDirectory) does not know task \(id))")
@@ -50,8 +55,7 @@ struct TaskCommand: AsyncParsableCommand {
         do {
             snapshot = try await client.poll(id).0
         } catch {
-            let hint = record != nil && base.hasPrefix("http://127.0.0.1") ? " (it ran on a built-in simulator, which is gone with its run)" : ""
-            printError("reel task: \(error.message)\(hint)")
+            printError("reel task: \(error.message)")
             throw ExitCode(ReelExit.scriptError)
         }
         var saved: String?
@@ -68,7 +72,34 @@ struct TaskCommand: AsyncParsableCommand {
                 throw ExitCode(ReelExit.scriptError)
             }
         }
-        var fields = snapshot.fields(id: id)
+        print(fields: snapshot.fields(id: id), record: record, saved: saved)
+    }
+
+    /// A task of the built-in simulator: its simulator ended with its run, so the journal is
+    /// the answer, and --save copies the journaled file once its SHA-256 still matches.
+    private func answerFromJournal(_ record: TaskRecord) throws {
+        var saved: String?
+        if let save {
+            guard let path = record.path, let sha = record.sha256 else {
+                printError("reel task: task \(id) ran on the built-in simulator and was not downloaded (journal state \(record.state.rawValue)); run its script again")
+                throw ExitCode(ReelExit.scriptError)
+            }
+            do {
+                try JournaledFile.copy(path, expectedSHA256: sha, to: save)
+                saved = save
+            } catch {
+                printError("reel task: \(error)")
+                throw ExitCode(ReelExit.scriptError)
+            }
+        }
+        let status = record.state == .downloaded ? "succeeded" : record.state.rawValue
+        var fields: [(String, JSONValue)] = [("id", .string(id)), ("status", .string(status)), ("gateway", "the built-in simulator (answered from the journal)")]
+        if let url = record.resultURL { fields.append(("url", .string(url))) }
+        print(fields: fields, record: record, saved: saved)
+    }
+
+    private func print(fields: [(String, JSONValue)], record: TaskRecord?, saved: String?) {
+        var fields = fields
         if let record {
             fields += [("prompt", .string(record.prompt)), ("model", .string(record.model)), ("seconds", .int(record.seconds)),
                        ("journal_state", .string(record.state.rawValue))]
@@ -76,12 +107,12 @@ struct TaskCommand: AsyncParsableCommand {
         }
         if let saved { fields.append(("saved", .string(saved))) }
         if json {
-            print(JSONValue.object(fields).pretty())
+            Swift.print(JSONValue.object(fields).pretty())
         } else {
             let width = fields.map(\.0.count).max() ?? 0
             for (name, value) in fields {
                 let text = value.stringValue ?? value.encoded()
-                print("\(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(text)")
+                Swift.print("\(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(text)")
             }
         }
     }

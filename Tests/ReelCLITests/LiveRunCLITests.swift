@@ -41,6 +41,28 @@ import Testing
         }
     }
 
+    /// The built-in simulator gets a new port every run, but the journal knows it by one name:
+    /// a re-run reuses every video, and `reel task` answers from the journal at once.
+    @Test func aReRunOnTheBuiltInSimulatorReusesEverything() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = CLI.packageRoot.appendingPathComponent("scripts/generate_then_extend.lua").path
+        let first = try CLI.run(["run", script, "--latency", "0.2"], in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        let again = try CLI.run(["run", script, "--latency", "0.2"], in: dir)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("0 videos generated") && again.stdout.contains("3 reused"), "\(again.stdout)")
+
+        let history = CLI.parseJSONArray(try CLI.run(["history", "--json"], in: dir).stdout)
+        let id = try #require(((history.first?["tasks"] as? [[String: Any]])?.first?["task_id"]) as? String)
+        let started = Date()
+        let task = try CLI.run(["task", id, "--save", "kept.mp4"], in: dir)
+        #expect(task.status == 0, "\(task.stderr)")
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(task.stdout.contains("answered from the journal") && task.stdout.contains("succeeded"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("kept.mp4").path))
+    }
+
     @Test func theKeyIsNeverPrintedEvenVerbose() throws {
         let key = "sk-live-\(UUID().uuidString)"
         let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.1", "--require-key", key])

@@ -1,0 +1,35 @@
+import Foundation
+import VideoAPI
+
+/// A downloaded video as the journal knows it: copied elsewhere atomically, and only when it
+/// is still the file that was journaled.
+public enum JournaledFile {
+    public struct Problem: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Copies `source` to `target` through a temporary file and a rename, so `target` is
+    /// never half-written; with `expectedSHA256`, only if the file still has that digest.
+    /// Copying a file onto itself does nothing.
+    public static func copy(_ source: String, expectedSHA256: String? = nil, to target: String) throws {
+        if let expected = expectedSHA256 {
+            guard FileManager.default.fileExists(atPath: source) else {
+                throw Problem(description: "the journaled file \(source) is gone; run the script again to fetch it")
+            }
+            guard (try? RequestKey.fileSHA256(source)) == expected else {
+                throw Problem(description: "\(source) is no longer the file the journal recorded (its SHA-256 differs); run the script again to fetch it")
+            }
+        }
+        let destination = URL(fileURLWithPath: target).standardizedFileURL
+        if destination.path == URL(fileURLWithPath: source).standardizedFileURL.path { return }
+        let temporary = AtomicFile.temporaryURL(beside: destination)
+        do {
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: source, toPath: temporary.path)
+            try AtomicFile.move(temporary, over: destination)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw Problem(description: "cannot copy \(source) to \(target): \(error.localizedDescription)")
+        }
+    }
+}
