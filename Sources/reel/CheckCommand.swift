@@ -10,6 +10,12 @@ struct CheckCommand: AsyncParsableCommand {
 
     @OptionGroup var script: ScriptOptions
 
+    // `run`'s own options are accepted and ignored, so a run line works with `check` in
+    // place of `run` (nothing is sent either way).
+    @OptionGroup(visibility: .hidden) var live: LiveSetup
+    @Flag(name: .customLong("dry-run"), help: .hidden) var dryRun = false
+    @Flag(help: .hidden) var fresh = false
+
     func run() async throws {
         let generator = DryRunGenerator()
         let reporter = CountingReporter(ProgressDisplay(style: script.quiet ? .quiet : .lines))

@@ -22,8 +22,14 @@ struct Reel: AsyncParsableCommand {
             Exit codes: 0 done, 1 script error, 2 usage or configuration error,
             130 interrupted.
             """,
+        version: ReelVersion.current,
         subcommands: [RunCommand.self, CheckCommand.self, ModelsCommand.self, SimulatorCommand.self, HistoryCommand.self, TaskCommand.self, ReplCommand.self, DocsCommand.self]
     )
+}
+
+/// What `reel --version` prints.
+enum ReelVersion {
+    static let current = "0.9.0"
 }
 
 /// reel's exit codes, as `reel --help` and the README list them.

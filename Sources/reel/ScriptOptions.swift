@@ -49,6 +49,14 @@ struct ScriptOptions: ParsableArguments {
         var out: [String: String] = [:]
         for pair in arguments {
             guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+                // `--concurency 6`: the parser took '6' for a script argument; name the flag.
+                let given = CommandLine.arguments
+                if let at = given.firstIndex(of: pair), at > 0, given[at - 1].hasPrefix("-") {
+                    let flag = given[at - 1]
+                    let known = RunCommand.helpMessage(columns: 1000).matches(of: /--[a-z][a-z-]*/).map { String($0.output) }
+                    let hint = nearestName(to: flag, in: Array(Set(known))).map { " (did you mean '\($0)'?)" } ?? ""
+                    throw ValidationError("unknown option '\(flag)'\(hint); see `reel run --help`")
+                }
                 throw ValidationError("script arguments are key=value (got '\(pair)'); the script reads them as args.key")
             }
             out[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])

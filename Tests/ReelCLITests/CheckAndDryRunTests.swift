@@ -22,6 +22,18 @@ import Testing
         #expect(result.stdout.contains("\"model\": \"veo3.1-"))
     }
 
+    /// A misspelt flag after the script is named as a flag, not taken for a script argument;
+    /// `check` takes a `run` line as it is; `--version` answers.
+    @Test func flagsAfterTheScriptAreFlags() throws {
+        let typo = try CLI.run(["run", "--dry-run", "scripts/prompt_sweep.lua", "--concurency", "6"])
+        #expect(typo.status == 2)
+        #expect(typo.stderr.contains("unknown option '--concurency' (did you mean '--concurrency'?)"), "\(typo.stderr)")
+        let check = try CLI.run(["check", "scripts/prompt_sweep.lua", "--concurrency", "3", "--fresh"])
+        #expect(check.status == 0, "\(check.stderr)")
+        let version = try CLI.run(["--version"])
+        #expect(version.status == 0 && !version.stdout.isEmpty)
+    }
+
     @Test func examplesAreInTheScriptsFolder() throws {
         let found = try FileManager.default.contentsOfDirectory(atPath: CLI.packageRoot.appendingPathComponent("scripts").path)
             .filter { $0.hasSuffix(".lua") }.map { "scripts/" + $0 }

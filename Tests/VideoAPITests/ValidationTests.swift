@@ -23,6 +23,13 @@ import Testing
                       "text_to_video: unknown model 'veo3.1-video-1080' (did you mean 'veo3.1-video-1080p'? see `reel models`)")
     }
 
+    @Test func aMistypedModelIsSuggestedInItsOwnTier() {
+        expectProblem(.text, [("prompt", "x"), ("model", "veo3.1-fast-720p")],
+                      "text_to_video: unknown model 'veo3.1-fast-720p' (did you mean 'veo3.1-fast-video-720p'? see `reel models`)")
+        expectProblem(.text, [("prompt", "x"), ("model", "veo-4k")],
+                      "text_to_video: unknown model 'veo-4k' (did you mean 'veo3.1-video-4k'? see `reel models`)")
+    }
+
     @Test func sizeMustBeTheModelsOwn() {
         expectProblem(.text, [("prompt", "x"), ("model", "veo3.1-video-1080p"), ("size", "720p")],
                       "text_to_video: 'size' must be 1080p for veo3.1-video-1080p (got 720p); leave it out to use the model's own")

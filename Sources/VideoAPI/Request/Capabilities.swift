@@ -111,6 +111,19 @@ public enum Capabilities {
         models.first { $0.name == name }
     }
 
+    /// The model a mistyped name most likely meant, in the same tier: `veo3.1-fast-720p`
+    /// means the fast 720p model, never the pricier standard one.
+    public static func suggestion(forModel name: String) -> String? {
+        let lower = name.lowercased()
+        let wantsFast = lower.contains("fast")
+        let sameTier = models.filter { $0.isFast == wantsFast }
+        if let resolution = Resolution.allCases.first(where: { lower.contains($0.rawValue) }),
+            let model = sameTier.first(where: { $0.resolution == resolution }) {
+            return model.name
+        }
+        return nearestName(to: name, in: sameTier.map(\.name)) ?? nearestName(to: name, in: models.map(\.name))
+    }
+
     /// "4, 6 or 8", "2 or 3", "16:9 or 9:16": a list of allowed values as a message says it.
     public static func spoken<T: CustomStringConvertible>(_ values: [T], joinedBy conjunction: String = "or") -> String {
         let words = values.map(\.description)

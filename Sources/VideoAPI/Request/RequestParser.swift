@@ -81,7 +81,7 @@ public struct RequestParser: Sendable {
         let modelName = read["model"]?.string ?? defaultModel
         let model = Capabilities.model(named: modelName)
         if model == nil {
-            let hint = nearestName(to: modelName, in: Capabilities.models.map(\.name)).map { "did you mean '\($0)'? " } ?? ""
+            let hint = Capabilities.suggestion(forModel: modelName).map { "did you mean '\($0)'? " } ?? ""
             checker.fail("unknown model '\(modelName)' (\(hint)see `reel models`)")
         }
 
