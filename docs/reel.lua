@@ -156,10 +156,10 @@ function generate(opts) end
 ---@return table? current The defaults, when called with no argument.
 function defaults(opts) end
 
----Calls `fn(item, index)` for every item, side by side, and returns the results in order. Waits for all items even if one fails, then raises the first failure.
+---Calls `fn(item, index)` for every item, side by side, and returns the results in order. Waits for all items even if one fails, then raises the first failure — or, with `errors = "collect"`, returns every item: its result, or its error table (`failed = true`, `index`, `code`, `message`).
 ---@param list any[] The items.
 ---@param fn fun(item: any, index: integer): any Called once per item.
----@param opts? { concurrency?: integer } At most this many items at once (the run's --concurrency bounds generations too).
+---@param opts? { concurrency?: integer, errors?: "raise"|"collect" } `concurrency`: at most this many items at once (the run's --concurrency bounds generations too). `errors`: raise the first failure (default) or collect every item's outcome.
 ---@return any[] results fn's result per item.
 function map(list, fn, opts) end
 

@@ -55,7 +55,7 @@ public final class LiveGenerator: VideoGenerator {
     }
 
     private func generate(_ request: GenerationRequest, key: String, options: GenerationOptions) async throws -> GeneratedVideo {
-        let task = progress.begin(request)
+        let task = progress.begin(request, callSite: options.callSite, sequence: options.sequence)
         // --timeout bounds the whole generation from here: slow replies, retries, downloads.
         let deadline = Date().addingTimeInterval(client.configuration.taskTimeout)
         do {

@@ -18,7 +18,9 @@ public enum TaskEvent: Sendable {
 
 /// Receives task events; `begin` returns the number the task is shown under.
 public protocol ProgressSink: Sendable {
-    func begin(_ request: GenerationRequest) -> Int
+    /// `callSite`: `script.lua:LINE` of the call, for the take's label; `sequence`: the call's
+    /// place in the run (1, 2, …), the number the take is shown under.
+    func begin(_ request: GenerationRequest, callSite: String?, sequence: Int?) -> Int
     func update(_ task: Int, _ event: TaskEvent)
     /// Something the user must see even when nothing fails (a task id the journal refused).
     func warning(_ line: String)
@@ -33,6 +35,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     private struct Row {
         let number: Int
         let function: String
+        /// What tells this take from the others: the script line, the prompt's start, the seed.
+        let label: String
         let seconds: Int64
         let started = Date()
         var id: String?
@@ -51,6 +55,9 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     private var failed = 0
     private var reused = 0
     private var interrupted = 0
+    /// Each failed take with its label and reason, for the summary.
+    private var failures: [String] = []
+    private var usedNumbers: Set<Int> = []
     private var secondsOfVideo: Int64 = 0
     private var files: [String] = []
     private var bytes: Int64 = 0
@@ -117,10 +124,14 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
 
     // MARK: ProgressSink
 
-    public func begin(_ request: GenerationRequest) -> Int {
+    public func begin(_ request: GenerationRequest, callSite: String?, sequence: Int?) -> Int {
         let number = lock.withLock {
-            let n = rows.count + succeeded + failed + reused + interrupted + 1
-            rows[n] = Row(number: n, function: request.mode.luaFunction, seconds: request.plannedSeconds)
+            // Numbered in the order the script made the calls, not the order their tasks start;
+            // a number already shown (another --each row's script) takes the next free one.
+            let n = sequence.flatMap { usedNumbers.contains($0) ? nil : $0 } ?? ((usedNumbers.max() ?? 0) + 1)
+            usedNumbers.insert(n)
+            rows[n] = Row(number: n, function: request.mode.luaFunction, label: Self.label(request, callSite: callSite),
+                          seconds: request.plannedSeconds)
             return n
         }
         redraw()
@@ -169,16 +180,22 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 row.status = "failed (\(error.code.rawValue)): \(error.message)"
                 row.finished = true
                 // Stopped by Ctrl-C (or a signal) is not a failure of the generation.
-                if error.code == .cancelled { interrupted += 1 } else { failed += 1 }
+                if error.code == .cancelled {
+                    interrupted += 1
+                } else {
+                    failed += 1
+                    failures.append("[\(row.number)] \(row.label): \(error.code.rawValue): \(error.message)")
+                }
             }
             if row.status != before {
-                line = "[\(row.number)] \(row.function)\(row.id.map { " " + $0 } ?? ""): \(row.status)\(row.progress.map { $0 > 0 && $0 < 100 && !row.finished ? " \($0)%" : "" } ?? "")"
+                line = "[\(row.number)] \(row.function) \(row.label)\(row.id.map { " " + $0 } ?? ""): \(row.status)\(row.progress.map { $0 > 0 && $0 < 100 && !row.finished ? " \($0)%" : "" } ?? "")"
                 if row.finished { line! += String(format: " (%.1f s)", Date().timeIntervalSince(row.started)) }
             }
             if row.finished { rows[task] = nil } else { rows[task] = row }
         }
         if let warning { self.warning(warning) }
-        if style == .lines, let line { print(line) }
+        // Plain lines show every change; the live view keeps a failure on screen above it.
+        if let line, style == .lines || (style == .live && line.contains(": failed (") && !line.contains("(cancelled)")) { print(line) }
         redraw()
     }
 
@@ -193,8 +210,22 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 let folders = Set(files.map { ($0 as NSString).deletingLastPathComponent })
                 text += "; \(files.count) file\(files.count == 1 ? "" : "s") (\(Self.byteCount(bytes))) in \(folders.sorted().joined(separator: ", "))"
             }
+            if !failures.isEmpty { text += "\nFailed:\n" + failures.sorted(by: Self.byTakeNumber).map { "  " + $0 }.joined(separator: "\n") }
             return text
         }
+    }
+
+    static func byTakeNumber(_ a: String, _ b: String) -> Bool {
+        func number(_ s: String) -> Int { Int(s.dropFirst().prefix { $0.isNumber }) ?? 0 }
+        return number(a) < number(b)
+    }
+
+    /// `s.lua:4 "a lighthouse at d…" seed 7`: the call's line, the prompt's start, the seed.
+    static func label(_ request: GenerationRequest, callSite: String?) -> String {
+        let prompt = request.prompt.count > 24 ? String(request.prompt.prefix(23)) + "…" : request.prompt
+        var parts = [callSite.map { ($0 as NSString).lastPathComponent }, "\"\(prompt)\""].compactMap { $0 }
+        if let seed = request.extraBody.seed { parts.append("seed \(seed)") }
+        return parts.joined(separator: " ")
     }
 
     /// "812 bytes", "82 KB", "3.4 MB": numbers, never "Zero KB".
@@ -248,7 +279,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
         for row in shown.prefix(limit) {
             let elapsed = Int(Date().timeIntervalSince(row.started))
             let progress = row.progress.map { " \($0)%" } ?? ""
-            text += "  [\(row.number)] \(row.function) \(row.id ?? "…") \(row.status)\(progress) \(elapsed)s\n"
+            text += "  [\(row.number)] \(row.function) \(row.label) \(row.id ?? "…") \(row.status)\(progress) \(elapsed)s\n"
         }
         var count = min(shown.count, limit)
         if shown.count > limit {

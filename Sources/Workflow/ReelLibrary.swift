@@ -20,6 +20,8 @@ final class ReelLibrary {
     /// Under --sandbox, the folders local inputs (`image = "ref.png"`) may come from, as for
     /// the script's own reads: a sandboxed script cannot send ~/.ssh/id_rsa as an image.
     var readableDirectories: [String]?
+    /// Generation calls made so far (only the Lua owner touches it).
+    private var callCount = 0
     /// Options set by `defaults{…}`, applied under each call's own.
     private var defaults: [(String, JSONValue)] = []
     /// Videos this run made, by id: a URL a script passes as a string is traced to its step.
@@ -109,7 +111,8 @@ final class ReelLibrary {
         for input in [source] + Self.videos(in: options) {
             if let input, let url = input.url, let key = input.journalKey { inputKeys[url] = key }
         }
-        let options = GenerationOptions(fresh: parsed.fresh || freshAll, inputKeys: inputKeys, callSite: call.position)
+        callCount += 1
+        let options = GenerationOptions(fresh: parsed.fresh || freshAll, inputKeys: inputKeys, callSite: call.position, sequence: callCount)
         let videos = self.videos
         return .wait {
             let video: GeneratedVideo

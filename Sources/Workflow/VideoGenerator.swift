@@ -10,11 +10,15 @@ public struct GenerationOptions: Sendable {
     /// `script.lua:LINE` of the call, kept in the journal so an unknown outcome can be
     /// reported by the line that made it.
     public var callSite: String?
+    /// The call's place among the run's generation calls (1, 2, …), counted when the script
+    /// makes it, so takes are numbered in script order.
+    public var sequence: Int?
 
-    public init(fresh: Bool = false, inputKeys: [String: String] = [:], callSite: String? = nil) {
+    public init(fresh: Bool = false, inputKeys: [String: String] = [:], callSite: String? = nil, sequence: Int? = nil) {
         self.fresh = fresh
         self.inputKeys = inputKeys
         self.callSite = callSite
+        self.sequence = sequence
     }
 }
 

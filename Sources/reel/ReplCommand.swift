@@ -109,12 +109,25 @@ struct ReplCommand: AsyncParsableCommand {
         }
     }
 
+    /// Closes the session's journal run first (what matters), then its client and simulator,
+    /// giving those a few seconds: leaving the REPL must never hang on a slow shutdown.
     private func finish(_ session: LiveSession?) async {
         guard let parts = await session?.settled() else { return }
-        await parts.client.shutdown()
-        await parts.simulator?.stop()
         try? parts.journal.finishRun(parts.runID, outcome: "done")
+        // Whichever ends first: the shutdown, or five seconds.
+        let (ended, end) = AsyncStream.makeStream(of: Void.self)
+        Task {
+            await parts.client.shutdown()
+            await parts.simulator?.stop()
+            end.finish()
+        }
+        Task {
+            try? await Task.sleep(nanoseconds: 5_000_000_000)
+            end.finish()
+        }
+        for await _ in ended {}
     }
+
 }
 
 /// The entry running now, so Ctrl-C can stop it without leaving the REPL.

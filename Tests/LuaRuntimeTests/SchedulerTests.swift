@@ -89,7 +89,7 @@ import Testing
         let error = await #expect(throws: LuaScriptError.self) {
             try await lua.run("map({1}, function() end, { concurency = 2 })", chunkName: "@m.lua")
         }
-        #expect(error?.message == "m.lua:1: map: unknown option 'concurency' (valid: concurrency)")
+        #expect(error?.message == "m.lua:1: map: unknown option 'concurency' (valid: concurrency, errors)")
     }
 
     @Test func spawnAndWait() async throws {

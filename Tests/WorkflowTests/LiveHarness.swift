@@ -73,7 +73,7 @@ final class RecordingProgress: ProgressSink, @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
     private(set) var events: [(Int, TaskEvent)] = []
-    func begin(_ request: GenerationRequest) -> Int { lock.withLock { count += 1; return count } }
+    func begin(_ request: GenerationRequest, callSite: String?, sequence: Int?) -> Int { lock.withLock { count += 1; return count } }
     func update(_ task: Int, _ event: TaskEvent) { lock.withLock { events.append((task, event)) } }
     private(set) var warnings: [String] = []
     func warning(_ line: String) { lock.withLock { warnings.append(line) } }

@@ -36,6 +36,19 @@ import VideoAPI
         ])
     }
 
+    /// One failed take does not hide the others: with errors = "collect", map returns every
+    /// item, the failures as error tables in their places.
+    @Test func mapCanCollectFailures() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let reporter = try await h.run("""
+            local takes = map({ 4, 5, 6 }, function(d) return text_to_video{ prompt = "x", duration = d } end, { errors = "collect" })
+            for i, t in ipairs(takes) do
+              log(i, t.failed and (t.code .. " " .. t.index) or t.id)
+            end
+            """)
+        #expect(reporter.logs == ["[log] 1\tdry-run-1", "[log] 2\tinvalid_request 2", "[log] 3\tdry-run-2"])
+    }
+
     /// A Video is the record of a generation: its fields can be read and listed, not changed.
     @Test func aVideoIsReadOnly() async throws {
         let h = try ScriptHarness(); defer { h.cleanUp() }

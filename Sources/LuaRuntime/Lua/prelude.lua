@@ -77,8 +77,17 @@ function map(list, fn, opts)
       error(("map: 'concurrency' must be a whole number of 1 or more (got %s)"):format(tostring(limit)), 2)
     end
   end
+  local collect = false
+  if opts and opts.errors ~= nil then
+    if opts.errors ~= "collect" and opts.errors ~= "raise" then
+      error(("map: 'errors' must be \"raise\" or \"collect\" (got %s)"):format(tostring(opts.errors)), 2)
+    end
+    collect = opts.errors == "collect"
+  end
   for key in pairs(opts or {}) do
-    if key ~= "concurrency" then error(("map: unknown option '%s' (valid: concurrency)"):format(tostring(key)), 2) end
+    if key ~= "concurrency" and key ~= "errors" then
+      error(("map: unknown option '%s' (valid: concurrency, errors)"):format(tostring(key)), 2)
+    end
   end
   local results, failures, next_index = {}, {}, 1
   local function worker()
@@ -94,7 +103,15 @@ function map(list, fn, opts)
   for w = 1, #handles do wait_raw(handles[w]) end
   if #failures > 0 then
     table.sort(failures, function(a, b) return a.index < b.index end)
-    error(failures[1].value, 0)
+    if not collect then error(failures[1].value, 0) end
+    -- errors = "collect": a failed item's place holds its error table, marked with its index.
+    for _, failure in ipairs(failures) do
+      local e = failure.value
+      if type(e) ~= "table" then e = { code = "script_error", message = tostring(e) } end
+      e.index = failure.index
+      e.failed = true
+      results[failure.index] = e
+    end
   end
   return results
 end
