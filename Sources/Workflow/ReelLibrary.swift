@@ -20,6 +20,8 @@ final class ReelLibrary {
     /// Under --sandbox, the folders local inputs (`image = "ref.png"`) may come from, as for
     /// the script's own reads: a sandboxed script cannot send ~/.ssh/id_rsa as an image.
     var readableDirectories: [String]?
+    /// With `reportEveryInvalidCall`: the refused calls, answered with stand-ins.
+    var invalidCalls: InvalidCallLog?
     /// Generation calls made so far (only the Lua owner touches it).
     private var callCount = 0
     /// Options set by `defaults{…}`, applied under each call's own.
@@ -94,7 +96,11 @@ final class ReelLibrary {
         do {
             parsed = try parser.parse(merged)
         } catch {
-            throw ReelLuaError(.invalidRequest, error.problems.joined(separator: "\n  "))
+            let message = error.problems.joined(separator: "\n  ")
+            guard let invalidCalls else { throw ReelLuaError(.invalidRequest, message) }
+            // Checking: note it at its line and carry on with a stand-in, so later calls
+            // (an extend of this one included) are checked too.
+            return .value(LuaVideo.make(invalidCalls.record(call.position.map { "\($0): \(message)" } ?? message)))
         }
         for warning in parsed.warnings { warnOnce(warning, at: call.position) }
 
@@ -333,5 +339,24 @@ final class VideoRegistry: Sendable {
             }
             return keys
         }
+    }
+}
+
+/// The calls a check refused, and the stand-in Video each one gets so the script goes on.
+final class InvalidCallLog: Sendable {
+    private let log = Mutex<[String]>([])
+
+    var messages: [String] { log.withLock { $0 } }
+
+    /// Notes `message` and returns the stand-in for the refused call.
+    func record(_ message: String) -> GeneratedVideo {
+        let n = log.withLock {
+            $0.append(message)
+            return $0.count
+        }
+        let id = "invalid-\(n)"
+        // A valid request in its place, so an extend of the stand-in is checked as usual.
+        let request = try! RequestParser(caller: "check", expectedMode: .text, source: .wire).parse([("prompt", "(a refused call)")]).request
+        return GeneratedVideo(id: id, url: "https://dry-run.invalid/videos/\(id).mp4", status: "invalid", request: request)
     }
 }

@@ -16,6 +16,9 @@ public struct WorkflowOptions: Sendable {
     public var fresh = false
     /// `--sandbox`: no programs, native code, debug, or writes outside the output folder.
     public var sandbox = false
+    /// `reel check` and `--dry-run`: a call the validator refuses is reported and answered with
+    /// a placeholder Video, so one run of the check lists every invalid call of the script.
+    public var reportEveryInvalidCall = false
 
     public init(scriptPath: String, arguments: [String: String] = [:], outputDirectory: String = "out",
                 baseModel: String = Capabilities.defaultModelName, limits: LuaLimits = LuaLimits()) {
@@ -34,11 +37,14 @@ public enum WorkflowFailure: Error, Sendable, CustomStringConvertible {
     case unreadableScript(path: String, reason: String)
     /// The script raised an error or was stopped.
     case script(LuaScriptError)
+    /// Calls the validator refused (with `reportEveryInvalidCall`), each `script.lua:LINE: …`.
+    case invalidCalls([String])
 
     public var description: String {
         switch self {
         case .unreadableScript(let path, let reason): "cannot read script '\(path)': \(reason)"
         case .script(let error): error.message
+        case .invalidCalls(let messages): messages.joined(separator: "\n")
         }
     }
 }
@@ -59,6 +65,7 @@ public final class WorkflowSession: @unchecked Sendable {
         library = ReelLibrary(generator: generator, reporter: reporter, outputDirectory: options.outputDirectory,
                               scriptDirectory: directory.isEmpty ? "." : directory, baseModel: options.baseModel,
                               freshAll: options.fresh)
+        if options.reportEveryInvalidCall { library.invalidCalls = InvalidCallLog() }
         library.install(into: lua, arguments: options.arguments)
         lua.addModuleDirectory(directory)
         if options.sandbox {
@@ -75,6 +82,9 @@ public final class WorkflowSession: @unchecked Sendable {
         try await lua.run(source, chunkName: chunkName)
     }
 
+    /// The calls the validator refused so far (with `reportEveryInvalidCall`).
+    public var invalidCalls: [String] { library.invalidCalls?.messages ?? [] }
+
     /// Whether `source` compiles, needs more lines, or has a syntax error.
     public func completeness(of source: String) -> LuaState.Completeness { lua.completeness(of: source) }
 
@@ -86,13 +96,15 @@ public enum WorkflowRunner {
     /// Runs the script to the end with `generator` doing the work.
     public static func run(_ options: WorkflowOptions, generator: any VideoGenerator, reporter: any RunReporter) async throws(WorkflowFailure) {
         let source = try readScript(options.scriptPath)
+        let session: WorkflowSession
         do throws(LuaScriptError) {
             let directory = (options.scriptPath as NSString).deletingLastPathComponent
-            let session = try WorkflowSession(options, directory: directory, generator: generator, reporter: reporter)
+            session = try WorkflowSession(options, directory: directory, generator: generator, reporter: reporter)
             try await session.run(source, chunkName: "@" + options.scriptName)
         } catch {
             throw .script(error)
         }
+        if !session.invalidCalls.isEmpty { throw .invalidCalls(session.invalidCalls) }
     }
 
     /// `--each rows.csv`: the script once per row, the row's columns in `args` (over the

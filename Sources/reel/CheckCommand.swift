@@ -5,7 +5,7 @@ struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Dry-run a script: validate every request and print the plan. Sends nothing.",
-        discussion: "Exits 1 at the first error (naming the script line), 0 when every request is valid. Warnings are printed but do not fail the check."
+        discussion: "Reports every invalid call, each at its script line, and exits 1 if there was one; 0 when every request is valid. Warnings are printed but do not fail the check."
     )
 
     @OptionGroup var script: ScriptOptions
@@ -19,7 +19,9 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let generator = DryRunGenerator()
         let reporter = CountingReporter(ProgressDisplay(style: script.quiet ? .quiet : .lines))
-        let failures = try await script.execute(try script.workflowOptions(), generator: generator, reporter: reporter, concurrency: 1)
+        var options = try script.workflowOptions()
+        options.reportEveryInvalidCall = true
+        let failures = try await script.execute(options, generator: generator, reporter: reporter, concurrency: 1)
         if let code = script.report(failures) { throw code }
         print(Plan(requests: generator.requests, savedPaths: generator.savedPaths).rendered(), terminator: "")
         print("check: ok — \(generator.requests.count) request\(generator.requests.count == 1 ? "" : "s"), \(reporter.warnings) warning\(reporter.warnings == 1 ? "" : "s")")

@@ -36,6 +36,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let options = try workflowOptions()
         if dryRun {
+            var options = options
+            options.reportEveryInvalidCall = true
             let generator = DryRunGenerator()
             let failures = try await script.execute(options, generator: generator, reporter: ProgressDisplay(style: script.quiet ? .quiet : .lines), concurrency: 1)
             if let code = script.report(failures) { throw code }

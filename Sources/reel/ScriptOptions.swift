@@ -131,6 +131,9 @@ struct ScriptOptions: ParsableArguments {
         case .unreadableScript:
             printError("reel: \(failure)")
             return ExitCode(ReelExit.usage)
+        case .invalidCalls(let messages):
+            for message in messages { printError("error: \(message)") }
+            return ExitCode(ReelExit.scriptError)
         case .script(let error):
             printError("error: \(error.message)")
             if let reason = error.stopReason, reason != .interrupted {

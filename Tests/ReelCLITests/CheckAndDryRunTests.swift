@@ -66,6 +66,27 @@ import Testing
         }
     }
 
+    /// One check lists every invalid call of a script, each at its line, and goes on past
+    /// them (an extend of a refused call is checked too).
+    @Test func checkReportsEveryInvalidCall() throws {
+        let (dir, name) = try brokenScript("""
+            local a = text_to_video{ prompt = 'x', duration = 5 }
+            local b = extend(a, { prompt = 'y', seed = -1 })
+            text_to_video{ prompt = 'fine' }
+            text_to_video{ prompt = '', aspect_ratio = '4:3' }
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for command in [["check", name], ["run", "--dry-run", name]] {
+            let result = try CLI.run(command, in: dir)
+            #expect(result.status == 1)
+            let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }
+            #expect(lines.count == 3, "\(result.stderr)")
+            #expect(result.stderr.contains("broken.lua:1: text_to_video: 'duration' must be 4, 6 or 8 (got 5)"))
+            #expect(result.stderr.contains("broken.lua:2: extend: 'seed' must be from 0 to"))
+            #expect(result.stderr.contains("broken.lua:4: text_to_video: 'aspect_ratio' must be 16:9 or 9:16 (got 4:3)\n  text_to_video: 'prompt' must not be empty"))
+        }
+    }
+
     @Test func usageErrorsExitTwo() throws {
         #expect(try CLI.run(["run", "--bogus", "x.lua"]).status == 2)
         #expect(try CLI.run(["run", "--dry-run", "missing.lua"]).status == 2)

@@ -52,7 +52,7 @@ extension WorkflowFailure {
     var message: String {
         switch self {
         case .script(let e): e.message
-        case .unreadableScript: description
+        case .unreadableScript, .invalidCalls: description
         }
     }
 }
