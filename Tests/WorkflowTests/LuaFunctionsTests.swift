@@ -127,7 +127,7 @@ import VideoAPI
         let h = try ScriptHarness(); defer { h.cleanUp() }
         let cases: [(String, String)] = [
             ("text_to_video{ prompt = 'x', seed = 1.5 }", "text_to_video: 'seed' must be a whole number (got 1.5)"),
-            ("text_to_video{ prompt = 'x', duration = '8' }", "text_to_video: 'duration' must be a number (got string \"8\")"),
+            ("text_to_video{ prompt = 'x', duration = 'eight' }", "text_to_video: 'duration' must be a number (got string \"eight\")"),
             ("text_to_video{ prompt = 'x', generate_audio = 'yes' }", "text_to_video: 'generate_audio' must be true or false (got string)"),
             ("text_to_video(42)", "text_to_video: argument 1 must be an options table (got number)"),
             ("text_to_video{ 'a boat' }", "text_to_video: options must be named (got a list item at 1); write text_to_video{ prompt = \"…\" }"),

@@ -35,6 +35,8 @@ public struct RequestParser: Sendable {
 
     public func parse(_ options: [(String, JSONValue)]) throws(RequestError) -> Parsed {
         var checker = Checker(caller: caller, options: options)
+        // From Lua, `duration = args.dur` works: script arguments and CSV cells are strings.
+        if case .lua = source { checker.acceptsNumericStrings = true }
         let isLua: Bool
         if case .lua = source { isLua = true } else { isLua = false }
 
@@ -217,6 +219,9 @@ private struct Checker {
     let caller: String
     let options: [String: JSONValue]
     var problems: [String] = []
+    /// Whether "6" stands for 6 in a flat option (Lua: `args` and CSV cells are strings);
+    /// never inside `extra_body`, which is the wire's own shape, and never on the wire.
+    var acceptsNumericStrings = false
 
     init(caller: String, options: [(String, JSONValue)]) {
         self.caller = caller
@@ -252,6 +257,8 @@ private struct Checker {
         guard let v = given ?? value(name) else { return nil }
         switch v {
         case .int(let i): return i
+        case .string(let s) where acceptsNumericStrings && !name.hasPrefix("extra_body.") && Int64(s.trimmingCharacters(in: .whitespaces)) != nil:
+            return Int64(s.trimmingCharacters(in: .whitespaces))
         case .double(let d) where d == d.rounded() && abs(d) < 1e15: return Int64(d)
         case .double(let d):
             fail("'\(name)' must be a whole number (got \(d))")
