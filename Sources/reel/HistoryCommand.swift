@@ -7,7 +7,17 @@ struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List earlier runs and their generations, from the journal.",
-        discussion: "Reads the journal (safe while another run writes it). Each generation shows its task id, state, model, seconds, prompt and file."
+        discussion: """
+            Reads the journal (safe while another run writes it). Each generation shows its
+            task id, state, model, seconds, seed, script line, full prompt, and its file or
+            error; each run its script and arguments. --json adds the request body sent and
+            the file's SHA-256.
+
+            Examples:
+              reel history --failed            what failed, and why
+              reel history --grep lighthouse   the takes whose prompt mentions it
+              reel history --run 12 --json
+            """
     )
 
     @OptionGroup var state: StateOptions
@@ -19,7 +29,13 @@ struct HistoryCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How many runs to show, newest first.", valueName: "n"))
     var limit: Int = 10
 
-    @Flag(help: "Print JSON: every run with its tasks, including file paths and SHA-256.")
+    @Option(help: ArgumentHelp("Only generations whose prompt, task id, script line or error contains this (any case).", valueName: "text"))
+    var grep: String?
+
+    @Flag(help: "Only generations that failed or whose outcome is unknown.")
+    var failed = false
+
+    @Flag(help: "Print JSON: every run with its tasks, including request bodies, file paths and SHA-256.")
     var json = false
 
     func run() throws {
@@ -36,41 +52,59 @@ struct HistoryCommand: ParsableCommand {
         }
         var runs = try journal.runs(limit: runID == nil ? limit : Int.max)
         if let runID { runs = runs.filter { $0.id == runID } }
+        let shown = try runs.map { ($0, try journal.tasks(runID: $0.id).filter(wanted)) }
+            .filter { grep == nil && !failed || !$0.1.isEmpty }
         if json {
-            let list = try runs.map { record -> JSONValue in
+            print(JSONValue.array(shown.map { record, tasks in
                 .object([
                     ("id", .int(record.id)), ("script", .string(record.script)), ("base_url", .string(record.baseURL)),
+                    ("arguments", record.arguments.flatMap { try? JSONValue.parse(Data($0.utf8)) } ?? .null),
                     ("started_at", .double(record.startedAt)), ("finished_at", record.finishedAt.map(JSONValue.double) ?? .null),
                     ("outcome", record.outcome.map(JSONValue.string) ?? .null),
-                    ("tasks", .array(try journal.tasks(runID: record.id).map(Self.json))),
+                    ("tasks", .array(tasks.map(Self.json))),
                 ])
-            }
-            print(JSONValue.array(list).pretty())
+            }).pretty())
             return
         }
-        if runs.isEmpty { print("No runs yet.") }
+        if shown.isEmpty { print(runs.isEmpty ? "No runs yet." : "No generations match.") }
         let dates = DateFormatter()
         dates.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        for record in runs {
-            let tasks = try journal.tasks(runID: record.id)
+        for (record, tasks) in shown {
             let seconds = tasks.filter { $0.state == .downloaded }.reduce(0) { $0 + $1.seconds }
-            print("run \(record.id)  \(dates.string(from: Date(timeIntervalSince1970: record.startedAt)))  \(record.script)  \(record.outcome ?? "running")  \(tasks.count) generation\(tasks.count == 1 ? "" : "s"), \(seconds) s of video")
+            let arguments = record.arguments.map { "  \($0)" } ?? ""
+            print("run \(record.id)  \(dates.string(from: Date(timeIntervalSince1970: record.startedAt)))  \(record.script)\(arguments)  \(record.outcome ?? "running")  \(tasks.count) generation\(tasks.count == 1 ? "" : "s"), \(seconds) s of video")
             for task in tasks {
-                let prompt = task.prompt.count > 48 ? String(task.prompt.prefix(47)) + "…" : task.prompt
-                let detail = task.path ?? task.error.map { String($0.prefix(80)) } ?? ""
-                print("  \(task.taskID ?? "-")  \(task.state.rawValue)  \(task.model)  \(task.seconds) s  \"\(prompt)\"  \(detail)")
+                let seed = Self.seed(of: task).map { "  seed \($0)" } ?? ""
+                let place = task.callSite.map { "  \($0)" } ?? ""
+                print("  \(task.taskID ?? "-")  \(task.state.rawValue)  \(task.model)  \(task.seconds) s\(seed)\(place)  \"\(task.prompt)\"")
+                if let path = task.path { print("      file: \(path)") }
+                if let error = task.error, task.state != .downloaded { print("      \(task.state == .unknown ? "outcome unknown" : "error"): \(error)") }
             }
         }
+    }
+
+    private func wanted(_ task: TaskRecord) -> Bool {
+        if failed && task.state != .failed && task.state != .unknown { return false }
+        guard let grep = grep?.lowercased() else { return true }
+        return [task.prompt, task.taskID ?? "", task.callSite ?? "", task.error ?? ""].contains { $0.lowercased().contains(grep) }
+    }
+
+    /// The seed the request carried, from its journaled body.
+    static func seed(of task: TaskRecord) -> Int64? {
+        guard let body = try? JSONValue.parse(Data(task.request.utf8)), case .int(let seed)? = body.value(at: ["extra_body", "seed"]) else { return nil }
+        return seed
     }
 
     static func json(_ task: TaskRecord) -> JSONValue {
         .object([
             ("task_id", task.taskID.map(JSONValue.string) ?? .null), ("state", .string(task.state.rawValue)),
             ("mode", .string(task.mode)), ("model", .string(task.model)), ("prompt", .string(task.prompt)),
-            ("seconds", .int(task.seconds)), ("path", task.path.map(JSONValue.string) ?? .null),
+            ("seed", seed(of: task).map(JSONValue.int) ?? .null), ("call_site", task.callSite.map(JSONValue.string) ?? .null),
+            ("seconds", .int(task.seconds)), ("request", (try? JSONValue.parse(Data(task.request.utf8))) ?? .string(task.request)),
+            ("path", task.path.map(JSONValue.string) ?? .null),
             ("sha256", task.sha256.map(JSONValue.string) ?? .null), ("bytes", task.bytes.map(JSONValue.int) ?? .null),
             ("result_url", task.resultURL.map(JSONValue.string) ?? .null), ("error", task.error.map(JSONValue.string) ?? .null),
-            ("key", .string(task.key)),
+            ("created_at", .double(task.createdAt)), ("key", .string(task.key)),
         ])
     }
 }

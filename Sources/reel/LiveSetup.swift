@@ -70,7 +70,8 @@ struct LiveSetup: ParsableArguments {
     }
 
     /// Sets up the live parts on the first generation: simulator (if any), client, journal.
-    func start(_ connection: Connection, script: String, outputDirectory: String, display: ProgressDisplay) async throws -> LiveSession.Parts {
+    func start(_ connection: Connection, script: String, arguments: String? = nil, outputDirectory: String,
+               display: ProgressDisplay) async throws -> LiveSession.Parts {
         var client = connection.client
         var simulator: RunningSimulator?
         var identity: String?
@@ -86,7 +87,7 @@ struct LiveSetup: ParsableArguments {
         let runID: Int64
         do {
             journal = try Journal(directory: stateDirectory)
-            runID = try journal.beginRun(script: script, baseURL: identity ?? client.baseURL)
+            runID = try journal.beginRun(script: script, baseURL: identity ?? client.baseURL, arguments: arguments)
             // Task ids an earlier run could not write (a locked journal, a full disk).
             let mended = try journal.adoptRecovered()
             if mended > 0 { display.log("reel: adopted \(mended) task id\(mended == 1 ? "" : "s") an earlier run kept in a recovery file") }

@@ -53,7 +53,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         let display = ProgressDisplay(style: ProgressDisplay.style(quiet: script.quiet), verbose: script.verbose)
         let session = LiveSession { [live, connection] in
-            try await live.start(connection, script: options.scriptPath, outputDirectory: options.outputDirectory, display: display)
+            try await live.start(connection, script: options.scriptPath, arguments: runArguments, outputDirectory: options.outputDirectory,
+                                 display: display)
         }
 
         let work = Task { [script, concurrency] in
@@ -101,6 +102,13 @@ struct RunCommand: AsyncParsableCommand {
             if let code = script.report(failures) { throw code }
         }
         if !script.quiet { print(display.summary()) }
+    }
+
+    /// What history shows this run was given: its key=value pairs and --each file, as JSON.
+    var runArguments: String? {
+        var fields = (try? script.parsedArguments())?.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) } ?? []
+        if let each = script.each { fields.append(("--each", .string(each))) }
+        return fields.isEmpty ? nil : JSONValue.object(fields).encoded()
     }
 
     func workflowOptions() throws -> WorkflowOptions {

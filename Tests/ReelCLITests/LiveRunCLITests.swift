@@ -63,6 +63,31 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("kept.mp4").path))
     }
 
+    /// History is the full record: arguments, seed, line, request body, and filters for what failed.
+    @Test func historyIsTheFullRecord() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try """
+            map({ "calm sea", "storm" }, function(p)
+              return text_to_video{ prompt = p .. " " .. args.place, seed = 7, duration = 4 }
+            end, { errors = "collect" })
+            """.write(to: dir.appendingPathComponent("s.lua"), atomically: true, encoding: .utf8)
+        let run = try CLI.run(["run", "s.lua", "place=harbour", "--latency", "0.2", "--task-failure-rate", "0.5", "--fault-seed", "4"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        let all = CLI.parseJSONArray(try CLI.run(["history", "--json"], in: dir).stdout)
+        let first = try #require(all.first)
+        #expect((first["arguments"] as? [String: Any])?["place"] as? String == "harbour")
+        let tasks = try #require(first["tasks"] as? [[String: Any]])
+        #expect(tasks.count == 2)
+        #expect(tasks.allSatisfy { $0["seed"] as? Int == 7 && ($0["call_site"] as? String)?.hasSuffix("s.lua:2") == true })
+        #expect(tasks.allSatisfy { (($0["request"] as? [String: Any])?["duration"] as? Int) == 4 })
+        let failedCount = tasks.filter { $0["state"] as? String == "failed" }.count
+        let failed = try CLI.run(["history", "--failed"], in: dir)
+        #expect(failed.stdout.components(separatedBy: "  failed  ").count - 1 == failedCount, "\(failed.stdout)")
+        let grep = try CLI.run(["history", "--grep", "STORM"], in: dir)
+        #expect(grep.stdout.contains("\"storm harbour\"") && !grep.stdout.contains("\"calm sea harbour\""), "\(grep.stdout)")
+    }
+
     @Test func theKeyIsNeverPrintedEvenVerbose() throws {
         let key = "sk-live-\(UUID().uuidString)"
         let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.1", "--require-key", key])

@@ -112,6 +112,10 @@ public final class Journal: Sendable {
             }
             try db.execute(sql: "INSERT INTO runTask (runID, task) SELECT runID, id FROM task")
         }
+        migrator.registerMigration("v3: run arguments") { db in
+            // The key=value pairs (and --each file) a run was given, for history.
+            try db.alter(table: "run") { t in t.add(column: "arguments", .text) }
+        }
         return migrator
     }
 
@@ -160,10 +164,11 @@ public final class Journal: Sendable {
 
     // MARK: Runs
 
-    public func beginRun(script: String, baseURL: String) throws -> Int64 {
+    /// `arguments`: what the run was given (`key=value` pairs, `--each rows.csv`), as JSON.
+    public func beginRun(script: String, baseURL: String, arguments: String? = nil) throws -> Int64 {
         try Self.retryingWhileLocked(patience: patience) { try pool.write { db in
-            try db.execute(sql: "INSERT INTO run (startedAt, script, baseURL) VALUES (?, ?, ?)",
-                           arguments: [Date().timeIntervalSince1970, script, baseURL])
+            try db.execute(sql: "INSERT INTO run (startedAt, script, baseURL, arguments) VALUES (?, ?, ?, ?)",
+                           arguments: [Date().timeIntervalSince1970, script, baseURL, arguments])
             return db.lastInsertedRowID
         } }
     }
@@ -474,4 +479,5 @@ public struct RunRecord: Codable, FetchableRecord, Sendable, Equatable {
     public var script: String
     public var baseURL: String
     public var outcome: String?
+    public var arguments: String?
 }
