@@ -102,7 +102,13 @@ final class ReelLibrary {
             // (an extend of this one included) are checked too.
             return .value(LuaVideo.make(invalidCalls.record(call.position.map { "\($0): \(message)" } ?? message)))
         }
-        for warning in parsed.warnings { warnOnce(warning, at: call.position) }
+        // A warning about an option that came from defaults{} is said once, not at every call
+        // that inherits it.
+        let inherited = merged.map(\.0).filter { name in !given.contains { $0.0 == name } }
+        for warning in parsed.warnings {
+            let fromDefaults = inherited.contains { warning.contains("'\($0)'") }
+            warnOnce(fromDefaults ? warning + " (set by defaults{})" : warning, at: fromDefaults ? nil : call.position)
+        }
 
         let generator = self.generator
         let request = parsed.request

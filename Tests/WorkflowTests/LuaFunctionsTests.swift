@@ -36,6 +36,21 @@ import VideoAPI
         ])
     }
 
+    /// A warning about an option set by defaults{} is said once, not at every call.
+    @Test func warningsFromDefaultsAreSaidOnce() async throws {
+        let h = try ScriptHarness(); defer { h.cleanUp() }
+        let reporter = try await h.run("""
+            defaults{ aspect_ratio = "9:16" }
+            image_to_video{ prompt = "a", image = "https://x/a.png" }
+            image_to_video{ prompt = "b", image = "https://x/b.png" }
+            image_to_video{ prompt = "c", image = "https://x/c.png", aspect_ratio = "16:9" }
+            """)
+        let ignored = reporter.warnings.filter { $0.contains("'aspect_ratio' is ignored") }
+        #expect(ignored.count == 2, "\(reporter.warnings)")
+        #expect(ignored.contains { $0.hasSuffix("(set by defaults{})") })
+        #expect(ignored.contains { $0.hasPrefix("script.lua:4:") })
+    }
+
     /// One failed take does not hide the others: with errors = "collect", map returns every
     /// item, the failures as error tables in their places.
     @Test func mapCanCollectFailures() async throws {
