@@ -9,6 +9,7 @@ read_globals = {
   "extend",
   "generate",
   "defaults",
+  "budget",
   "map",
   "parallel",
   "spawn",

@@ -114,7 +114,7 @@ function Task:wait() end
 
 ---The table every failure raises; `tostring(err)` starts with script.lua:LINE:.
 ---@class reel.Error
----@field code "invalid_request"|"api_error"|"rate_limited"|"task_failed"|"timeout"|"network"|"cancelled"|"disk"|"journal" What kind of failure.
+---@field code "invalid_request"|"api_error"|"rate_limited"|"task_failed"|"timeout"|"network"|"cancelled"|"disk"|"journal"|"budget" What kind of failure.
 ---@field message string What happened and what to do.
 ---@field task_id string? The task, when there is one.
 ---@field http_status integer? The HTTP status behind it, if any.
@@ -155,6 +155,11 @@ function generate(opts) end
 ---@param opts? reel.GenerateOptions Options to apply from now on.
 ---@return table? current The defaults, when called with no argument.
 function defaults(opts) end
+
+---Caps the seconds of video this run may submit (it can lower `--max-seconds`, not raise it); reused takes are free. A call past the cap raises an error with `code = "budget"`. Returns `{ seconds = cap, used = n }`.
+---@param opts? { seconds?: integer } The cap in seconds of video; leave out to read the budget.
+---@return { seconds: integer?, used: integer } budget The cap and the seconds submitted so far.
+function budget(opts) end
 
 ---Calls `fn(item, index)` for every item, side by side, and returns the results in order. Waits for all items even if one fails, then raises the first failure — or, with `errors = "collect"`, returns every item: its result, or its error table (`failed = true`, `index`, `code`, `message`).
 ---@param list any[] The items.
@@ -201,6 +206,7 @@ local reel = {
   extend = extend,
   generate = generate,
   defaults = defaults,
+  budget = budget,
   map = map,
   parallel = parallel,
   spawn = spawn,

@@ -14,6 +14,8 @@ public struct VideoAPIError: Error, Sendable, CustomStringConvertible, Equatable
         case disk
         /// The journal (`.reel/journal.sqlite`) could not be read or written.
         case journal
+        /// Not submitted: it would take the run past its cap (`--max-seconds`, `budget{}`).
+        case budget
     }
 
     public var code: Code

@@ -11,7 +11,11 @@ public final class DryRunGenerator: VideoGenerator, Sendable {
     }
     private let record = Mutex(Record())
 
-    public init() {}
+    /// The run's cap: a dry run refuses what the real run would, so `reel check --max-seconds`
+    /// finds the call that would pass it.
+    let budget: Budget
+
+    public init(budget: Budget = Budget()) { self.budget = budget }
 
     /// The requests in the order the script made them.
     public var requests: [GenerationRequest] { record.withLock { $0.requests } }
@@ -19,6 +23,7 @@ public final class DryRunGenerator: VideoGenerator, Sendable {
     public var savedPaths: [String] { record.withLock { $0.saves } }
 
     public func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo {
+        try budget.reserve(request.plannedSeconds)
         let n = record.withLock {
             $0.requests.append(request)
             return $0.requests.count

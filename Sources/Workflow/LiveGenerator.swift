@@ -19,11 +19,14 @@ public final class LiveGenerator: VideoGenerator {
 
     /// `--resubmit-unknown`: send again the submissions whose outcome is unknown.
     let resubmitUnknown: Bool
+    /// The run's cap on seconds submitted.
+    let budget: Budget
 
     /// `gatewayIdentity`: the name the journal keys this gateway by (its base URL unless
     /// given; the built-in simulator has one that outlives its random port).
     public init(client: VideoClient, journal: Journal, runID: Int64, concurrency: Int, outputDirectory: String, progress: any ProgressSink,
-                resubmitUnknown: Bool = false, gatewayIdentity: String? = nil) {
+                resubmitUnknown: Bool = false, gatewayIdentity: String? = nil, budget: Budget = Budget()) {
+        self.budget = budget
         identity = gatewayIdentity ?? client.configuration.baseURL
         self.client = client
         self.journal = journal
@@ -80,8 +83,20 @@ public final class LiveGenerator: VideoGenerator {
                     progress.update(task, .resumed(id: id))
                     return try await finish(request, row: record.id, taskID: id, key: key, task: task, deadline: deadline)
                 case .submit(let record), .resubmit(let record):
-                    let id = try await submit(request, row: record.id, newRow: record.runID == runID && record.state == .submitting,
-                                              idempotencyKey: record.idempotencyKey, task: task, deadline: deadline)
+                    let newRow = record.runID == runID && record.state == .submitting
+                    do {
+                        try budget.reserve(request.plannedSeconds)
+                    } catch {
+                        if newRow { try? await journal.recordFailure(record.id, .failed, error: error.message) }
+                        throw error
+                    }
+                    let id: String
+                    do {
+                        id = try await submit(request, row: record.id, newRow: newRow, idempotencyKey: record.idempotencyKey, task: task, deadline: deadline)
+                    } catch let error as VideoAPIError where !error.submissionOutcomeUnknown && error.code != .taskFailed {
+                        budget.release(request.plannedSeconds)  // nothing was created
+                        throw error
+                    }
                     return try await finish(request, row: record.id, taskID: id, key: key, task: task, deadline: deadline)
                 case .unknown(let record):
                     throw Self.unknownOutcome(record)

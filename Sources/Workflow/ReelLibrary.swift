@@ -20,6 +20,8 @@ final class ReelLibrary {
     /// Under --sandbox, the folders local inputs (`image = "ref.png"`) may come from, as for
     /// the script's own reads: a sandboxed script cannot send ~/.ssh/id_rsa as an image.
     var readableDirectories: [String]?
+    /// The run's cap on seconds submitted (`--max-seconds`, `budget{}`).
+    var budget = Budget()
     /// With `reportEveryInvalidCall`: the refused calls, answered with stand-ins.
     var invalidCalls: InvalidCallLog?
     /// Generation calls made so far (only the Lua owner touches it).
@@ -41,7 +43,7 @@ final class ReelLibrary {
     }
 
     /// The global functions this library adds (besides the runtime's sleep/spawn/parallel/map).
-    static let functionNames = GenerationMode.allCases.map(\.luaFunction) + ["generate", "defaults", "log", "fmt"]
+    static let functionNames = GenerationMode.allCases.map(\.luaFunction) + ["generate", "defaults", "budget", "log", "fmt"]
 
     func install(into lua: LuaState, arguments: [String: String]) {
         for mode in GenerationMode.allCases where mode != .extend {
@@ -54,6 +56,7 @@ final class ReelLibrary {
         }
         lua.register("extend", in: "reel") { [unowned self] call in try extend(call) }
         lua.register("defaults", in: "reel") { [unowned self] call in try setDefaults(call) }
+        lua.register("budget", in: "reel") { [unowned self] call in try setBudget(call) }
         lua.register("log", in: "reel") { [unowned self] call in
             let parts = try call.arguments.map(Self.display)
             reporter.log("[log] " + parts.joined(separator: "\t"))
@@ -213,6 +216,29 @@ final class ReelLibrary {
             defaults.append((name, json))
         }
         return .none
+    }
+
+    /// `budget{ seconds = N }` lowers the run's cap; `budget()` returns `{ seconds = cap, used = n }`.
+    private func setBudget(_ call: LuaCall) throws -> HostResult {
+        switch try call.argument(1) {
+        case .nil:
+            break
+        case .table(let t):
+            for (key, value) in t.entries {
+                guard case .string("seconds") = key else {
+                    throw ReelLuaError(.invalidRequest, "budget: unknown option '\(key.stringValue ?? key.typeName)' (valid: seconds)")
+                }
+                guard case .integer(let seconds) = value, seconds >= 0 else {
+                    throw ReelLuaError(.invalidRequest, "budget: 'seconds' must be a whole number of 0 or more (got \(value.typeName))")
+                }
+                budget.limit(to: seconds)
+            }
+        case let other:
+            throw ReelLuaError(.invalidRequest, "budget: expected a table such as { seconds = 60 } (got \(other.typeName))")
+        }
+        var fields: [String: LuaValue] = ["used": .integer(budget.used)]
+        if let cap = budget.maxSeconds { fields["seconds"] = .integer(cap) }
+        return .value(.table(LuaTable(fields: fields)))
     }
 
     // MARK: Video methods

@@ -19,6 +19,9 @@ public struct WorkflowOptions: Sendable {
     /// `reel check` and `--dry-run`: a call the validator refuses is reported and answered with
     /// a placeholder Video, so one run of the check lists every invalid call of the script.
     public var reportEveryInvalidCall = false
+    /// The run's cap on seconds of video submitted, shared with the generator; `budget{}`
+    /// in the script may lower it.
+    public var budget = Budget()
 
     public init(scriptPath: String, arguments: [String: String] = [:], outputDirectory: String = "out",
                 baseModel: String = Capabilities.defaultModelName, limits: LuaLimits = LuaLimits()) {
@@ -66,6 +69,7 @@ public final class WorkflowSession: @unchecked Sendable {
                               scriptDirectory: directory.isEmpty ? "." : directory, baseModel: options.baseModel,
                               freshAll: options.fresh)
         if options.reportEveryInvalidCall { library.invalidCalls = InvalidCallLog() }
+        library.budget = options.budget
         library.install(into: lua, arguments: options.arguments)
         lua.addModuleDirectory(directory)
         if options.sandbox {

@@ -17,9 +17,9 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(help: .hidden) var fresh = false
 
     func run() async throws {
-        let generator = DryRunGenerator()
         let reporter = CountingReporter(ProgressDisplay(style: script.quiet ? .quiet : .lines))
         var options = try script.workflowOptions()
+        let generator = DryRunGenerator(budget: options.budget)
         options.reportEveryInvalidCall = true
         let failures = try await script.execute(options, generator: generator, reporter: reporter, concurrency: 1)
         if let code = script.report(failures) { throw code }

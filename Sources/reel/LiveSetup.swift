@@ -71,7 +71,7 @@ struct LiveSetup: ParsableArguments {
 
     /// Sets up the live parts on the first generation: simulator (if any), client, journal.
     func start(_ connection: Connection, script: String, arguments: String? = nil, outputDirectory: String,
-               display: ProgressDisplay) async throws -> LiveSession.Parts {
+               display: ProgressDisplay, budget: Budget = Budget()) async throws -> LiveSession.Parts {
         var client = connection.client
         var simulator: RunningSimulator?
         var identity: String?
@@ -98,7 +98,7 @@ struct LiveSetup: ParsableArguments {
         let http = VideoClient(client, observer: { display.clientEvent($0) })
         let generator = LiveGenerator(client: http, journal: journal, runID: runID, concurrency: concurrency,
                                       outputDirectory: outputDirectory, progress: display, resubmitUnknown: resubmitUnknown,
-                                      gatewayIdentity: identity)
+                                      gatewayIdentity: identity, budget: budget)
         return LiveSession.Parts(generator: generator, client: http, simulator: simulator, journal: journal, runID: runID)
     }
 

@@ -38,7 +38,7 @@ struct RunCommand: AsyncParsableCommand {
         if dryRun {
             var options = options
             options.reportEveryInvalidCall = true
-            let generator = DryRunGenerator()
+            let generator = DryRunGenerator(budget: options.budget)
             let failures = try await script.execute(options, generator: generator, reporter: ProgressDisplay(style: script.quiet ? .quiet : .lines), concurrency: 1)
             if let code = script.report(failures) { throw code }
             print(Plan(requests: generator.requests, savedPaths: generator.savedPaths).rendered(), terminator: "")
@@ -54,7 +54,7 @@ struct RunCommand: AsyncParsableCommand {
         let display = ProgressDisplay(style: ProgressDisplay.style(quiet: script.quiet), verbose: script.verbose)
         let session = LiveSession { [live, connection] in
             try await live.start(connection, script: options.scriptPath, arguments: runArguments, outputDirectory: options.outputDirectory,
-                                 display: display)
+                                 display: display, budget: options.budget)
         }
 
         let work = Task { [script, concurrency] in

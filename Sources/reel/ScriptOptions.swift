@@ -27,6 +27,9 @@ struct ScriptOptions: ParsableArguments {
     @Option(name: .customLong("each"), help: ArgumentHelp("Run the script once per row of this CSV file (its header names the columns); each row's values arrive in args, args._row is its number.", valueName: "rows.csv"))
     var each: String?
 
+    @Option(name: .customLong("max-seconds"), help: ArgumentHelp("Submit at most this many seconds of video in this run (reused takes are free); a call past it raises a 'budget' error.", valueName: "n"))
+    var maxSeconds: Int64?
+
     @Flag(help: "Take away os.execute, io.popen, debug, native modules, and file writes outside --out.")
     var sandbox = false
 
@@ -41,6 +44,7 @@ struct ScriptOptions: ParsableArguments {
         _ = try rows()
         _ = try baseModel()
         if maxMemory < 1 { throw ValidationError("--max-memory must be at least 1 MiB (got \(maxMemory))") }
+        if let maxSeconds, maxSeconds < 0 { throw ValidationError("--max-seconds must be 0 or more (got \(maxSeconds))") }
         if maxInstructions < 0 { throw ValidationError("--max-instructions must be 0 (no limit) or more (got \(maxInstructions))") }
     }
 
@@ -85,6 +89,7 @@ struct ScriptOptions: ParsableArguments {
             scriptPath: script, arguments: try parsedArguments(), outputDirectory: out, baseModel: try baseModel(),
             limits: LuaLimits(memoryBytes: maxMemory << 20, instructions: maxInstructions > 0 ? maxInstructions : nil))
         options.sandbox = sandbox
+        options.budget = Budget(maxSeconds: maxSeconds)
         return options
     }
 

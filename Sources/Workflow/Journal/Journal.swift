@@ -434,6 +434,33 @@ public final class Journal: Sendable {
         }
     }
 
+    /// One use of a row by a run, for the ledger: the row, the run that used it and when, and
+    /// whether that run created it (else it reused or resumed an earlier run's).
+    public struct Use: Sendable {
+        public var task: TaskRecord
+        public var runID: Int64
+        public var runStartedAt: Double
+        public var created: Bool
+    }
+
+    /// Every use of a row by a run started at or after `since` (seconds since 1970).
+    public func uses(since: Double = 0) throws -> [Use] {
+        try pool.read { db in
+            let links = try Row.fetchAll(db, sql: """
+                SELECT runTask.task AS task, runTask.runID AS runID, run.startedAt AS startedAt
+                FROM runTask JOIN run ON run.id = runTask.runID WHERE run.startedAt >= ? ORDER BY runTask.runID, runTask.task
+                """, arguments: [since])
+            let ids = Set(links.map { $0["task"] as Int64 })
+            var tasks: [Int64: TaskRecord] = [:]
+            for task in try TaskRecord.fetchAll(db, sql: "SELECT * FROM task") where ids.contains(task.id) { tasks[task.id] = task }
+            return links.compactMap { link in
+                guard let task = tasks[link["task"]] else { return nil }
+                let runID: Int64 = link["runID"]
+                return Use(task: task, runID: runID, runStartedAt: link["startedAt"], created: task.runID == runID)
+            }
+        }
+    }
+
     public func task(taskID: String) throws -> TaskRecord? {
         try pool.read { db in
             try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE taskID = ? ORDER BY id DESC LIMIT 1", arguments: [taskID])
