@@ -83,11 +83,14 @@ public final class LiveGenerator: VideoGenerator {
                     progress.update(task, .resumed(id: id))
                     return try await finish(request, row: record.id, taskID: id, key: key, task: task, deadline: deadline)
                 case .submit(let record), .resubmit(let record):
-                    let newRow = record.runID == runID && record.state == .submitting
+                    // A new row can say nothing was sent; a resubmitted one stands for a POST of
+                    // unknown outcome and goes back to `unknown` if it is not sent again.
+                    let newRow: Bool = if case .submit = claim { true } else { false }
                     do {
                         try budget.reserve(request.plannedSeconds)
                     } catch {
-                        if newRow { try? await journal.recordFailure(record.id, .failed, error: error.message) }
+                        try? await journal.recordFailure(record.id, newRow ? .failed : .unknown,
+                                                         error: newRow ? error.message : "not sent again: \(error.message)")
                         throw error
                     }
                     let id: String
@@ -153,7 +156,8 @@ public final class LiveGenerator: VideoGenerator {
                         deadline: Date) async throws -> String {
         let client = self.client, journal = self.journal, probe = self.probe, progress = self.progress
         guard submissions.begin() else {
-            if newRow { try? await journal.recordFailure(row, .failed, error: "not submitted: the run was stopping") }
+            try? await journal.recordFailure(row, newRow ? .failed : .unknown,
+                                             error: newRow ? "not submitted: the run was stopping" : "not sent again: the run was stopping")
             throw VideoAPIError(.cancelled, "not submitted: the run is stopping")
         }
         let attempt = Task { () throws -> String in
@@ -163,9 +167,14 @@ public final class LiveGenerator: VideoGenerator {
                 submission = try await client.submit(request, idempotencyKey: idempotencyKey, repeatable: role == .known, deadline: deadline)
             } catch {
                 await probe.leave(role, learned: false, answered: false)
-                if error.code == .cancelled && !newRow { throw error }  // an earlier run's row keeps its state
-                try? await journal.recordFailure(row, error.submissionOutcomeUnknown ? .unknown : .failed,
-                                                 error: error.code == .cancelled ? "not submitted: the run was stopping" : error.message)
+                // A new row whose POST created nothing is `failed`. A resubmitted row stands
+                // for an earlier POST of unknown outcome: unless this attempt learned the task
+                // (it failed at once), that earlier one is still unknown.
+                let known = newRow ? !error.submissionOutcomeUnknown : error.code == .taskFailed
+                let stopping = error.code == .cancelled
+                try? await journal.recordFailure(row, known ? .failed : .unknown,
+                                                 error: stopping ? (newRow ? "not submitted: the run was stopping" : "not sent again: the run was stopping")
+                                                        : error.message)
                 throw error
             }
             let id = submission.task.id!
