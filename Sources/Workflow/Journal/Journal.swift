@@ -183,10 +183,6 @@ public final class Journal: Sendable {
     // MARK: Tasks
 
     /// The newest row for `key`, if any.
-    public func latest(key: String) async throws -> TaskRecord? {
-        try await pool.read { db in try Self.latest(db, key: key) }
-    }
-
     private static func latest(_ db: Database, key: String) throws -> TaskRecord? {
         try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE key = ? ORDER BY id DESC LIMIT 1", arguments: [key])
     }
@@ -302,11 +298,6 @@ public final class Journal: Sendable {
                                arguments: [row])
             }
         }
-    }
-
-    /// A run uses an earlier row (resume or reuse): it is listed under this run too.
-    public func adopt(_ row: Int64, runID: Int64) async throws {
-        try await write { db in try db.execute(sql: "INSERT OR IGNORE INTO runTask (runID, task) VALUES (?, ?)", arguments: [runID, row]) }
     }
 
     /// This process takes over a row whose owner has gone.
