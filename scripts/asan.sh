@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 # XCTest's runner keeps its suite objects alive at exit; that is not reel's memory.
 suppressions=$(mktemp)
 trap 'rm -f "$suppressions"' EXIT
-# + the simulator's static sample MP4, and a weak reference Foundation's Process.run keeps.
-printf "leak:libXCTest.so\nleak:SampleVideo\nleak:s10Foundation7ProcessC3run\n" > "$suppressions"
+# + the simulator's static sample MP4, a weak reference Foundation's Process.run keeps, and the
+# queue of NIO's process-wide thread pool (NIOFileSystem's), which lives until exit.
+printf "leak:libXCTest.so\nleak:SampleVideo\nleak:s10Foundation7ProcessC3run\nleak:NIOThreadPool\n" > "$suppressions"
 export LSAN_OPTIONS="suppressions=$suppressions"
 swift build --build-tests --sanitize=address --scratch-path .build-asan
 swift test --skip-build --sanitize=address --scratch-path .build-asan --filter "LuaRuntimeTests|WorkflowTests" "$@"
