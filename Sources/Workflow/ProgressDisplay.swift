@@ -203,7 +203,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     public func summary() -> String {
         lock.withLock {
             var text = "\(succeeded) video\(succeeded == 1 ? "" : "s") generated (\(secondsOfVideo) s of video)"
-            if reused > 0 { text += ", \(reused) reused from earlier runs" }
+            if reused > 0 { text += ", \(reused) reused (not paid again)" }
             if failed > 0 { text += ", \(failed) failed" }
             if interrupted > 0 { text += ", \(interrupted) interrupted" }
             if !files.isEmpty {
