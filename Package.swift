@@ -5,7 +5,7 @@ import PackageDescription
 // (VideoAPI) meet only in Workflow; the command line (reel) and the simulator sit on top.
 let package = Package(
     name: "reel",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "reel", targets: ["reel"]),
         .library(name: "Workflow", targets: ["Workflow"]),
@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
     ],
     targets: [
         .systemLibrary(
@@ -70,6 +71,8 @@ let package = Package(
             dependencies: [
                 "Workflow", "VideoAPI", "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Prices: the project's reel.json, the environment and --price, layered.
+                .product(name: "Configuration", package: "swift-configuration"),
             ]
         ),
         // `swift run -c release reel-bench`: figures beside a Python asyncio peer (README: Performance).

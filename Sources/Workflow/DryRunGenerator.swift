@@ -23,7 +23,7 @@ public final class DryRunGenerator: VideoGenerator, Sendable {
     public var savedPaths: [String] { record.withLock { $0.saves } }
 
     public func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo {
-        try budget.reserve(request.plannedSeconds)
+        try budget.reserve(request)
         let n = record.withLock {
             $0.requests.append(request)
             return $0.requests.count
@@ -54,7 +54,8 @@ public struct Plan: Sendable {
 
     public var totalSeconds: Int64 { requests.reduce(0) { $0 + $1.plannedSeconds } }
 
-    public func rendered() -> String {
+    /// The plan as text; with `prices`, each model's line and the total carry the estimated cost.
+    public func rendered(prices: Prices = Prices()) -> String {
         var out = "Plan: \(requests.count) request\(requests.count == 1 ? "" : "s") (dry run: nothing was sent)\n"
         for (i, request) in requests.enumerated() {
             out += "\n#\(i + 1) \(request.mode.luaFunction)\n"
@@ -64,14 +65,27 @@ public struct Plan: Sendable {
             out += "\nWould save:\n" + savedPaths.map { "  \($0)\n" }.joined()
         }
         out += "\nSeconds of video by model:\n"
-        var byModel: [String: (count: Int, seconds: Int64)] = [:]
-        for r in requests { byModel[r.model, default: (0, 0)].count += 1; byModel[r.model, default: (0, 0)].seconds += r.plannedSeconds }
+        var byModel: [String: (count: Int, seconds: Int64, cost: Double?)] = [:]
+        for r in requests {
+            var entry = byModel[r.model] ?? (0, 0, 0)
+            entry.count += 1
+            entry.seconds += r.plannedSeconds
+            entry.cost = prices.cost(of: r).flatMap { cost in entry.cost.map { $0 + cost } }
+            byModel[r.model] = entry
+        }
         let width = max(24, byModel.keys.map(\.count).max() ?? 0)
+        func money(_ cost: Double?) -> String {
+            prices.isEmpty ? "" : "  " + (cost.map(prices.format) ?? "no price").leftPadded(12)
+        }
         for model in Capabilities.models.map(\.name) where byModel[model] != nil {
             let entry = byModel[model]!
-            out += "  \(model.padding(toLength: width, withPad: " ", startingAt: 0))  \(String(entry.count).leftPadded(4)) request\(entry.count == 1 ? " " : "s")  \(String(entry.seconds).leftPadded(5)) s\n"
+            out += "  \(model.padding(toLength: width, withPad: " ", startingAt: 0))  \(String(entry.count).leftPadded(4)) request\(entry.count == 1 ? " " : "s")  \(String(entry.seconds).leftPadded(5)) s\(money(entry.cost))\n"
         }
-        out += "  \("total".padding(toLength: width, withPad: " ", startingAt: 0))  \(String(requests.count).leftPadded(4)) request\(requests.count == 1 ? " " : "s")  \(String(totalSeconds).leftPadded(5)) s\n"
+        let total: Double? = byModel.values.reduce(0.0 as Double?) { sum, entry in sum.flatMap { s in entry.cost.map { s + $0 } } }
+        out += "  \("total".padding(toLength: width, withPad: " ", startingAt: 0))  \(String(requests.count).leftPadded(4)) request\(requests.count == 1 ? " " : "s")  \(String(totalSeconds).leftPadded(5)) s\(money(total))\n"
+        if !prices.isEmpty && total == nil {
+            out += "  (a model without a price makes the total unknown; set its price in reel.json or with --price)\n"
+        }
         if requests.contains(where: { $0.duration == nil }) {
             out += "  (without 'duration': \(Capabilities.assumedDefaultDuration) s, upstream's default; an extension adds about \(Capabilities.extensionAddsSeconds) s)\n"
         }

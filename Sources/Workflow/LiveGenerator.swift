@@ -87,7 +87,7 @@ public final class LiveGenerator: VideoGenerator {
                     // unknown outcome and goes back to `unknown` if it is not sent again.
                     let newRow: Bool = if case .submit = claim { true } else { false }
                     do {
-                        try budget.reserve(request.plannedSeconds)
+                        try budget.reserve(request)
                     } catch {
                         try? await journal.recordFailure(record.id, newRow ? .failed : .unknown,
                                                          error: newRow ? error.message : "not sent again: \(error.message)")
@@ -97,7 +97,7 @@ public final class LiveGenerator: VideoGenerator {
                     do {
                         id = try await submit(request, row: record.id, newRow: newRow, idempotencyKey: record.idempotencyKey, task: task, deadline: deadline)
                     } catch let error as VideoAPIError where !error.submissionOutcomeUnknown && error.code != .taskFailed {
-                        budget.release(request.plannedSeconds)  // nothing was created
+                        budget.release(request)  // nothing was created
                         throw error
                     }
                     return try await finish(request, row: record.id, taskID: id, key: key, task: task, deadline: deadline)

@@ -18,12 +18,12 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let reporter = CountingReporter(ProgressDisplay(style: script.quiet ? .quiet : .lines))
-        var options = try script.workflowOptions()
+        var options = try await script.workflowOptionsWithBudget()
         let generator = DryRunGenerator(budget: options.budget)
         options.reportEveryInvalidCall = true
         let failures = try await script.execute(options, generator: generator, reporter: reporter, concurrency: 1)
         if let code = script.report(failures) { throw code }
-        print(Plan(requests: generator.requests, savedPaths: generator.savedPaths).rendered(), terminator: "")
+        print(Plan(requests: generator.requests, savedPaths: generator.savedPaths).rendered(prices: options.budget.prices), terminator: "")
         print("check: ok — \(generator.requests.count) request\(generator.requests.count == 1 ? "" : "s"), \(reporter.warnings) warning\(reporter.warnings == 1 ? "" : "s")")
     }
 }

@@ -34,14 +34,14 @@ struct RunCommand: AsyncParsableCommand {
     var stateDirectory: String { live.stateDirectory }
 
     func run() async throws {
-        let options = try workflowOptions()
+        let options = try await workflowOptions()
         if dryRun {
             var options = options
             options.reportEveryInvalidCall = true
             let generator = DryRunGenerator(budget: options.budget)
             let failures = try await script.execute(options, generator: generator, reporter: ProgressDisplay(style: script.quiet ? .quiet : .lines), concurrency: 1)
             if let code = script.report(failures) { throw code }
-            print(Plan(requests: generator.requests, savedPaths: generator.savedPaths).rendered(), terminator: "")
+            print(Plan(requests: generator.requests, savedPaths: generator.savedPaths).rendered(prices: options.budget.prices), terminator: "")
             return
         }
 
@@ -111,8 +111,8 @@ struct RunCommand: AsyncParsableCommand {
         return fields.isEmpty ? nil : JSONValue.object(fields).encoded()
     }
 
-    func workflowOptions() throws -> WorkflowOptions {
-        var options = try script.workflowOptions()
+    func workflowOptions() async throws -> WorkflowOptions {
+        var options = try await script.workflowOptionsWithBudget()
         options.fresh = fresh
         return options
     }

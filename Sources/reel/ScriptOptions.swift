@@ -30,6 +30,11 @@ struct ScriptOptions: ParsableArguments {
     @Option(name: .customLong("max-seconds"), help: ArgumentHelp("Submit at most this many seconds of video in this run (reused takes are free); a call past it raises a 'budget' error.", valueName: "n"))
     var maxSeconds: Int64?
 
+    @Option(name: .customLong("max-cost"), help: ArgumentHelp("Submit at most this much money's worth in this run, by the prices set (reel.json, --price); a call past it, or one whose model has no price, raises a 'budget' error.", valueName: "amount"))
+    var maxCost: Double?
+
+    @OptionGroup(title: "Prices") var pricing: PriceOptions
+
     @Flag(help: "Take away os.execute, io.popen, debug, native modules, and file writes outside --out.")
     var sandbox = false
 
@@ -44,6 +49,7 @@ struct ScriptOptions: ParsableArguments {
         _ = try rows()
         _ = try baseModel()
         if maxMemory < 1 { throw ValidationError("--max-memory must be at least 1 MiB (got \(maxMemory))") }
+        if let maxCost, !(maxCost >= 0) { throw ValidationError("--max-cost must be 0 or more (got \(maxCost))") }
         if let maxSeconds, maxSeconds < 0 { throw ValidationError("--max-seconds must be 0 or more (got \(maxSeconds))") }
         if maxInstructions < 0 { throw ValidationError("--max-instructions must be 0 (no limit) or more (got \(maxInstructions))") }
     }
@@ -89,7 +95,24 @@ struct ScriptOptions: ParsableArguments {
             scriptPath: script, arguments: try parsedArguments(), outputDirectory: out, baseModel: try baseModel(),
             limits: LuaLimits(memoryBytes: maxMemory << 20, instructions: maxInstructions > 0 ? maxInstructions : nil))
         options.sandbox = sandbox
-        options.budget = Budget(maxSeconds: maxSeconds)
+        return options
+    }
+
+    /// The run's options with its budget: the caps, and the prices they are counted in.
+    func workflowOptionsWithBudget() async throws -> WorkflowOptions {
+        var options = try workflowOptions()
+        let prices: Prices
+        do {
+            prices = try await pricing.prices()
+        } catch {
+            printError("reel: \(error)")
+            throw ExitCode(ReelExit.usage)
+        }
+        if maxCost != nil && prices.isEmpty {
+            printError("reel: --max-cost needs prices, and none are set (reel.json, REEL_PRICES_…, or --price model=rate); --max-seconds caps seconds without them")
+            throw ExitCode(ReelExit.usage)
+        }
+        options.budget = Budget(maxSeconds: maxSeconds, maxCost: maxCost, prices: prices)
         return options
     }
 

@@ -53,4 +53,40 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr.contains("s.lua:2: text_to_video: not submitted: its 8 s of video would take this run past its budget of 10 s"), "\(result.stderr)")
     }
+
+    /// Prices layer --price over the environment over reel.json; check estimates the money and
+    /// --max-cost refuses the call that would pass it.
+    @Test func pricesEstimateAndCapMoney() throws {
+        let dir = try HostileConditionsTests.scratch("""
+            text_to_video{ prompt = 'a', duration = 4 }
+            text_to_video{ prompt = 'b', duration = 8, generate_audio = true }
+            text_to_video{ prompt = 'c', duration = 8, model = 'veo3.1-video-720p' }
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try """
+            { "currency": "USD", "prices": {
+                "veo3.1-fast-video-720p": { "per_second": 0.10, "per_second_with_audio": 0.15 },
+                "veo3.1-video-720p": { "per_second": 0.40 } } }
+            """.write(to: dir.appendingPathComponent("reel.json"), atomically: true, encoding: .utf8)
+
+        let models = try CLI.run(["models", "--json", "--price", "veo3.1-video-720p=0.35"], in: dir,
+                                 environment: ["REEL_PRICES_VEO3_1_VIDEO_1080P_PER_SECOND": "0.5"])
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(models.stdout.utf8)) as? [[String: Any]])
+        func price(_ model: String) -> [String: Any]? { list.first { $0["name"] as? String == model }?["price"] as? [String: Any] }
+        #expect(price("veo3.1-fast-video-720p")?["source"] as? String == "reel.json")
+        #expect(price("veo3.1-video-720p")?["source"] as? String == "--price" && price("veo3.1-video-720p")?["per_second"] as? Double == 0.35)
+        #expect(price("veo3.1-video-1080p")?["source"] as? String == "environment")
+        #expect(price("veo3.1-video-4k") == nil)
+
+        let check = try CLI.run(["check", "s.lua"], in: dir)
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("1.60 USD") && check.stdout.contains("3.20 USD") && check.stdout.contains("4.80 USD"), "\(check.stdout)")
+
+        let capped = try CLI.run(["check", "s.lua", "--max-cost", "2"], in: dir)
+        #expect(capped.status == 1)
+        #expect(capped.stderr.contains("s.lua:3: text_to_video: not submitted: its 3.20 USD would take this run past its budget of 2.00 USD"), "\(capped.stderr)")
+
+        let unpriced = try CLI.run(["check", "s.lua", "--max-cost", "2", "--config", "missing.json"], in: dir)
+        #expect(unpriced.status == 2 && unpriced.stderr.contains("--max-cost needs prices"), "\(unpriced.stderr)")
+    }
 }
