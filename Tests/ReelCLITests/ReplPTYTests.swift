@@ -63,6 +63,18 @@ import Glibc
                 if waitpid(pid, &status, WNOHANG) == pid { return (status >> 8) & 0xff }
                 _ = wait(for: "\u{0}", timeout: 0.05)
             }
+            // Still running: say where it is stuck before ending it.
+            let gdb = Process()
+            gdb.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
+            gdb.arguments = ["-batch", "-p", String(pid), "-ex", "thread apply all bt 12"]
+            let pipe = Pipe()
+            gdb.standardOutput = pipe
+            gdb.standardError = FileHandle.nullDevice
+            if (try? gdb.run()) != nil {
+                let trace = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                gdb.waitUntilExit()
+                print("reel repl did not exit; its threads:\n" + trace.split(separator: "\n").filter { $0.contains("#") || $0.hasPrefix("Thread") }.joined(separator: "\n"))
+            }
             kill(pid, SIGKILL)
             return nil
         }
@@ -104,7 +116,7 @@ import Glibc
         #expect(t.wait(for: "status=succeeded"))
 
         t.type("\u{04}")  // Ctrl-D
-        #expect(t.exitStatus() == 0)
+        #expect(t.exitStatus() == 0, "screen: \(t.screen.suffix(400))")
         let history = try String(contentsOf: dir.appendingPathComponent(".reel/repl_history"), encoding: .utf8)
         #expect(history.contains("function f()\\nreturn 7\\nend"))
     }
