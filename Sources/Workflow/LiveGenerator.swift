@@ -59,13 +59,14 @@ public final class LiveGenerator: VideoGenerator {
 
     private func generate(_ request: GenerationRequest, key: String, options: GenerationOptions) async throws -> GeneratedVideo {
         let task = progress.begin(request, callSite: options.callSite, sequence: options.sequence)
-        // --timeout bounds the whole generation from here: slow replies, retries, downloads.
-        let deadline = Date().addingTimeInterval(client.configuration.taskTimeout)
         do {
             let submission = Journal.NewSubmission(
                 key: key, idempotencyKey: "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())", runID: runID,
                 baseURL: identity, request: request, callSite: options.callSite)
             var claim = try await journal.claim(submission, fresh: options.fresh, resubmitUnknown: resubmitUnknown)
+            // --timeout bounds the generation's dealings with the gateway from here: the POST,
+            // slow replies, retries, the download (not the journal's own bookkeeping).
+            let deadline = Date().addingTimeInterval(client.configuration.taskTimeout)
             while true {
                 switch claim {
                 case .reuse(let record):

@@ -12,6 +12,8 @@ final class LineEditor {
     private let historyPath: String?
     private static let historyLimit = 1000
 
+    deinit { restore() }
+
     init(historyPath: String?) {
         self.historyPath = historyPath
         if let historyPath, let text = try? String(contentsOfFile: historyPath, encoding: .utf8) {
@@ -24,14 +26,33 @@ final class LineEditor {
             guard let line = readLine(strippingNewline: true) else { return .end }
             return .line(line)
         }
-        var saved = termios()
-        tcgetattr(STDIN_FILENO, &saved)
-        var raw = saved
-        raw.c_lflag &= ~tcflag_t(ICANON | ECHO | ISIG | IEXTEN)
+        if original == nil {
+            var saved = termios()
+            tcgetattr(STDIN_FILENO, &saved)
+            original = saved
+        }
+        setMode(signals: false)
+        // Between reads (while an entry runs) the terminal stays non-canonical, so what is typed
+        // ahead waits as plain bytes — the kernel neither echoes it nor takes Ctrl-D for end of
+        // file — and only Ctrl-C is live, as the signal that stops the entry.
+        defer { setMode(signals: true) }
+        return edit(prompt: prompt)
+    }
+
+    /// The terminal as it was before the REPL: call when leaving.
+    func restore() {
+        guard var saved = original else { return }
+        tcsetattr(STDIN_FILENO, TCSADRAIN, &saved)
+    }
+
+    private var original: termios?
+
+    /// Raw input (no line buffering, echo, or flow control); `signals`: Ctrl-C raises SIGINT.
+    private func setMode(signals: Bool) {
+        guard var raw = original else { return }
+        raw.c_lflag &= ~tcflag_t(ICANON | ECHO | IEXTEN | (signals ? 0 : ISIG))
         raw.c_iflag &= ~tcflag_t(IXON | ICRNL)
         tcsetattr(STDIN_FILENO, TCSADRAIN, &raw)  // DRAIN, not FLUSH: keep typed-ahead or pasted input
-        defer { tcsetattr(STDIN_FILENO, TCSADRAIN, &saved) }
-        return edit(prompt: prompt)
     }
 
     /// Remembers an entered line (a multi-line chunk is one entry).

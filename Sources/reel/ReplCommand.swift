@@ -64,6 +64,7 @@ struct ReplCommand: AsyncParsableCommand {
         while true {
             switch editor.read(prompt: pending.isEmpty ? "reel> " : "  ... ") {
             case .end:
+                editor.restore()
                 await finish(liveSession)
                 return
             case .interrupt:

@@ -187,7 +187,7 @@ import VideoAPI
     }
 
     @Test func aTaskPastItsDeadlineTimesOut() async throws {
-        let live = try await LiveHarness({ $0.generationSeconds = 30 }, taskTimeout: 1.5)
+        let live = try await LiveHarness({ $0.generationSeconds = 30 }, taskTimeout: 4)
         defer { Task { await live.stop() } }
         let failure = try await live.failure("text_to_video 'x'")
         #expect(failure.code == "timeout")

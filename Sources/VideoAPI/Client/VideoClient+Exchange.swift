@@ -38,7 +38,23 @@ extension VideoClient {
     /// is shielded from cancellation while it is on the wire — its outcome must be learned —
     /// but gives up at once when cancelled while waiting between attempts.
     func exchange(_ method: HTTPMethod, url: String, body: String?, idempotent: Bool, parseJSON: Bool = false,
-                          headers: [(String, String)] = [], deadline: Date? = nil) async throws(VideoAPIError) -> Reply {
+                  headers: [(String, String)] = [], deadline: Date? = nil) async throws(VideoAPIError) -> Reply {
+        var mayHaveBeenSent = false
+        do throws(VideoAPIError) {
+            return try await exchange(method, url: url, body: body, idempotent: idempotent, parseJSON: parseJSON, headers: headers,
+                                      deadline: deadline, mayHaveBeenSent: &mayHaveBeenSent)
+        } catch {
+            // A POST that may have reached the gateway on an earlier attempt (a repeatable one,
+            // retried) and then gave up for any reason — a deadline, Ctrl-C — may have been
+            // billed: its outcome is unknown, never plain failed.
+            var error = error
+            if method == .POST && mayHaveBeenSent { error.submissionOutcomeUnknown = true }
+            throw error
+        }
+    }
+
+    private func exchange(_ method: HTTPMethod, url: String, body: String?, idempotent: Bool, parseJSON: Bool,
+                          headers: [(String, String)], deadline: Date?, mayHaveBeenSent: inout Bool) async throws(VideoAPIError) -> Reply {
         let path = Self.displayPath(url)
         let what = "\(method.rawValue) \(path)"
         var attempt = 1
@@ -67,6 +83,7 @@ extension VideoClient {
             case .reply(let reply):
                 // A garbled answer to a GET is worth asking again; some statuses say "later".
                 let malformed = parseJSON && (200..<300).contains(reply.status) && reply.json == nil
+                if malformed { mayHaveBeenSent = true }
                 let retryableStatus = RetryPolicy.isRetryable(status: reply.status, idempotent: idempotent)
                 guard malformed || retryableStatus else { return reply }
                 let retryAfter = RetryPolicy.retryAfterSeconds(reply.headers.first(name: "retry-after"))
@@ -84,6 +101,7 @@ extension VideoClient {
                 reason = malformed ? "the reply is not JSON" : "status \(reply.status)\(retryAfter.map { " with Retry-After \(Self.seconds($0))" } ?? "")"
                 delay = next
             case .failed(let failure, let why):
+                if case .maybeSent = failure { mayHaveBeenSent = true }
                 guard let next = configuration.retry.delay(after: failure, attempt: attempt, idempotent: idempotent),
                     deadline.map({ Date().addingTimeInterval(next) < $0 }) ?? true
                 else {
