@@ -21,7 +21,9 @@ final class LineEditor {
         }
     }
 
-    func read(prompt: String) -> Input {
+    /// `interrupted`: whether a Ctrl-C came as a signal before the editor took the terminal
+    /// (the kernel then dropped what was typed with it): the line is dropped, as here.
+    func read(prompt: String, interrupted: () -> Bool = { false }) -> Input {
         guard isTerminal else {
             guard let line = readLine(strippingNewline: true) else { return .end }
             return .line(line)
@@ -32,6 +34,11 @@ final class LineEditor {
             original = saved
         }
         setMode(signals: false)
+        if interrupted() {
+            write(prompt + "^C\r\n")
+            setMode(signals: true)
+            return .interrupt
+        }
         // Between reads (while an entry runs) the terminal stays non-canonical, so what is typed
         // ahead waits as plain bytes — the kernel neither echoes it nor takes Ctrl-D for end of
         // file — and only Ctrl-C is live, as the signal that stops the entry.

@@ -62,7 +62,7 @@ struct ReplCommand: AsyncParsableCommand {
         defer { signals.cancel() }
         var pending = ""
         while true {
-            switch editor.read(prompt: pending.isEmpty ? "reel> " : "  ... ") {
+            switch editor.read(prompt: pending.isEmpty ? "reel> " : "  ... ", interrupted: current.takeIdleInterrupt) {
             case .end:
                 editor.restore()
                 await finish(liveSession)
@@ -133,8 +133,27 @@ struct ReplCommand: AsyncParsableCommand {
 
 /// The entry running now, so Ctrl-C can stop it without leaving the REPL.
 final class RunningChunk: Sendable {
-    private let task = Mutex<Task<Result<[LuaValue], LuaScriptError>, Never>?>(nil)
+    private struct State {
+        var task: Task<Result<[LuaValue], LuaScriptError>, Never>?
+        /// Ctrl-C came between two entries, before the editor took the terminal back.
+        var idleInterrupt = false
+    }
+    private let state = Mutex(State())
 
-    func set(_ task: Task<Result<[LuaValue], LuaScriptError>, Never>?) { self.task.withLock { $0 = task } }
-    func cancel() { task.withLock { $0?.cancel() } }
+    func set(_ task: Task<Result<[LuaValue], LuaScriptError>, Never>?) { state.withLock { $0.task = task } }
+
+    /// Ctrl-C: stops the entry running, or (between entries) drops the line being typed.
+    func cancel() {
+        state.withLock { state in
+            if let task = state.task { task.cancel() } else { state.idleInterrupt = true }
+        }
+    }
+
+    /// Whether a Ctrl-C came between entries (and forgets it).
+    func takeIdleInterrupt() -> Bool {
+        state.withLock { state in
+            defer { state.idleInterrupt = false }
+            return state.idleInterrupt
+        }
+    }
 }
