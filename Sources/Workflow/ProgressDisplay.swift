@@ -58,6 +58,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     /// Each failed take with its label and reason, for the summary.
     private var failures: [String] = []
     private var usedNumbers: Set<Int> = []
+    /// The largest of them, kept so numbering a take stays O(1) with thousands in a run.
+    private var highestNumber = 0
     private var secondsOfVideo: Int64 = 0
     private var files: [String] = []
     private var bytes: Int64 = 0
@@ -128,8 +130,9 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
         let number = lock.withLock {
             // Numbered in the order the script made the calls, not the order their tasks start;
             // a number already shown (another --each row's script) takes the next free one.
-            let n = sequence.flatMap { usedNumbers.contains($0) ? nil : $0 } ?? ((usedNumbers.max() ?? 0) + 1)
+            let n = sequence.flatMap { usedNumbers.contains($0) ? nil : $0 } ?? (highestNumber + 1)
             usedNumbers.insert(n)
+            highestNumber = max(highestNumber, n)
             rows[n] = Row(number: n, function: request.mode.luaFunction, label: Self.label(request, callSite: callSite),
                           seconds: request.plannedSeconds)
             return n

@@ -89,18 +89,21 @@ struct HistoryCommand: ParsableCommand {
         return [task.prompt, task.taskID ?? "", task.callSite ?? "", task.error ?? ""].contains { $0.lowercased().contains(grep) }
     }
 
-    /// The seed the request carried, from its journaled body.
-    static func seed(of task: TaskRecord) -> Int64? {
-        guard let body = try? JSONValue.parse(Data(task.request.utf8)), case .int(let seed)? = body.value(at: ["extra_body", "seed"]) else { return nil }
+    /// The seed in a journaled request body.
+    static func seed(in body: JSONValue?) -> Int64? {
+        guard case .int(let seed)? = body?.value(at: ["extra_body", "seed"]) else { return nil }
         return seed
     }
 
+    static func seed(of task: TaskRecord) -> Int64? { seed(in: try? JSONValue.parse(Data(task.request.utf8))) }
+
     static func json(_ task: TaskRecord) -> JSONValue {
-        .object([
+        let body = try? JSONValue.parse(Data(task.request.utf8))
+        return .object([
             ("task_id", task.taskID.map(JSONValue.string) ?? .null), ("state", .string(task.state.rawValue)),
             ("mode", .string(task.mode)), ("model", .string(task.model)), ("prompt", .string(task.prompt)),
-            ("seed", seed(of: task).map(JSONValue.int) ?? .null), ("call_site", task.callSite.map(JSONValue.string) ?? .null),
-            ("seconds", .int(task.seconds)), ("request", (try? JSONValue.parse(Data(task.request.utf8))) ?? .string(task.request)),
+            ("seed", seed(in: body).map(JSONValue.int) ?? .null), ("call_site", task.callSite.map(JSONValue.string) ?? .null),
+            ("seconds", .int(task.seconds)), ("request", body ?? .string(task.request)),
             ("path", task.path.map(JSONValue.string) ?? .null),
             ("sha256", task.sha256.map(JSONValue.string) ?? .null), ("bytes", task.bytes.map(JSONValue.int) ?? .null),
             ("result_url", task.resultURL.map(JSONValue.string) ?? .null), ("error", task.error.map(JSONValue.string) ?? .null),

@@ -235,8 +235,7 @@ private struct Checker {
         return v
     }
 
-    mutating func string(_ name: String, _ given: JSONValue? = nil) -> String? {
-        guard let v = given ?? value(name) else { return nil }
+    mutating func string(_ name: String, _ v: JSONValue) -> String? {
         guard case .string(let s) = v else {
             fail("'\(name)' must be a string (got \(v.typeName))")
             return nil
@@ -244,8 +243,7 @@ private struct Checker {
         return s
     }
 
-    mutating func boolean(_ name: String, _ given: JSONValue? = nil) -> Bool? {
-        guard let v = given ?? value(name) else { return nil }
+    mutating func boolean(_ name: String, _ v: JSONValue) -> Bool? {
         guard case .bool(let b) = v else {
             fail("'\(name)' must be true or false (got \(v.typeName))")
             return nil
@@ -253,12 +251,12 @@ private struct Checker {
         return b
     }
 
-    mutating func integer(_ name: String, _ given: JSONValue? = nil) -> Int64? {
-        guard let v = given ?? value(name) else { return nil }
+    mutating func integer(_ name: String, _ v: JSONValue) -> Int64? {
+        if acceptsNumericStrings, !name.hasPrefix("extra_body."), case .string(let s) = v, let i = Int64(s.trimmingCharacters(in: .whitespaces)) {
+            return i
+        }
         switch v {
         case .int(let i): return i
-        case .string(let s) where acceptsNumericStrings && !name.hasPrefix("extra_body.") && Int64(s.trimmingCharacters(in: .whitespaces)) != nil:
-            return Int64(s.trimmingCharacters(in: .whitespaces))
         case .double(let d) where d == d.rounded() && abs(d) < 1e15: return Int64(d)
         case .double(let d):
             fail("'\(name)' must be a whole number (got \(d))")
@@ -313,11 +311,6 @@ private struct Checker {
         case .stringList, .object:
             return nil
         }
-    }
-
-    mutating func media(_ name: String, source: RequestParser.Source) -> MediaInput? {
-        guard let v = value(name) else { return nil }
-        return media(name, v, source: source)
     }
 
     mutating func media(_ name: String, _ v: JSONValue, source: RequestParser.Source) -> MediaInput? {

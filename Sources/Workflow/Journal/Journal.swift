@@ -437,17 +437,14 @@ public final class Journal: Sendable {
     /// Every use of a row by a run started at or after `since` (seconds since 1970).
     public func uses(since: Double = 0) throws -> [Use] {
         try pool.read { db in
-            let links = try Row.fetchAll(db, sql: """
-                SELECT runTask.task AS task, runTask.runID AS runID, run.startedAt AS startedAt
-                FROM runTask JOIN run ON run.id = runTask.runID WHERE run.startedAt >= ? ORDER BY runTask.runID, runTask.task
-                """, arguments: [since])
-            let ids = Set(links.map { $0["task"] as Int64 })
-            var tasks: [Int64: TaskRecord] = [:]
-            for task in try TaskRecord.fetchAll(db, sql: "SELECT * FROM task") where ids.contains(task.id) { tasks[task.id] = task }
-            return links.compactMap { link in
-                guard let task = tasks[link["task"]] else { return nil }
-                let runID: Int64 = link["runID"]
-                return Use(task: task, runID: runID, runStartedAt: link["startedAt"], created: task.runID == runID)
+            try Row.fetchAll(db, sql: """
+                SELECT task.*, runTask.runID AS usedByRun, run.startedAt AS usedAt
+                FROM runTask JOIN task ON task.id = runTask.task JOIN run ON run.id = runTask.runID
+                WHERE run.startedAt >= ? ORDER BY runTask.runID, runTask.task
+                """, arguments: [since]).map { row in
+                let task = try TaskRecord(row: row)
+                let runID: Int64 = row["usedByRun"]
+                return Use(task: task, runID: runID, runStartedAt: row["usedAt"], created: task.runID == runID)
             }
         }
     }
