@@ -34,7 +34,7 @@ let package = Package(
             name: "LuaRuntime",
             dependencies: ["CLua", "CLuaShim"],
             // reel's own Lua, kept as .lua files (linted by luacheck) and compiled in.
-            resources: [.embedInCode("Lua/prelude.lua"), .embedInCode("Lua/sandbox.lua")]
+            resources: [.embedInCode("Lua/prelude.lua"), .embedInCode("Lua/sandbox.lua"), .embedInCode("Lua/preview.lua")]
         ),
         .target(
             name: "VideoAPI",

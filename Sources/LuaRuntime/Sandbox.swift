@@ -56,6 +56,15 @@ extension LuaState {
         return "/" + rest.reversed().joined(separator: "/")
     }
 
+    /// Makes a run leave no trace, for the dry pass that estimates a live run before it
+    /// starts: `print` and `io.write` say nothing, and writing files, running programs and
+    /// reading standard input raise errors (which end the pass). See `Lua/preview.lua`.
+    public func applyPreview() throws(LuaScriptError) {
+        try runSetupChunk(Self.previewSource, with: [])
+    }
+
+    static let previewSource = String(decoding: PackageResources.preview_lua, as: UTF8.self)
+
     /// `Lua/sandbox.lua`, compiled into the binary.
     static let sandboxSource = String(decoding: PackageResources.sandbox_lua, as: UTF8.self)
 }

@@ -54,6 +54,11 @@ public struct Plan: Sendable {
 
     public var totalSeconds: Int64 { requests.reduce(0) { $0 + $1.plannedSeconds } }
 
+    /// The plan's cost in `prices`; nil when a model in it has no price.
+    public func totalCost(_ prices: Prices) -> Double? {
+        requests.reduce(0.0 as Double?) { sum, r in sum.flatMap { s in prices.cost(of: r).map { s + $0 } } }
+    }
+
     /// The plan as text; with `prices`, each model's line and the total carry the estimated cost.
     public func rendered(prices: Prices = Prices()) -> String {
         var out = "Plan: \(requests.count) request\(requests.count == 1 ? "" : "s") (dry run: nothing was sent)\n"

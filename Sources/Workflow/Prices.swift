@@ -29,9 +29,25 @@ public struct Prices: Sendable {
 
     /// The planned cost of `request`, or nil when its model has no price.
     public func cost(of request: GenerationRequest) -> Double? {
-        guard let price = byModel[request.model] else { return nil }
-        let rate = request.extraBody.generateAudio == true ? (price.perSecondWithAudio ?? price.perSecond) : price.perSecond
-        return rate * Double(request.plannedSeconds)
+        cost(model: request.model, seconds: request.plannedSeconds, audio: request.extraBody.generateAudio == true)
+    }
+
+    /// What `seconds` of `model`'s video cost, with audio or without; nil without a price.
+    public func cost(model: String, seconds: Int64, audio: Bool) -> Double? {
+        guard let price = byModel[model] else { return nil }
+        return (audio ? (price.perSecondWithAudio ?? price.perSecond) : price.perSecond) * Double(seconds)
+    }
+
+    /// The cost of a journaled request body (`TaskRecord.request`), read as it was sent.
+    public func cost(model: String, seconds: Int64, requestBody: String) -> Double? {
+        guard byModel[model] != nil else { return nil }
+        var audio = false
+        if case .object(let fields)? = try? JSONValue.parse(Array(requestBody.utf8)),
+           case .object(let extra)? = fields.first(where: { $0.0 == "extra_body" })?.1,
+           case .bool(let flag)? = extra.first(where: { $0.0 == "generate_audio" })?.1 {
+            audio = flag
+        }
+        return cost(model: model, seconds: seconds, audio: audio)
     }
 
     /// "1.20 USD".

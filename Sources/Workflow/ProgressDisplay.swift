@@ -38,6 +38,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
         /// What tells this take from the others: the script line, the prompt's start, the seed.
         let label: String
         let seconds: Int64
+        /// Its price, with prices set (nil: no price for its model, or none set).
+        let cost: Double?
         let started = Date()
         var id: String?
         var status = "submitting"
@@ -61,6 +63,12 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     /// The largest of them, kept so numbering a take stays O(1) with thousands in a run.
     private var highestNumber = 0
     private var secondsOfVideo: Int64 = 0
+    /// Money and seconds: what this run submitted (paid for), what it reused (saved), and the
+    /// plan the script's dry pass predicted, in the prices set.
+    private var prices = Prices()
+    private var planned: (seconds: Int64, cost: Double?)?
+    private var spent: (seconds: Int64, cost: Double?) = (0, 0)
+    private var saved: (seconds: Int64, cost: Double?) = (0, 0)
     private var files: [String] = []
     private var bytes: Int64 = 0
     private var ticker: Task<Void, Never>?
@@ -87,6 +95,28 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     public static func style(quiet: Bool) -> Style {
         if quiet { return .quiet }
         return isatty(STDERR_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb" ? .live : .lines
+    }
+
+    /// Prices to show spending in, and the plan to show it against (nil: no estimate, as for
+    /// a script whose dry pass could not finish).
+    public func showSpending(prices: Prices, plan: Plan?) {
+        lock.withLock {
+            self.prices = prices
+            planned = plan.map { ($0.totalSeconds, $0.totalCost(prices)) }
+        }
+    }
+
+    /// "spent 24 s (2.40 USD) of 96 s (9.60 USD) planned; saved 8 s (0.80 USD) by reusing"; nil
+    /// before anything was spent, saved or planned.
+    private var spendingLine: String? {
+        guard planned != nil || spent.seconds > 0 || saved.seconds > 0 else { return nil }
+        func amount(_ a: (seconds: Int64, cost: Double?)) -> String {
+            prices.isEmpty ? "\(a.seconds) s" : "\(a.seconds) s (\(a.cost.map(prices.format) ?? "no price for some models"))"
+        }
+        var text = "spent \(amount(spent))"
+        if let planned { text += " of \(amount(planned)) planned" }
+        if saved.seconds > 0 { text += "; saved \(amount(saved)) by reusing earlier takes" }
+        return text
     }
 
     // MARK: RunReporter
@@ -134,7 +164,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
             usedNumbers.insert(n)
             highestNumber = max(highestNumber, n)
             rows[n] = Row(number: n, function: request.mode.luaFunction, label: Self.label(request, callSite: callSite),
-                          seconds: request.plannedSeconds)
+                          seconds: request.plannedSeconds, cost: prices.cost(of: request))
             return n
         }
         redraw()
@@ -151,6 +181,9 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
             case .submitted(let id):
                 row.id = id
                 row.status = "submitted"
+                // The gateway bills a task when it creates it: spent, whatever happens next.
+                spent.seconds += row.seconds
+                spent.cost = spent.cost.flatMap { total in row.cost.map { total + $0 } }
             case .polled(let snapshot):
                 row.progress = snapshot.progress ?? row.progress
                 row.status = snapshot.status?.description ?? "unknown"
@@ -166,6 +199,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 row.status = "reused \(path)"
                 row.finished = true
                 reused += 1
+                saved.seconds += row.seconds
+                saved.cost = saved.cost.flatMap { total in row.cost.map { total + $0 } }
                 files.append(path)
                 bytes += (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
             case .downloading:
@@ -213,6 +248,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 let folders = Set(files.map { ($0 as NSString).deletingLastPathComponent })
                 text += "; \(files.count) file\(files.count == 1 ? "" : "s") (\(Self.byteCount(bytes))) in \(folders.sorted().joined(separator: ", "))"
             }
+            if let spendingLine { text += "\n" + spendingLine.prefix(1).uppercased() + spendingLine.dropFirst() }
             if !failures.isEmpty { text += "\nFailed:\n" + failures.sorted(by: Self.byTakeNumber).map { "  " + $0 }.joined(separator: "\n") }
             return text
         }
@@ -287,6 +323,10 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
         var count = min(shown.count, limit)
         if shown.count > limit {
             text += "  … and \(shown.count - limit) more\n"
+            count += 1
+        }
+        if let spendingLine {
+            text += "  \(spendingLine)\n"
             count += 1
         }
         output.write(text)

@@ -19,6 +19,8 @@ public struct WorkflowOptions: Sendable {
     /// `reel check` and `--dry-run`: a call the validator refuses is reported and answered with
     /// a placeholder Video, so one run of the check lists every invalid call of the script.
     public var reportEveryInvalidCall = false
+    /// The estimate's dry pass before a live run: print nothing, write nothing, run nothing.
+    public var preview = false
     /// The run's cap on seconds of video submitted, shared with the generator; `budget{}`
     /// in the script may lower it.
     public var budget = Budget()
@@ -78,6 +80,7 @@ public final class WorkflowSession: @unchecked Sendable {
             library.readableDirectories = [options.outputDirectory, scriptFolder].map(LuaState.resolvedPath)
             try lua.applySandbox(writableDirectories: [options.outputDirectory], readableDirectories: [scriptFolder])
         }
+        if options.preview { try lua.applyPreview() }
     }
 
     /// Runs one chunk to the end (and everything it spawned); returns its results.

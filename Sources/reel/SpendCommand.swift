@@ -4,7 +4,7 @@ import VideoAPI
 import Workflow
 
 /// `reel spend`: the ledger of what runs submitted, from the journal.
-struct SpendCommand: ParsableCommand {
+struct SpendCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spend",
         abstract: "Seconds of video generated, reused, failed and unknown, from the journal.",
@@ -13,6 +13,8 @@ struct SpendCommand: ParsableCommand {
             Reused: taken from an earlier run's journal (saved, not paid again).
             Failed: the gateway created the task and it failed (it may be billed).
             Unknown: sent, but the outcome was never learned (it may be billed).
+            With prices set (reel.json, REEL_PRICES_…, --price), each column also shows money,
+            counted at today's prices (the journal keeps seconds, not what a price was then).
 
             Examples:
               reel spend
@@ -36,12 +38,26 @@ struct SpendCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @OptionGroup(title: "Prices") var pricing: PriceOptions
+
+    /// Seconds, and money where every row in it has a price (nil: some model has none).
+    struct Amount {
+        var seconds: Int64 = 0
+        var cost: Double? = 0
+
+        mutating func add(_ seconds: Int64, _ cost: Double?) {
+            self.seconds += seconds
+            self.cost = self.cost.flatMap { total in cost.map { total + $0 } }
+        }
+    }
+
     struct Totals {
-        var generated: Int64 = 0, reused: Int64 = 0, failed: Int64 = 0, unknown: Int64 = 0
+        var generated = Amount(), reused = Amount(), failed = Amount(), unknown = Amount()
         var takes = 0
     }
 
-    func run() throws {
+    func run() async throws {
+        let prices = try await pricing.prices()
         let start = try sinceSeconds()
         guard state.journalExists else {
             print(json ? "[]" : "Nothing spent yet: the journal (\(state.journalPath)) is empty.")
@@ -72,16 +88,17 @@ struct SpendCommand: ParsableCommand {
             case .day: days.string(from: Date(timeIntervalSince1970: use.runStartedAt))
             }
             let seconds = use.task.seconds
+            let cost = prices.cost(model: use.task.model, seconds: seconds, requestBody: use.task.request)
             let change: (inout Totals) -> Void = { totals in
                 totals.takes += 1
                 if !use.created {
-                    if use.task.state == .downloaded { totals.reused += seconds }
+                    if use.task.state == .downloaded { totals.reused.add(seconds, cost) }
                     return
                 }
                 switch use.task.state {
-                case .downloaded, .succeeded, .submitted, .queued, .running: totals.generated += seconds
-                case .failed where use.task.taskID != nil: totals.failed += seconds
-                case .unknown, .submitting: totals.unknown += seconds
+                case .downloaded, .succeeded, .submitted, .queued, .running: totals.generated.add(seconds, cost)
+                case .failed where use.task.taskID != nil: totals.failed.add(seconds, cost)
+                case .unknown, .submitting: totals.unknown.add(seconds, cost)
                 case .failed: break  // refused before anything was created
                 }
             }
@@ -90,19 +107,33 @@ struct SpendCommand: ParsableCommand {
         }
         if json {
             func object(_ key: String, _ t: Totals) -> JSONValue {
-                .object([(by.rawValue, .string(key)), ("generated_seconds", .int(t.generated)), ("reused_seconds", .int(t.reused)),
-                         ("failed_seconds", .int(t.failed)), ("unknown_seconds", .int(t.unknown)), ("takes", .int(Int64(t.takes)))])
+                var fields: [(String, JSONValue)] = [(by.rawValue, .string(key))]
+                for (name, amount) in [("generated", t.generated), ("reused", t.reused), ("failed", t.failed), ("unknown", t.unknown)] {
+                    fields.append(("\(name)_seconds", .int(amount.seconds)))
+                    if !prices.isEmpty { fields.append(("\(name)_cost", amount.cost.map { .double(($0 * 1e6).rounded() / 1e6) } ?? .null)) }
+                }
+                fields.append(("takes", .int(Int64(t.takes))))
+                if !prices.isEmpty { fields.append(("currency", .string(prices.currency))) }
+                return .object(fields)
             }
             print(JSONValue.array(groups.map(object) + [object("total", all)]).pretty())
             return
         }
-        let width = max(10, (groups.map(\.0.count) + [5]).max()!)
-        print("\(by.rawValue.padding(toLength: width, withPad: " ", startingAt: 0))  generated    reused (saved)  failed  unknown")
-        for (key, t) in groups + [("total", all)] {
-            let cells = [t.generated, t.reused, t.failed, t.unknown].map { "\($0) s" }
-            print("\(key.padding(toLength: width, withPad: " ", startingAt: 0))  \(cells[0].leftPad(9))  \(cells[1].leftPad(14))  \(cells[2].leftPad(6))  \(cells[3].leftPad(7))")
+        func cell(_ amount: Amount) -> String {
+            prices.isEmpty ? "\(amount.seconds) s" : "\(amount.seconds) s \(amount.cost.map(prices.format) ?? "(no price)")"
         }
-        print("Seconds of video. Money is not shown: reel does not know prices yet.")
+        let headers = ["generated", "reused (saved)", "failed", "unknown"]
+        let rows = (groups + [("total", all)]).map { key, t in (key, [t.generated, t.reused, t.failed, t.unknown].map(cell)) }
+        let width = max(10, (groups.map(\.0.count) + [5]).max()!)
+        let widths = headers.indices.map { i in max(headers[i].count, rows.map { $0.1[i].count }.max() ?? 0) }
+        func line(_ key: String, _ cells: [String]) -> String {
+            ([key.padding(toLength: width, withPad: " ", startingAt: 0)] + cells.indices.map { cells[$0].leftPad(widths[$0]) }).joined(separator: "  ")
+        }
+        print(line(by.rawValue, headers))
+        for (key, cells) in rows { print(line(key, cells)) }
+        print(prices.isEmpty
+            ? "Seconds of video. Set prices (reel.json, REEL_PRICES_…, --price) to see money too."
+            : "Seconds of video, and money at the prices set now (\(prices.currency)); a model without a price shows none.")
     }
 
     private func sinceSeconds() throws -> Double {

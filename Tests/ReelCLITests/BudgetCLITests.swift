@@ -89,4 +89,54 @@ import Testing
         let unpriced = try CLI.run(["check", "s.lua", "--max-cost", "2", "--config", "missing.json"], in: dir)
         #expect(unpriced.status == 2 && unpriced.stderr.contains("--max-cost needs prices"), "\(unpriced.stderr)")
     }
+
+    /// The live run shows money spent against the script's plan and reuse as money saved; the
+    /// ledger shows money at the prices set.
+    @Test func aRunShowsSpendingAgainstItsPlanAndTheLedgerCountsMoney() throws {
+        let dir = try HostileConditionsTests.scratch("""
+            text_to_video{ prompt = 'a', duration = 4 }
+            text_to_video{ prompt = 'b', duration = 8, generate_audio = true }
+            text_to_video{ prompt = 'c', duration = 8, model = 'veo3.1-video-720p' }
+            print("script ran")
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try """
+            { "prices": { "veo3.1-fast-video-720p": { "per_second": 0.10, "per_second_with_audio": 0.15 },
+                          "veo3.1-video-720p": { "per_second": 0.40 } } }
+            """.write(to: dir.appendingPathComponent("reel.json"), atomically: true, encoding: .utf8)
+
+        // 4 × 0.10 + 8 × 0.15 + 8 × 0.40 = 4.80, all new the first time, all reused the second.
+        let first = try CLI.run(["run", "s.lua"], in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("the script plans 3 generations, 20 s of video (4.80 USD)"), "\(first.stderr)")
+        #expect(first.stdout.contains("Spent 20 s (4.80 USD) of 20 s (4.80 USD) planned"), "\(first.stdout)")
+        // The estimate's dry pass leaves no trace: the script's own output appears once.
+        #expect(first.stdout.components(separatedBy: "script ran").count == 2, "\(first.stdout)")
+        let second = try CLI.run(["run", "s.lua"], in: dir)
+        #expect(second.stdout.contains("Spent 0 s (0.00 USD) of 20 s (4.80 USD) planned; saved 20 s (4.80 USD) by reusing earlier takes"), "\(second.stdout)")
+
+        let ledger = try CLI.run(["spend"], in: dir)
+        #expect(ledger.stdout.contains("total") && ledger.stdout.contains("20 s 4.80 USD"), "\(ledger.stdout)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try CLI.run(["spend", "--json"], in: dir).stdout.utf8)) as? [[String: Any]])
+        let total = try #require(json.last)
+        #expect(total["generated_cost"] as? Double == 4.8 && total["reused_cost"] as? Double == 4.8, "\(total)")
+        let unpriced = try CLI.run(["spend", "--config", "none.json"], in: dir)
+        #expect(unpriced.stdout.contains("Set prices") && !unpriced.stdout.contains("USD"), "\(unpriced.stdout)")
+    }
+
+    /// A script the dry pass cannot run without a trace (it writes a file) runs without an
+    /// estimate, and writes its file once.
+    @Test func aScriptThatWritesFilesRunsOnceWithoutAnEstimate() throws {
+        let dir = try HostileConditionsTests.scratch("""
+            local f = assert(io.open("notes.txt", "a"))
+            f:write("line\\n")
+            f:close()
+            text_to_video{ prompt = 'a', duration = 4 }
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try CLI.run(["run", "s.lua"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try String(contentsOf: dir.appendingPathComponent("notes.txt"), encoding: .utf8) == "line\n")
+        #expect(!run.stderr.contains("the script plans") && run.stdout.contains("Spent 4 s") && !run.stdout.contains("planned"), "\(run.stdout)")
+    }
 }

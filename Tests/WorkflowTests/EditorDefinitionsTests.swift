@@ -113,7 +113,7 @@ import VideoAPI
         let process = Process()
         process.executableURL = URL(fileURLWithPath: luacheck)
         process.arguments = ["--no-color", "--codes", "--config", "docs/.luacheckrc", "Sources/LuaRuntime/Lua/prelude.lua",
-                             "Sources/LuaRuntime/Lua/sandbox.lua"] + examples
+                             "Sources/LuaRuntime/Lua/sandbox.lua", "Sources/LuaRuntime/Lua/preview.lua"] + examples
         process.currentDirectoryURL = root
         let pipe = Pipe()
         process.standardOutput = pipe
