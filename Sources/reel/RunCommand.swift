@@ -52,21 +52,15 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(ReelExit.usage)
         }
         let display = ProgressDisplay(style: ProgressDisplay.style(quiet: script.quiet), verbose: script.verbose)
-        if !script.quiet {
-            let plan = await RunEstimate.plan(script, options: options)
-            display.showSpending(prices: options.budget.prices, plan: plan)
-            if let plan, !plan.requests.isEmpty {
-                let cost = options.budget.prices.isEmpty ? "" : plan.totalCost(options.budget.prices).map { " (\(options.budget.prices.format($0)))" } ?? " (some models have no price)"
-                display.log("reel: the script plans \(plan.requests.count) generation\(plan.requests.count == 1 ? "" : "s"), \(plan.totalSeconds) s of video\(cost); what the journal holds is reused, not paid again")
-            }
-        }
         let session = LiveSession { [live, connection] in
             try await live.start(connection, script: options.scriptPath, arguments: runArguments, outputDirectory: options.outputDirectory,
                                  display: display, budget: options.budget)
         }
 
         let work = Task { [script, concurrency] in
-            (try? await script.execute(options, generator: session, reporter: display, concurrency: concurrency)) ?? []
+            // Inside the task the signals cancel: Ctrl-C during the estimate's pass stops it too.
+            if !script.quiet { await RunEstimate.announce(script, options: options, on: display) }
+            return (try? await script.execute(options, generator: session, reporter: display, concurrency: concurrency)) ?? []
         }
         let signals = SignalWatcher { presses in
             if presses == 1 {

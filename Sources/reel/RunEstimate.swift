@@ -8,6 +8,16 @@ import Workflow
 enum RunEstimate {
     static let timeLimit: Duration = .seconds(3)
 
+    /// Makes the pass and shows its plan: one line now, and spending against it from then on.
+    static func announce(_ script: ScriptOptions, options: WorkflowOptions, on display: ProgressDisplay) async {
+        let prices = options.budget.prices
+        let plan = await plan(script, options: options)
+        display.showSpending(prices: prices, plan: plan)
+        guard let plan, !plan.requests.isEmpty else { return }
+        let cost = prices.isEmpty ? "" : plan.totalCost(prices).map { " (\(prices.format($0)))" } ?? " (some models have no price)"
+        display.log("reel: the script plans \(plan.requests.count) generation\(plan.requests.count == 1 ? "" : "s"), \(plan.totalSeconds) s of video\(cost); what the journal holds is reused, not paid again")
+    }
+
     static func plan(_ script: ScriptOptions, options: WorkflowOptions) async -> Plan? {
         var preview = options
         preview.preview = true
