@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -48,11 +49,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // ffmpeg and ffprobe, run through swift-subprocess: the media steps and the simulator's footage.
+        .target(name: "Media", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
         .target(
             name: "Simulator",
             dependencies: [
                 "VideoAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // ffmpeg draws each simulated video: its prompt and seed, over its own colour.
+                "Media",
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -64,6 +69,8 @@ let package = Package(
                 "LuaRuntime", "VideoAPI",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // ffmpeg and ffprobe for the media steps (last_frame, concat, seams, …).
+                "Media",
             ]
         ),
         .executableTarget(

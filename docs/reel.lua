@@ -85,11 +85,12 @@
 ---@class reel.Video
 ---@field id string The task id.
 ---@field url string? The result URL (it expires; the file is already downloaded).
----@field path string? Where reel downloaded it.
+---@field path string? Where reel downloaded it, as an absolute path (it works as an input from any folder).
 ---@field model string The model that made it.
 ---@field prompt string Its prompt.
----@field mode "text"|"image"|"frames"|"reference"|"extend" How it was made.
----@field duration integer? The requested seconds, if given.
+---@field mode "text"|"image"|"frames"|"reference"|"extend"|"concat"|"trim" How it was made (concat and trim: on this machine).
+---@field duration number? The requested seconds, if given; for a video made by concat or trim, its measured length.
+---@field label string How reel names the take: script line, the prompt's start, the seed.
 ---@field status string "succeeded" ("dry_run" under --dry-run).
 ---@field reused boolean? true when taken from an earlier run's journal.
 ---@field request table A copy of the request body that was sent.
@@ -104,6 +105,14 @@ function Video:save(path) end
 ---The task's state as the gateway reports it now.
 ---@return { id: string, status: string, progress?: integer, url?: string, failure_reason?: string, path?: string }
 function Video:info() end
+---A PNG made on this machine by last_frame, frame or seams; every image option takes it.
+---@class reel.Image
+---@field path string The PNG's absolute path (in a dry run, a placeholder URL).
+---@field width integer? In pixels (not known in a dry run).
+---@field height integer? In pixels (not known in a dry run).
+---@field kind "last_frame"|"frame"|"seams" The function that made it.
+---@field label string What it was taken from.
+---@field reused boolean? true when an earlier run had made it.
 
 ---@class reel.Task
 local Task = {}
@@ -114,7 +123,7 @@ function Task:wait() end
 
 ---The table every failure raises; `tostring(err)` starts with script.lua:LINE:.
 ---@class reel.Error
----@field code "invalid_request"|"api_error"|"rate_limited"|"task_failed"|"timeout"|"network"|"cancelled"|"disk"|"journal"|"budget" What kind of failure.
+---@field code "invalid_request"|"api_error"|"rate_limited"|"task_failed"|"timeout"|"network"|"cancelled"|"disk"|"journal"|"budget"|"media" What kind of failure.
 ---@field message string What happened and what to do.
 ---@field task_id string? The task, when there is one.
 ---@field http_status integer? The HTTP status behind it, if any.
@@ -150,6 +159,34 @@ function extend(video, opts) end
 ---@param opts reel.GenerateOptions The raw request model.
 ---@return reel.Video video The finished video: id, url, path, model, prompt, …
 function generate(opts) end
+
+---The last frame of a video, as an Image: start the next shot where this one ends (`image_to_video{ image = last_frame(v) }`). Made with ffmpeg, journaled: a re-run reuses it.
+---@param video reel.Video|string A Video, or a video file's path.
+---@return reel.Image image A PNG on this machine: path, width, height. Every image option takes it.
+function last_frame(video) end
+
+---The frame at a time in a video, as an Image.
+---@param video reel.Video|string A Video, or a video file's path.
+---@param seconds number From the start; at most the video's length.
+---@return reel.Image image A PNG on this machine: path, width, height. Every image option takes it.
+function frame(video, seconds) end
+
+---Joins clips in order into one film (a local Video). Sizes follow the first clip; sound is kept in sync, with silence for clips without it. With cuts the film lasts the sum of its clips; each fade overlaps two clips by its length.
+---@param clips reel.Video[] The clips, in order.
+---@param opts? { transition?: "cut"|"fade", fade?: number } `transition`: "cut" (default) or "fade"; `fade`: its length in seconds (default 0.5).
+---@return reel.Video video A video made on this machine: path, duration. extend, :save() and every media function take it.
+function concat(clips, opts) end
+
+---A part of a video, as a local Video (re-encoded, so the cut is exact).
+---@param video reel.Video|string A Video, or a video file's path.
+---@param opts { from?: number, to?: number } Seconds: `from` (default 0) and `to` (default the end).
+---@return reel.Video video A video made on this machine: path, duration. extend, :save() and every media function take it.
+function trim(video, opts) end
+
+---A contact sheet (a PNG Image) of every cut: the last frame of each clip beside the first frame of the next, captioned with the takes' labels. `reel run` prints its path in the summary.
+---@param clips reel.Video[]|reel.Video The clips in order, or a film made by concat.
+---@return reel.Image image A PNG on this machine: path, width, height. Every image option takes it.
+function seams(clips) end
 
 ---Sets options for every later call (a call's own options win); with no argument, returns them.
 ---@param opts? reel.GenerateOptions Options to apply from now on.
@@ -205,6 +242,11 @@ local reel = {
   reference_to_video = reference_to_video,
   extend = extend,
   generate = generate,
+  last_frame = last_frame,
+  frame = frame,
+  concat = concat,
+  trim = trim,
+  seams = seams,
   defaults = defaults,
   budget = budget,
   map = map,

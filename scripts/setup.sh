@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 need=()
 pkg-config --exists lua5.4 2>/dev/null || need+=(liblua5.4-dev pkg-config)
 pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)      # the journal (GRDB)
-command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)   # tests check the simulator's MP4s with it
+command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)   # last_frame, concat, seams; the simulator draws its videos
+fc-list 2>/dev/null | grep -q . || need+=(fonts-dejavu-core fontconfig)  # the writing in simulated videos and seam sheets
 command -v luacheck >/dev/null 2>&1 || need+=(lua-check)  # tests lint reel's Lua and the examples
 command -v python3 >/dev/null 2>&1 || need+=(python3)     # a test holds the journal locked with it
 if [ ${#need[@]} -gt 0 ]; then

@@ -28,6 +28,14 @@ public enum LuaValue: Sendable, Hashable {
     public var isNil: Bool { if case .nil = self { true } else { false } }
 
     public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+    /// An integer or a float as a Double (not a numeric string).
+    public var numberValue: Double? {
+        switch self {
+        case .integer(let i): Double(i)
+        case .number(let d): d
+        default: nil
+        }
+    }
     public var tableValue: LuaTable? { if case .table(let t) = self { t } else { nil } }
 }
 

@@ -9,7 +9,12 @@ enum SampleVideo {
     /// The sample with a `free` box appended that names the task and pads it to at least
     /// `size` bytes: a valid MP4 (players skip `free` boxes) whose bytes differ per task.
     static func video(for taskID: String, size: Int) -> Data {
-        var data = bytes
+        padded(bytes, taskID: taskID, size: size)
+    }
+
+    /// `video` with a `free` box naming the task, padding it to at least `size` bytes.
+    static func padded(_ video: Data, taskID: String, size: Int) -> Data {
+        var data = video
         let label = Data("reel-simulator task \(taskID)\n".utf8)
         let boxSize = max(8 + label.count, size - data.count)
         var header = Data()

@@ -20,8 +20,12 @@ public struct SimulatorConfiguration: Sendable {
     public var pollPaths = PollPaths.both
     /// Seconds from submission to a finished video.
     public var generationSeconds = 3.0
-    /// The result's size in bytes (the sample MP4 padded with a `free` box).
+    /// The result's size in bytes at least (the MP4 padded with a `free` box).
     public var resultBytes = 4096
+    /// What the videos show: drawn for each request by ffmpeg (its prompt, seed, colour and
+    /// duration), or one small built-in sample (no ffmpeg needed; for load tests).
+    public enum Footage: String, Sendable { case drawn, sample }
+    public var footage = Footage.sample
     /// A key the simulator insists on; nil accepts any.
     public var requiredKey: String?
     /// `openai-poll-after-ms` sent with every poll reply; nil sends none.

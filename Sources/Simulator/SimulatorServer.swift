@@ -137,6 +137,8 @@ struct Handlers: Sendable {
     private let wrapped = ResponseShapes.Style.wrapped
     let configuration: SimulatorConfiguration
     let state: SimulatorState
+    /// Videos drawn at once, at most (one ffmpeg per core).
+    let drawing = ConcurrencyLimiter(limit: 2)
 
     // MARK: Faults
 
@@ -301,7 +303,7 @@ struct Handlers: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: "<html>Please sign in</html>")))
         }
         _ = await state.fetch(id)
-        let video = SampleVideo.video(for: id, size: configuration.resultBytes)
+        let video = await footage(for: task)
         if faults.stallDownloads {
             let head = ByteBuffer(data: video.prefix(64))
             return Response(status: .ok, headers: [.contentType: "video/mp4", .contentLength: String(video.count)],
@@ -312,6 +314,42 @@ struct Handlers: Sendable {
         }
         return Response(status: .ok, headers: [.contentType: "video/mp4", .contentLength: String(video.count)],
                         body: .init(byteBuffer: ByteBuffer(data: video)))
+    }
+
+    /// The task's video: drawn for its request (once), or the built-in sample.
+    func footage(for task: SimulatorState.SimulatedTask) async -> Data {
+        guard configuration.footage == .drawn, task.created != .distantPast else {
+            return SampleVideo.video(for: task.id, size: configuration.resultBytes)
+        }
+        if let drawn = await state.footage(of: task.id) { return drawn }
+        // An extension continues its source: this simulator's own task, or a video sent inline.
+        var source: Data?
+        if task.request.mode == .extend, let input = task.request.video {
+            switch input {
+            case .dataURI(let uri): source = Self.decoded(uri)
+            case .url(let url):
+                if let id = url.split(separator: "/").map(String.init).first(where: { $0.hasPrefix("sim-") }).map({ $0.hasSuffix(".mp4") ? String($0.dropLast(4)) : $0 }),
+                   let (earlier, status, _) = await state.peek(id), status == .succeeded {
+                    source = await footage(for: earlier)
+                }
+            case .localFile: break
+            }
+        }
+        let image = task.request.image.flatMap { input -> Data? in if case .dataURI(let uri) = input { Self.decoded(uri) } else { nil } }
+        do { try await drawing.acquire() } catch { return SampleVideo.video(for: task.id, size: configuration.resultBytes) }
+        defer { drawing.release() }
+        guard let drawn = await SimulatedFootage.render(task.request, source: source, image: image) else {
+            return SampleVideo.video(for: task.id, size: configuration.resultBytes)
+        }
+        let video = drawn.count < configuration.resultBytes ? SampleVideo.padded(drawn, taskID: task.id, size: configuration.resultBytes) : drawn
+        await state.keepFootage(video, of: task.id)
+        return video
+    }
+
+    /// The bytes of a `data:…;base64,…` URI.
+    static func decoded(_ uri: String) -> Data? {
+        guard let comma = uri.firstIndex(of: ","), uri[..<comma].hasSuffix(";base64") else { return nil }
+        return Data(base64Encoded: String(uri[uri.index(after: comma)...]))
     }
 
     // MARK: Replies

@@ -49,6 +49,11 @@ public actor SimulatorState {
     /// Task ids differ between simulator runs, so two runs never write the same file name.
     private let idSalt = String(UInt32.random(in: 0...UInt32.max), radix: 36)
     private(set) public var stats = Stats()
+    /// Each drawn video, by task id (drawn once, on its first download).
+    private var footage: [String: Data] = [:]
+
+    func footage(of id: String) -> Data? { footage[id] }
+    func keepFootage(_ video: Data, of id: String) { footage[id] = video }
     /// Every accepted request body, in arrival order (for tests that compare bodies).
     private(set) public var receivedBodies: [JSONValue] = []
 

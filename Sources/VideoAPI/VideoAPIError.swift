@@ -16,6 +16,8 @@ public struct VideoAPIError: Error, Sendable, CustomStringConvertible, Equatable
         case journal
         /// Not submitted: it would take the run past its cap (`--max-seconds`, `budget{}`).
         case budget
+        /// A media step (last_frame, concat, seams, …) failed, or ffmpeg is not installed.
+        case media
     }
 
     public var code: Code

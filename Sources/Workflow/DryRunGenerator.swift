@@ -8,6 +8,7 @@ public final class DryRunGenerator: VideoGenerator, Sendable {
     private struct Record {
         var requests: [GenerationRequest] = []
         var saves: [String] = []
+        var media: [MediaStep] = []
     }
     private let record = Mutex(Record())
 
@@ -21,6 +22,22 @@ public final class DryRunGenerator: VideoGenerator, Sendable {
     public var requests: [GenerationRequest] { record.withLock { $0.requests } }
     /// The paths `:save()` would have written.
     public var savedPaths: [String] { record.withLock { $0.saves } }
+    /// Everything the script asked for, as the plan prints it.
+    public var plan: Plan { Plan(requests: requests, savedPaths: savedPaths, mediaSteps: mediaSteps) }
+
+    /// The media steps, in the order the script asked for them.
+    public var mediaSteps: [MediaStep] { record.withLock { $0.media } }
+
+    /// A stand-in that carries through: an Image's or a film's place, named by its step, with
+    /// the length the step would give when its inputs' lengths are known.
+    public func media(_ step: MediaStep) async throws -> MediaOutput {
+        let n = record.withLock {
+            $0.media.append(step)
+            return $0.media.count
+        }
+        let name = "\(step.function)-\(n).\(step.makesImage ? "png" : "mp4")"
+        return MediaOutput(step: step, path: nil, placeholder: "https://dry-run.invalid/media/\(name)", duration: step.expectedDuration)
+    }
 
     public func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo {
         try budget.reserve(request)
@@ -46,10 +63,12 @@ public final class DryRunGenerator: VideoGenerator, Sendable {
 public struct Plan: Sendable {
     public let requests: [GenerationRequest]
     public let savedPaths: [String]
+    public let mediaSteps: [MediaStep]
 
-    public init(requests: [GenerationRequest], savedPaths: [String] = []) {
+    public init(requests: [GenerationRequest], savedPaths: [String] = [], mediaSteps: [MediaStep] = []) {
         self.requests = requests
         self.savedPaths = savedPaths
+        self.mediaSteps = mediaSteps
     }
 
     public var totalSeconds: Int64 { requests.reduce(0) { $0 + $1.plannedSeconds } }
@@ -65,6 +84,10 @@ public struct Plan: Sendable {
         for (i, request) in requests.enumerated() {
             out += "\n#\(i + 1) \(request.mode.luaFunction)\n"
             out += request.body().pretty() + "\n"
+        }
+        if !mediaSteps.isEmpty {
+            out += "\nMedia steps (ffmpeg on this machine, nothing billed):\n"
+                + mediaSteps.enumerated().map { "  m\($0.offset + 1) \($0.element.summary)\n" }.joined()
         }
         if !savedPaths.isEmpty {
             out += "\nWould save:\n" + savedPaths.map { "  \($0)\n" }.joined()

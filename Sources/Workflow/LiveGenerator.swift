@@ -268,6 +268,15 @@ public final class LiveGenerator: VideoGenerator {
         return path
     }
 
+    public func media(_ step: MediaStep) async throws -> MediaOutput {
+        let started = Date()
+        let media = LiveMedia(journal: journal, runID: runID, outputDirectory: outputDirectory,
+                              timeLimit: .milliseconds(Int64(client.configuration.taskTimeout * 1000)))
+        let output = try await media.run(step)
+        progress.made(output, seconds: Date().timeIntervalSince(started))
+        return output
+    }
+
     public func info(_ video: GeneratedVideo) async throws -> [(String, JSONValue)] {
         let (snapshot, _) = try await client.poll(video.id)
         var fields = snapshot.fields(id: video.id)

@@ -15,10 +15,21 @@ enum LuaJSON {
         case .number(let d): return .double(d)
         case .string(let s): return .string(s)
         case .userdata where LuaVideo.video(in: value) != nil:
-            guard let url = LuaVideo.video(in: value)?.url else {
-                throw ConversionError(message: "'\(path)' is a Video without a URL (was it generated?)")
+            let video = LuaVideo.video(in: value)!
+            let field = path.split(separator: "[").first.map(String.init) ?? path
+            if ["image", "last_image", "images"].contains(field) {
+                throw ConversionError(message: "'\(path)' is a Video, and image options take a picture: use last_frame(video) for its last frame, or frame(video, seconds)")
             }
-            return .string(url)
+            // A generation is sent by its URL; a video made here (concat, trim) as its file.
+            if let url = video.url { return .string(url) }
+            if let file = video.localPath { return .string(LuaVideo.absolute(file)) }
+            throw ConversionError(message: "'\(path)' is a Video without a URL or a file (was it generated?)")
+        case .userdata where LuaImage.handle(in: value) != nil:
+            let image = LuaImage.handle(in: value)!
+            if path == "video" {
+                throw ConversionError(message: "'video' is an Image; extend takes a Video (image_to_video{ image = … } starts a new shot from an Image)")
+            }
+            return .string(image.location)
         case .table(let table):
             if table.isEmpty { return .array([]) }
             if let items = table.sequence {

@@ -1,3 +1,4 @@
+import Foundation
 import LuaRuntime
 import VideoAPI
 
@@ -9,57 +10,95 @@ enum LuaVideo {
     static let typeName = "reel.Video"
     static let readOnlyMessage = "a Video's fields are read-only (it is the record of a generation); copy what you need into a table of your own"
 
-    /// What the userdata holds.
+    /// What the userdata holds: the generation, the take's label, and for a video made on
+    /// this machine (concat, trim) what made it, its measured length and its clips.
     final class Handle: Sendable {
         let video: GeneratedVideo
-        init(_ video: GeneratedVideo) { self.video = video }
+        /// `s.lua:4 "a red fox…" seed 7`: how seam sheets and summaries name this take.
+        let label: String
+        /// "concat" or "trim" for a local video; nil for a generation.
+        let madeBy: String?
+        /// Seconds, measured (local videos) — a generation's is its requested duration.
+        let measuredDuration: Double?
+        /// A film's clips, in order (so `seams(film)` can show its cuts).
+        let clips: [LuaValue]
+
+        init(_ video: GeneratedVideo, label: String, madeBy: String? = nil, measuredDuration: Double? = nil, clips: [LuaValue] = []) {
+            self.video = video
+            self.label = label
+            self.madeBy = madeBy
+            self.measuredDuration = measuredDuration
+            self.clips = clips
+        }
     }
 
-    static func make(_ video: GeneratedVideo) -> LuaValue {
-        .userdata(LuaUserdata(Handle(video), metatable: typeName))
+    static func make(_ video: GeneratedVideo, label: String? = nil) -> LuaValue {
+        .userdata(LuaUserdata(Handle(video, label: label ?? video.id), metatable: typeName))
+    }
+
+    static func make(_ handle: Handle) -> LuaValue {
+        .userdata(LuaUserdata(handle, metatable: typeName))
+    }
+
+    static func handle(in value: LuaValue) -> Handle? {
+        guard case .userdata(let u) = value else { return nil }
+        return u.object as? Handle
     }
 
     /// The generation behind a Lua value, if it is a Video.
-    static func video(in value: LuaValue) -> GeneratedVideo? {
-        guard case .userdata(let u) = value, let handle = u.object as? Handle else { return nil }
-        return handle.video
+    static func video(in value: LuaValue) -> GeneratedVideo? { handle(in: value)?.video }
+
+    /// What a media step takes from a Video: its file, its label, its length (measured,
+    /// requested, or in a dry run planned).
+    static func clip(_ handle: Handle) -> MediaClip {
+        let video = handle.video
+        let duration = handle.measuredDuration
+            ?? (video.status == "dry_run" || video.status == "invalid" ? Double(video.request.plannedSeconds) : video.request.duration.map(Double.init))
+        return MediaClip(path: video.localPath.map(absolute), label: handle.label, duration: duration)
+    }
+
+    /// A path as reel hands it to scripts: absolute, so it works as an input from any folder.
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
     }
 
     /// One documented field's value (nil for a field that is absent, or not documented).
-    static func value(of field: String, in video: GeneratedVideo) -> LuaValue {
+    static func value(of field: String, in handle: Handle) -> LuaValue {
+        let video = handle.video
         let request = video.request
         return switch field {
         case "id": .string(video.id)
         case "url": video.url.map(LuaValue.string) ?? .nil
-        case "path": video.localPath.map(LuaValue.string) ?? .nil
+        case "path": video.localPath.map { .string(absolute($0)) } ?? .nil
         case "reused": video.reused ? .boolean(true) : .nil
         case "status": .string(video.status)
         case "model": .string(request.model)
         case "prompt": .string(request.prompt)
-        case "mode": .string(request.mode.rawValue)
-        case "duration": request.duration.map(LuaValue.integer) ?? .nil
+        case "mode": .string(handle.madeBy ?? request.mode.rawValue)
+        case "duration": handle.measuredDuration.map(LuaValue.number) ?? request.duration.map(LuaValue.integer) ?? .nil
+        case "label": .string(handle.label)
         case "request": LuaJSON.lua(from: request.body())
         default: .nil
         }
     }
 
     /// Every documented field (`LuaAPI.videoFields`) with a value, as a plain table.
-    static func fields(of video: GeneratedVideo) -> LuaTable {
+    static func fields(of handle: Handle) -> LuaTable {
         var fields: [String: LuaValue] = [:]
-        for field in LuaAPI.videoFields { fields[field.name] = value(of: field.name, in: video) }
+        for field in LuaAPI.videoFields { fields[field.name] = value(of: field.name, in: handle) }
         return LuaTable(fields: fields)
     }
 
     /// `video.key` (methods are found before this is asked).
     static func field(_ call: LuaCall) throws -> HostResult {
-        guard let video = video(in: try call.argument(1)), case .string(let key) = try call.argument(2) else { return .value(.nil) }
-        return .value(value(of: key, in: video))
+        guard let handle = handle(in: try call.argument(1)), case .string(let key) = try call.argument(2) else { return .value(.nil) }
+        return .value(value(of: key, in: handle))
     }
 
     /// `pairs(video)`.
     static func allFields(_ call: LuaCall) throws -> HostResult {
-        guard let video = video(in: try call.argument(1)) else { return .value(.table(LuaTable())) }
-        return .value(.table(fields(of: video)))
+        guard let handle = handle(in: try call.argument(1)) else { return .value(.table(LuaTable())) }
+        return .value(.table(fields(of: handle)))
     }
 
     static func tostring(_ call: LuaCall) throws -> HostResult {

@@ -24,6 +24,12 @@ public protocol ProgressSink: Sendable {
     func update(_ task: Int, _ event: TaskEvent)
     /// Something the user must see even when nothing fails (a task id the journal refused).
     func warning(_ line: String)
+    /// A media step finished (made now, or found in the journal).
+    func made(_ output: MediaOutput, seconds: Double)
+}
+
+extension ProgressSink {
+    public func made(_ output: MediaOutput, seconds: Double) {}
 }
 
 /// Shows a run as it goes. On a terminal: a live line per task in flight (mode, id,
@@ -70,6 +76,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     private var spent: (seconds: Int64, cost: Double?) = (0, 0)
     private var saved: (seconds: Int64, cost: Double?) = (0, 0)
     private var files: [String] = []
+    /// Films and seam sheets, for the summary: what a person opens first.
+    private var madeMedia: [(what: String, path: String)] = []
     private var bytes: Int64 = 0
     private var ticker: Task<Void, Never>?
     private var longWaitsShown: [String: Date] = [:]
@@ -237,6 +245,25 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
         redraw()
     }
 
+    public func made(_ output: MediaOutput, seconds: Double) {
+        guard let path = output.path else { return }
+        let what = switch output.step {
+        case .concat: "film"
+        case .seams: "seam sheet"
+        case .trim: "trimmed clip"
+        case .lastFrame: "last frame"
+        case .frame: "frame"
+        }
+        lock.withLock {
+            if case .concat = output.step { madeMedia.append((what, path)) }
+            if case .seams = output.step { madeMedia.append((what, path)) }
+        }
+        let length = output.duration.map { String(format: ", %.1f s of video", $0) } ?? ""
+        if style == .lines || style == .live {
+            print("\(output.step.function): \(output.reused ? "reused" : "made") \(what) \(path)\(length)\(output.reused ? "" : String(format: " (%.1f s)", seconds))")
+        }
+    }
+
     /// The closing summary: tasks, seconds of video, files.
     public func summary() -> String {
         lock.withLock {
@@ -248,6 +275,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 let folders = Set(files.map { ($0 as NSString).deletingLastPathComponent })
                 text += "; \(files.count) file\(files.count == 1 ? "" : "s") (\(Self.byteCount(bytes))) in \(folders.sorted().joined(separator: ", "))"
             }
+            for (what, path) in madeMedia { text += "\n\(what.prefix(1).uppercased() + what.dropFirst()): \(path)" }
             if let spendingLine { text += "\n" + spendingLine.prefix(1).uppercased() + spendingLine.dropFirst() }
             if !failures.isEmpty { text += "\nFailed:\n" + failures.sorted(by: Self.byTakeNumber).map { "  " + $0 }.joined(separator: "\n") }
             return text

@@ -43,7 +43,7 @@ final class ReelLibrary {
     }
 
     /// The global functions this library adds (besides the runtime's sleep/spawn/parallel/map).
-    static let functionNames = GenerationMode.allCases.map(\.luaFunction) + ["generate", "defaults", "budget", "log", "fmt"]
+    static let functionNames = GenerationMode.allCases.map(\.luaFunction) + ["generate", "defaults", "budget", "log", "fmt"] + mediaFunctionNames
 
     func install(into lua: LuaState, arguments: [String: String]) {
         for mode in GenerationMode.allCases where mode != .extend {
@@ -68,6 +68,7 @@ final class ReelLibrary {
             "info": { [unowned self] call in try info(call) },
         ], field: LuaVideo.field, fields: LuaVideo.allFields, tostring: LuaVideo.tostring, readOnlyMessage: LuaVideo.readOnlyMessage)
         lua.registerTableType(ReelLuaError.typeName, methods: [:], tostring: ReelLuaError.tostring)
+        installMedia(into: lua)
 
         let args = LuaValue.table(LuaTable(fields: arguments.mapValues(LuaValue.string)))
         lua.setGlobal("args", args)
@@ -85,7 +86,8 @@ final class ReelLibrary {
             if given.contains(where: { $0.0 == positional }) {
                 throw ReelLuaError(.invalidRequest, "\(caller): give the \(positional) once, as the first argument")
             }
-            given.append((positional, .string(source.url ?? "")))
+            // A generation by its URL; a video made here (concat, trim) as its file.
+            given.append((positional, .string(source.url ?? source.localPath.map(LuaVideo.absolute) ?? "")))
         }
         // Call options win over defaults{}; extend falls back to its source video's model.
         var merged = defaults.filter { name, _ in !given.contains { $0.0 == name } }
@@ -141,7 +143,7 @@ final class ReelLibrary {
                 throw ReelLuaError(.cancelled, "\(caller): cancelled")
             }
             videos.insert(video)
-            return [LuaVideo.make(video)]
+            return [LuaVideo.make(video, label: ProgressDisplay.label(request, callSite: options.callSite))]
         }
     }
 
@@ -347,7 +349,10 @@ final class ReelLibrary {
         case .number(let d): String(d)
         case .string(let s): s
         case .table(let t): LuaJSON.tryJSON(t)
-        case .userdata(let u): (u.object as? LuaVideo.Handle).map { LuaVideo.describe($0.video, withFile: true) } ?? u.metatable
+        case .userdata(let u):
+            if let handle = u.object as? LuaVideo.Handle { LuaVideo.describe(handle.video, withFile: true) }
+            else if let image = u.object as? LuaImage.Handle { "Image(\(image.output.step.function), path=\(image.location))" }
+            else { u.metatable }
         case .opaque(let name): name
         }
     }

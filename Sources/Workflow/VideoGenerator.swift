@@ -31,4 +31,7 @@ public protocol VideoGenerator: Sendable {
     func save(_ video: GeneratedVideo, to path: String) async throws -> String
     /// The task's current state as the server reports it.
     func info(_ video: GeneratedVideo) async throws -> [(String, JSONValue)]
+    /// Carries out a media step (last_frame, concat, seams, …) on this machine, or in a dry
+    /// run plans it and returns a stand-in.
+    func media(_ step: MediaStep) async throws -> MediaOutput
 }

@@ -23,7 +23,7 @@ struct CheckCommand: AsyncParsableCommand {
         options.reportEveryInvalidCall = true
         let failures = try await script.execute(options, generator: generator, reporter: reporter, concurrency: 1)
         if let code = script.report(failures) { throw code }
-        print(Plan(requests: generator.requests, savedPaths: generator.savedPaths).rendered(prices: options.budget.prices), terminator: "")
+        print(generator.plan.rendered(prices: options.budget.prices), terminator: "")
         print("check: ok — \(generator.requests.count) request\(generator.requests.count == 1 ? "" : "s"), \(reporter.warnings) warning\(reporter.warnings == 1 ? "" : "s")")
     }
 }

@@ -46,6 +46,10 @@ final class LiveSession: VideoGenerator, Sendable {
         try await ready().generator.generate(request, options: options)
     }
 
+    func media(_ step: MediaStep) async throws -> MediaOutput {
+        try await ready().generator.media(step)
+    }
+
     func save(_ video: GeneratedVideo, to path: String) async throws -> String {
         try await ready().generator.save(video, to: path)
     }

@@ -41,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
             let generator = DryRunGenerator(budget: options.budget)
             let failures = try await script.execute(options, generator: generator, reporter: ProgressDisplay(style: script.quiet ? .quiet : .lines), concurrency: 1)
             if let code = script.report(failures) { throw code }
-            print(Plan(requests: generator.requests, savedPaths: generator.savedPaths).rendered(prices: options.budget.prices), terminator: "")
+            print(generator.plan.rendered(prices: options.budget.prices), terminator: "")
             return
         }
 

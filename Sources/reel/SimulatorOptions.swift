@@ -15,6 +15,9 @@ struct SimulatorOptions: ParsableArguments {
     @Option(name: .customLong("result-bytes"), help: ArgumentHelp("Size of each result video in bytes.", valueName: "n"))
     var resultBytes: Int = 4096
 
+    @Flag(name: .customLong("sample-videos"), help: "Serve one small built-in sample as every video, instead of drawing each (prompt, seed, colour, duration) with ffmpeg; for load tests.")
+    var sampleVideos = false
+
     @Option(name: .customLong("rate-limit-rate"), help: ArgumentHelp("Fraction of requests answered 429 with Retry-After.", valueName: "p"))
     var rateLimitRate: Double = 0
     @Option(name: .customLong("retry-after"), help: ArgumentHelp("Retry-After seconds sent with a simulated 429.", valueName: "s"))
@@ -66,6 +69,7 @@ struct SimulatorOptions: ParsableArguments {
         guard latency >= 0 else { throw ValidationError("--latency must be 0 or more (got \(latency))") }
         c.generationSeconds = latency
         c.resultBytes = max(resultBytes, 0)
+        c.footage = sampleVideos ? .sample : .drawn
         c.requiredKey = requiredKey
         c.seed = faultSeed
         let rates: [(String, Double)] = [("--rate-limit-rate", rateLimitRate), ("--server-error-rate", serverErrorRate), ("--drop-rate", dropRate), ("--drop-after-submit-rate", dropAfterSubmitRate),

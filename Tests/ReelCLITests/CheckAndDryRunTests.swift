@@ -4,7 +4,8 @@ import Testing
 /// `reel check`, `reel run --dry-run` and `reel models`, run as processes.
 @Suite struct CheckAndDryRunTests {
     static let examples = ["scripts/generate_then_extend.lua", "scripts/prompt_sweep.lua",
-                           "scripts/first_last_frame.lua", "scripts/reference_images.lua", "scripts/csv_sweep.lua"]
+                           "scripts/first_last_frame.lua", "scripts/reference_images.lua", "scripts/csv_sweep.lua",
+                           "scripts/storyboard.lua"]
 
     @Test(arguments: examples)
     func everyExamplePassesCheckAndPrintsThePlan(script: String) throws {

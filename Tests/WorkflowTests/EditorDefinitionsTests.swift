@@ -75,7 +75,16 @@ import VideoAPI
             .parse([("prompt", .string("p")), ("duration", .int(4))]).request
         let video = GeneratedVideo(id: "t1", url: "https://x/v.mp4", status: "succeeded", request: request, localPath: "out/t1.mp4", reused: true)
         for field in LuaAPI.videoFields {
-            #expect(LuaVideo.value(of: field.name, in: video) != .nil, "\(field.name) is documented but never set")
+            #expect(LuaVideo.value(of: field.name, in: LuaVideo.Handle(video, label: "s.lua:1 \"p\"")) != .nil, "\(field.name) is documented but never set")
+        }
+    }
+
+    /// An Image carries its documented fields once made (a dry run's stand-in has no size).
+    @Test func anImageHasEveryDocumentedField() throws {
+        let clip = MediaClip(path: "/tmp/v.mp4", label: "s.lua:1", duration: 4)
+        let output = MediaOutput(step: .lastFrame(clip), path: "/tmp/last.png", width: 320, height: 180, reused: true)
+        for field in LuaAPI.imageFields {
+            #expect(LuaImage.value(of: field.name, in: LuaImage.Handle(output, label: "last frame of s.lua:1")) != .nil, "\(field.name) is documented but never set")
         }
     }
 

@@ -116,6 +116,22 @@ public final class Journal: Sendable {
             // The key=value pairs (and --each file) a run was given, for history.
             try db.alter(table: "run") { t in t.add(column: "arguments", .text) }
         }
+        migrator.registerMigration("v4: media steps") { db in
+            // last_frame, concat, seams, …: keyed by the step and its inputs' content, so a
+            // re-run finds what is done instead of running ffmpeg again.
+            try db.create(table: "media") { t in
+                t.primaryKey("key", .text)
+                t.column("runID", .integer).notNull().references("run")
+                t.column("operation", .text).notNull()
+                t.column("path", .text).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("bytes", .integer).notNull()
+                t.column("duration", .double)
+                t.column("width", .integer)
+                t.column("height", .integer)
+                t.column("createdAt", .double).notNull()
+            }
+        }
         return migrator
     }
 
@@ -324,6 +340,29 @@ public final class Journal: Sendable {
         }
     }
 
+    /// A media step's journaled output, if its key has one.
+    public func media(key: String) async throws -> MediaRecord? {
+        try await pool.read { db in try MediaRecord.fetchOne(db, sql: "SELECT * FROM media WHERE key = ?", arguments: [key]) }
+    }
+
+    /// Every media step a run made or reused (for history and the gallery), oldest first.
+    public func media(runID: Int64? = nil) throws -> [MediaRecord] {
+        try pool.read { db in
+            try MediaRecord.fetchAll(db, sql: "SELECT * FROM media" + (runID == nil ? "" : " WHERE runID = ?") + " ORDER BY createdAt",
+                                     arguments: runID.map { [$0] } ?? [])
+        }
+    }
+
+    public func recordMedia(_ record: MediaRecord) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO media (key, runID, operation, path, sha256, bytes, duration, width, height, createdAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [record.key, record.runID, record.operation, record.path, record.sha256, record.bytes,
+                                 record.duration, record.width, record.height, record.createdAt])
+        }
+    }
+
     private static func update(_ db: Database, _ row: Int64, _ assignments: String, _ values: [(any DatabaseValueConvertible)?]) throws {
         try db.execute(sql: "UPDATE task SET \(assignments), updatedAt = ? WHERE id = ?",
                        arguments: StatementArguments(values + [Date().timeIntervalSince1970, row]))
@@ -484,6 +523,20 @@ public struct TaskRecord: Codable, FetchableRecord, Sendable, Equatable {
 
     /// The process working on this row, if one was recorded.
     public var owner: ProcessIdentity? { ownerPID.map { ProcessIdentity(pid: $0, start: ownerStart ?? "") } }
+}
+
+/// One row of the `media` table: a media step's output file.
+public struct MediaRecord: Codable, FetchableRecord, Sendable, Equatable {
+    public var key: String
+    public var runID: Int64
+    public var operation: String
+    public var path: String
+    public var sha256: String
+    public var bytes: Int64
+    public var duration: Double?
+    public var width: Int?
+    public var height: Int?
+    public var createdAt: Double
 }
 
 /// One row of the `run` table.

@@ -75,6 +75,11 @@ public enum GeneratedDocs {
             ---@return { id: string, status: string, progress?: integer, url?: string, failure_reason?: string, path?: string }
             function Video:info() end
 
+            """
+        out += "---A PNG made on this machine by last_frame, frame or seams; every image option takes it.\n---@class reel.Image\n"
+        for field in LuaAPI.imageFields { out += "---@field \(field.name) \(field.type) \(field.summary)\n" }
+        out += """
+
             ---@class reel.Task
             local Task = {}
 
@@ -153,6 +158,18 @@ public enum GeneratedDocs {
             Methods: `video:save(path?)` copies the video to `path` atomically (without a path: where
             it was downloaded, under `--out`) and returns the path; `video:info()` asks the gateway
             for the task's state now. `tostring(video)` shows its id, status and URL.
+
+            ## Image
+
+            What `last_frame`, `frame` and `seams` return: a PNG on this machine. Every image option
+            (`image`, `last_image`, `images`) takes it; a Video there is refused, naming `last_frame`.
+
+            | field | type | |
+            |---|---|---|
+
+            """
+        for f in LuaAPI.imageFields { out += "| `\(f.name)` | `\(f.type.replacingOccurrences(of: "|", with: "\\|"))` | \(f.summary) |\n" }
+        out += """
 
             ## Errors
 

@@ -38,6 +38,8 @@ public enum LuaAPI {
     }
 
     static let videoType = Parameter(name: "video", type: "reel.Video", summary: "The finished video: id, url, path, model, prompt, …")
+    static let imageType = Parameter(name: "image", type: "reel.Image", summary: "A PNG on this machine: path, width, height. Every image option takes it.")
+    static let localVideoType = Parameter(name: "video", type: "reel.Video", summary: "A video made on this machine: path, duration. extend, :save() and every media function take it.")
 
     public static let functions: [Function] = [
         Function(name: "text_to_video", summary: "Generates a video from a prompt.",
@@ -66,6 +68,26 @@ public enum LuaAPI {
                  parameters: [Parameter(name: "opts", type: "reel.GenerateOptions", summary: "The raw request model.")],
                  returns: videoType, example: #"local clip = generate{ prompt = "a lighthouse", image = "https://example.com/keyframe.png" }"#,
                  mode: nil, takesOptions: true),
+        Function(name: "last_frame", summary: "The last frame of a video, as an Image: start the next shot where this one ends (`image_to_video{ image = last_frame(v) }`). Made with ffmpeg, journaled: a re-run reuses it.",
+                 parameters: [Parameter(name: "video", type: "reel.Video|string", summary: "A Video, or a video file's path.")],
+                 returns: imageType, example: #"local next = image_to_video{ prompt = "the boat sails on", image = last_frame(clip) }"#,
+                 mode: nil, takesOptions: false),
+        Function(name: "frame", summary: "The frame at a time in a video, as an Image.",
+                 parameters: [Parameter(name: "video", type: "reel.Video|string", summary: "A Video, or a video file's path."),
+                              Parameter(name: "seconds", type: "number", summary: "From the start; at most the video's length.")],
+                 returns: imageType, example: #"local still = frame(clip, 2.5)"#, mode: nil, takesOptions: false),
+        Function(name: "concat", summary: "Joins clips in order into one film (a local Video). Sizes follow the first clip; sound is kept in sync, with silence for clips without it. With cuts the film lasts the sum of its clips; each fade overlaps two clips by its length.",
+                 parameters: [Parameter(name: "clips", type: "reel.Video[]", summary: "The clips, in order."),
+                              Parameter(name: "opts", type: "{ transition?: \"cut\"|\"fade\", fade?: number }?", summary: "`transition`: \"cut\" (default) or \"fade\"; `fade`: its length in seconds (default 0.5).")],
+                 returns: localVideoType, example: #"local film = concat({ shot1, shot2, shot3 }, { transition = "fade", fade = 0.5 })"#,
+                 mode: nil, takesOptions: false),
+        Function(name: "trim", summary: "A part of a video, as a local Video (re-encoded, so the cut is exact).",
+                 parameters: [Parameter(name: "video", type: "reel.Video|string", summary: "A Video, or a video file's path."),
+                              Parameter(name: "opts", type: "{ from?: number, to?: number }", summary: "Seconds: `from` (default 0) and `to` (default the end).")],
+                 returns: localVideoType, example: #"local opening = trim(clip, { from = 0, to = 3 })"#, mode: nil, takesOptions: false),
+        Function(name: "seams", summary: "A contact sheet (a PNG Image) of every cut: the last frame of each clip beside the first frame of the next, captioned with the takes' labels. `reel run` prints its path in the summary.",
+                 parameters: [Parameter(name: "clips", type: "reel.Video[]|reel.Video", summary: "The clips in order, or a film made by concat.")],
+                 returns: imageType, example: #"local sheet = seams(film)"#, mode: nil, takesOptions: false),
         Function(name: "defaults", summary: "Sets options for every later call (a call's own options win); with no argument, returns them.",
                  parameters: [Parameter(name: "opts", type: "reel.GenerateOptions?", summary: "Options to apply from now on.")],
                  returns: Parameter(name: "current", type: "table?", summary: "The defaults, when called with no argument."),
@@ -108,14 +130,25 @@ public enum LuaAPI {
     public static let videoFields: [Parameter] = [
         Parameter(name: "id", type: "string", summary: "The task id."),
         Parameter(name: "url", type: "string?", summary: "The result URL (it expires; the file is already downloaded)."),
-        Parameter(name: "path", type: "string?", summary: "Where reel downloaded it."),
+        Parameter(name: "path", type: "string?", summary: "Where reel downloaded it, as an absolute path (it works as an input from any folder)."),
         Parameter(name: "model", type: "string", summary: "The model that made it."),
         Parameter(name: "prompt", type: "string", summary: "Its prompt."),
-        Parameter(name: "mode", type: "\"text\"|\"image\"|\"frames\"|\"reference\"|\"extend\"", summary: "How it was made."),
-        Parameter(name: "duration", type: "integer?", summary: "The requested seconds, if given."),
+        Parameter(name: "mode", type: "\"text\"|\"image\"|\"frames\"|\"reference\"|\"extend\"|\"concat\"|\"trim\"", summary: "How it was made (concat and trim: on this machine)."),
+        Parameter(name: "duration", type: "number?", summary: "The requested seconds, if given; for a video made by concat or trim, its measured length."),
+        Parameter(name: "label", type: "string", summary: "How reel names the take: script line, the prompt's start, the seed."),
         Parameter(name: "status", type: "string", summary: "\"succeeded\" (\"dry_run\" under --dry-run)."),
         Parameter(name: "reused", type: "boolean?", summary: "true when taken from an earlier run's journal."),
         Parameter(name: "request", type: "table", summary: "A copy of the request body that was sent."),
+    ]
+
+    /// Fields of an `Image` (made by last_frame, frame or seams).
+    public static let imageFields: [Parameter] = [
+        Parameter(name: "path", type: "string", summary: "The PNG's absolute path (in a dry run, a placeholder URL)."),
+        Parameter(name: "width", type: "integer?", summary: "In pixels (not known in a dry run)."),
+        Parameter(name: "height", type: "integer?", summary: "In pixels (not known in a dry run)."),
+        Parameter(name: "kind", type: "\"last_frame\"|\"frame\"|\"seams\"", summary: "The function that made it."),
+        Parameter(name: "label", type: "string", summary: "What it was taken from."),
+        Parameter(name: "reused", type: "boolean?", summary: "true when an earlier run had made it."),
     ]
 
     /// Fields of the error table every failure raises.
