@@ -256,8 +256,9 @@ final class ReelLibrary {
         let video = try video(from: call, method: "save")
         let path: String
         switch try call.argument(2) {
-        case .nil: path = video.localPath ?? (outputDirectory as NSString).appendingPathComponent(Self.fileName(forID: video.id))
-        case .string(let p) where !p.isEmpty: path = p
+        case .nil: path = LuaVideo.absolute(video.localPath ?? (outputDirectory as NSString).appendingPathComponent(Self.fileName(forID: video.id)))
+        // The one rule for paths a script gives: relative to the script's folder.
+        case .string(let p) where !p.isEmpty: path = resolvedScriptPath(p)
         case .string: throw ReelLuaError(.invalidRequest, "Video:save: the path is empty (give a file name, or nothing for the default under --out)")
         case let other: throw ReelLuaError(.invalidRequest, "Video:save: the path must be a string (got \(other.typeName))")
         }

@@ -43,7 +43,7 @@ final class LineEditor {
         // ahead waits as plain bytes — the kernel neither echoes it nor takes Ctrl-D for end of
         // file — and only Ctrl-C is live, as the signal that stops the entry.
         defer { setMode(signals: true) }
-        return edit(prompt: prompt)
+        return edit(prompt: prompt, interrupted: interrupted)
     }
 
     /// The terminal as it was before the REPL: call when leaving.
@@ -79,7 +79,9 @@ final class LineEditor {
         }
     }
 
-    private func edit(prompt: String) -> Input {
+    /// `interrupted` is asked again while waiting for a key: a Ctrl-C whose signal is handled
+    /// just after the editor took the terminal still drops the line.
+    private func edit(prompt: String, interrupted: () -> Bool) -> Input {
         var buffer: [Character] = []
         var cursor = 0
         var recall = history.count  // history.count = the line being typed
@@ -95,12 +97,12 @@ final class LineEditor {
             redraw()
         }
         write(prompt)
-        while let byte = readByte() {
+        while let byte = readByte(orStopWhen: interrupted) {
             switch byte {
             case 13, 10:  // Enter
                 write("\r\n")
                 return .line(String(buffer))
-            case 3:  // Ctrl-C
+            case 3:  // Ctrl-C, typed here or handled as a signal just before
                 write("^C\r\n")
                 return .interrupt
             case 4:  // Ctrl-D
@@ -153,6 +155,15 @@ final class LineEditor {
             }
         }
         return .end
+    }
+
+    /// The next key; Ctrl-C (3) when `stop` turns true first (asked every 50 ms while idle).
+    private func readByte(orStopWhen stop: () -> Bool) -> UInt8? {
+        var ready = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        while poll(&ready, 1, 50) == 0 {
+            if stop() { return 3 }
+        }
+        return readByte()
     }
 
     private func readByte() -> UInt8? {

@@ -31,7 +31,7 @@ import Testing
         for file in files {
             let probe = Process()
             probe.executableURL = URL(fileURLWithPath: ffprobe)
-            probe.arguments = ["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", dir.appendingPathComponent("out/\(file)").path]
+            probe.arguments = ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name", "-of", "csv=p=0", dir.appendingPathComponent("out/\(file)").path]
             let pipe = Pipe()
             probe.standardOutput = pipe
             try probe.run()

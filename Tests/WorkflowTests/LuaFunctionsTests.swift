@@ -82,7 +82,7 @@ import VideoAPI
         #expect(reporter.logs == [
             "[log] false\ttrue\tdry-run-1",
             "[log] true\tveo3.1-fast-video-720p",  // request is a fresh copy: editing it changes nothing
-            "[log] id,mode,model,prompt,request,status,url",
+            "[log] id,label,mode,model,prompt,request,status,url",
             "[log] userdata\ttrue\ttrue",
         ])
     }
@@ -178,7 +178,7 @@ import VideoAPI
         let h = try ScriptHarness(); defer { h.cleanUp() }
         let dry = DryRunGenerator()
         let reporter = try await h.run("local v = text_to_video 'a boat'\nlog(v:save())\nlog(v:save('mine.mp4'))", generator: dry)
-        #expect(reporter.logs == ["[log] \(h.directory.path)/out/dry-run-1.mp4", "[log] mine.mp4"])
+        #expect(reporter.logs == ["[log] \(h.directory.path)/out/dry-run-1.mp4", "[log] \(h.directory.path)/mine.mp4"])
     }
 
     @Test func mapOverGenerationsUnderTheDryRun() async throws {

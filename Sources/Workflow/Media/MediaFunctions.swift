@@ -107,6 +107,9 @@ extension ReelLibrary {
             guard FileManager.default.fileExists(atPath: resolved) else {
                 throw ReelLuaError(.invalidRequest, "\(function): no such file '\(path)' (paths are relative to the script's folder)")
             }
+            if let roots = readableDirectories, !LuaState.isInside(LuaState.resolvedPath(resolved), roots) {
+                throw ReelLuaError(.invalidRequest, "\(function): '\(path)': --sandbox allows local inputs only from \(roots.joined(separator: ", "))")
+            }
             let request = try! RequestParser(caller: function, expectedMode: .text, source: .wire).parse([("prompt", .string("(a local file)"))]).request
             return LuaVideo.Handle(GeneratedVideo(id: (path as NSString).lastPathComponent, url: nil, status: "local", request: request, localPath: resolved),
                                    label: (path as NSString).lastPathComponent)
