@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -73,10 +74,16 @@ let package = Package(
                 "Media",
             ]
         ),
+        // `reel gallery`: the journal's takes as one self-contained HTML page (Mustache template).
+        .target(
+            name: "Gallery",
+            dependencies: ["Workflow", "VideoAPI", "Media", .product(name: "Mustache", package: "swift-mustache")],
+            resources: [.embedInCode("gallery.mustache"), .embedInCode("card.mustache")]
+        ),
         .executableTarget(
             name: "reel",
             dependencies: [
-                "Workflow", "VideoAPI", "Simulator",
+                "Workflow", "VideoAPI", "Simulator", "Gallery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Prices: the project's reel.json, the environment and --price, layered.
                 .product(name: "Configuration", package: "swift-configuration"),

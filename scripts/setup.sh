@@ -10,6 +10,7 @@ command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)   # last_frame, concat, sea
 fc-list 2>/dev/null | grep -q . || need+=(fonts-dejavu-core fontconfig)  # the writing in simulated videos and seam sheets
 command -v luacheck >/dev/null 2>&1 || need+=(lua-check)  # tests lint reel's Lua and the examples
 command -v python3 >/dev/null 2>&1 || need+=(python3)     # a test holds the journal locked with it
+command -v chromium >/dev/null 2>&1 || need+=(chromium)   # a test opens reel gallery's page in a real browser
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

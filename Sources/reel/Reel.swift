@@ -23,7 +23,7 @@ struct Reel: AsyncParsableCommand {
             130 interrupted.
             """,
         version: ReelVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, ModelsCommand.self, SimulatorCommand.self, HistoryCommand.self, SpendCommand.self, TaskCommand.self, ReplCommand.self, DocsCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, ModelsCommand.self, SimulatorCommand.self, HistoryCommand.self, SpendCommand.self, GalleryCommand.self, TaskCommand.self, ReplCommand.self, DocsCommand.self]
     )
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Gallery
 import Simulator
 import VideoAPI
 import Workflow
@@ -99,11 +100,19 @@ struct RunCommand: AsyncParsableCommand {
                 : "reel: interrupted. \(pending) generation\(pending == 1 ? " is" : "s are") still running on the gateway and in the journal (\(stateDirectory)); run the same command again to pick \(pending == 1 ? "it" : "them") up without paying twice.")
             throw ExitCode(ReelExit.interrupted)
         }
+        // The run's page, when it generated or reused a video: every take, to look at and compare.
+        var gallery = ""
+        if let parts, (try? parts.journal.tasks(runID: parts.runID))?.contains(where: { $0.state == .downloaded }) == true {
+            let page = (script.out as NSString).appendingPathComponent("gallery.html")
+            if (try? await Gallery(journal: parts.journal, stateDirectory: stateDirectory).write(.run(parts.runID), to: page)) != nil {
+                gallery = "\nGallery: \(page)"
+            }
+        }
         if !failures.isEmpty {
-            if !script.quiet { printError(display.summary()) }
+            if !script.quiet { printError(display.summary() + gallery) }
             if let code = script.report(failures) { throw code }
         }
-        if !script.quiet { print(display.summary()) }
+        if !script.quiet { print(display.summary() + gallery) }
     }
 
     /// What history shows this run was given: its key=value pairs and --each file, as JSON.

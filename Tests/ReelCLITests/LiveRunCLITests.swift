@@ -21,8 +21,10 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("REEL_BASE_URL is not set, so this run uses the built-in simulator"))
         #expect(result.stdout.contains("3 videos generated"))
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)
-        #expect(files.count == 3 && files.allSatisfy { $0.hasSuffix(".mp4") })
+        let listing = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)
+        let files = listing.filter { $0 != "gallery.html" }
+        #expect(files.count == 3 && files.allSatisfy { $0.hasSuffix(".mp4") }, "\(listing)")
+        #expect(listing.contains("gallery.html") && result.stdout.contains("Gallery: "), "the run's page")
         // Playable: ffprobe (installed by scripts/setup.sh) reads an H.264 stream in each.
         guard let ffprobe = ["/usr/bin/ffprobe", "/usr/local/bin/ffprobe"].first(where: FileManager.default.isExecutableFile) else {
             Issue.record("ffprobe is not installed; run scripts/setup.sh")

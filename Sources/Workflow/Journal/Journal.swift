@@ -130,7 +130,12 @@ public final class Journal: Sendable {
                 t.column("width", .integer)
                 t.column("height", .integer)
                 t.column("createdAt", .double).notNull()
+                // Its input files (absolute paths, JSON), so a gallery can follow a chain.
+                t.column("inputs", .text)
             }
+            // The call's place in the run's script (1, 2, …): takes are shown in the order the
+            // script made them, whatever order their POSTs happened to go out in.
+            try db.alter(table: "runTask") { t in t.add(column: "sequence", .integer) }
         }
         return migrator
     }
@@ -240,6 +245,8 @@ public final class Journal: Sendable {
         public var request: GenerationRequest
         /// `script.lua:LINE` of the call, for messages about it later.
         public var callSite: String?
+        /// The call's place among the run's generation calls.
+        public var sequence: Int?
     }
 
     /// Decides, for this process, what to do with `submission`: submit it, reuse or resume
@@ -251,7 +258,8 @@ public final class Journal: Sendable {
             var claim: Claim?
             try db.inTransaction(.immediate) {
                 let decided = try Self.decide(db, submission, fresh: fresh, resubmitUnknown: resubmitUnknown, me: me)
-                try db.execute(sql: "INSERT OR IGNORE INTO runTask (runID, task) VALUES (?, ?)", arguments: [submission.runID, decided.record.id])
+                try db.execute(sql: "INSERT OR IGNORE INTO runTask (runID, task, sequence) VALUES (?, ?, ?)",
+                               arguments: [submission.runID, decided.record.id, submission.sequence])
                 claim = decided
                 return .commit
             }
@@ -356,10 +364,10 @@ public final class Journal: Sendable {
     public func recordMedia(_ record: MediaRecord) async throws {
         try await write { db in
             try db.execute(sql: """
-                INSERT OR REPLACE INTO media (key, runID, operation, path, sha256, bytes, duration, width, height, createdAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO media (key, runID, operation, path, sha256, bytes, duration, width, height, createdAt, inputs)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [record.key, record.runID, record.operation, record.path, record.sha256, record.bytes,
-                                 record.duration, record.width, record.height, record.createdAt])
+                                 record.duration, record.width, record.height, record.createdAt, record.inputs])
         }
     }
 
@@ -457,7 +465,7 @@ public final class Journal: Sendable {
         try pool.read { db in
             if let runID {
                 return try TaskRecord.fetchAll(db, sql: """
-                    SELECT task.* FROM task JOIN runTask ON runTask.task = task.id WHERE runTask.runID = ? ORDER BY task.id
+                    SELECT task.* FROM task JOIN runTask ON runTask.task = task.id WHERE runTask.runID = ? ORDER BY runTask.sequence, task.id
                     """, arguments: [runID])
             }
             return try TaskRecord.fetchAll(db, sql: "SELECT * FROM task ORDER BY id")
@@ -471,19 +479,21 @@ public final class Journal: Sendable {
         public var runID: Int64
         public var runStartedAt: Double
         public var created: Bool
+        /// The call's place in that run's script, when it was recorded.
+        public var sequence: Int?
     }
 
     /// Every use of a row by a run started at or after `since` (seconds since 1970).
     public func uses(since: Double = 0) throws -> [Use] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT task.*, runTask.runID AS usedByRun, run.startedAt AS usedAt
+                SELECT task.*, runTask.runID AS usedByRun, run.startedAt AS usedAt, runTask.sequence AS usedAs
                 FROM runTask JOIN task ON task.id = runTask.task JOIN run ON run.id = runTask.runID
-                WHERE run.startedAt >= ? ORDER BY runTask.runID, runTask.task
+                WHERE run.startedAt >= ? ORDER BY runTask.runID, runTask.sequence, runTask.task
                 """, arguments: [since]).map { row in
                 let task = try TaskRecord(row: row)
                 let runID: Int64 = row["usedByRun"]
-                return Use(task: task, runID: runID, runStartedAt: row["usedAt"], created: task.runID == runID)
+                return Use(task: task, runID: runID, runStartedAt: row["usedAt"], created: task.runID == runID, sequence: row["usedAs"])
             }
         }
     }
@@ -537,6 +547,14 @@ public struct MediaRecord: Codable, FetchableRecord, Sendable, Equatable {
     public var width: Int?
     public var height: Int?
     public var createdAt: Double
+    /// Its input files, absolute, as a JSON list.
+    public var inputs: String?
+
+    /// The input files as a list.
+    public var inputPaths: [String] {
+        guard let inputs, case .array(let items)? = try? JSONValue.parse(Array(inputs.utf8)) else { return [] }
+        return items.compactMap(\.stringValue)
+    }
 }
 
 /// One row of the `run` table.

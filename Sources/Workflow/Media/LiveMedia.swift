@@ -32,7 +32,8 @@ struct LiveMedia: Sendable {
         if let record = try? await journal.media(key: key), FileManager.default.fileExists(atPath: record.path),
            (try? RequestKey.fileSHA256(record.path)) == record.sha256 {
             try? await journal.recordMedia(MediaRecord(key: key, runID: runID, operation: name, path: record.path, sha256: record.sha256, bytes: record.bytes,
-                                                       duration: record.duration, width: record.width, height: record.height, createdAt: record.createdAt))
+                                                       duration: record.duration, width: record.width, height: record.height, createdAt: record.createdAt,
+                                                       inputs: record.inputs))
             return MediaOutput(step: step, path: record.path, duration: record.duration, width: record.width, height: record.height, reused: true)
         }
         let output = (outputDirectory as NSString).appendingPathComponent("\(name)-\(key.prefix(12)).\(step.makesImage ? "png" : "mp4")")
@@ -52,7 +53,8 @@ struct LiveMedia: Sendable {
         let bytes = ((try? FileManager.default.attributesOfItem(atPath: output))?[.size] as? NSNumber)?.int64Value ?? 0
         let record = MediaRecord(key: key, runID: runID, operation: name, path: output, sha256: sha, bytes: bytes,
                                  duration: step.makesImage ? nil : probe?.duration, width: probe?.width, height: probe?.height,
-                                 createdAt: Date().timeIntervalSince1970)
+                                 createdAt: Date().timeIntervalSince1970,
+                                 inputs: JSONValue.array(step.clips.compactMap(\.path).map(JSONValue.string)).encoded())
         do { try await journal.recordMedia(record) } catch {
             // The file is there and whole; only the shortcut for the next run is lost.
         }

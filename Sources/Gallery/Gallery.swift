@@ -1,0 +1,404 @@
+import Foundation
+import Media
+import Mustache
+import VideoAPI
+import Workflow
+
+/// `reel gallery`: the journal's takes as one self-contained HTML page — it loads nothing from
+/// the network, plays the local files by relative path, and carries its posters inline.
+/// Takes from one call site are laid out as a grid whose rows and columns are the two
+/// parameters that vary; chains (extensions, last-frame shots) as one row in order; films with
+/// their seam sheets. Every user text goes through Mustache's escaping.
+public struct Gallery {
+    let journal: Journal
+    /// The folder the journal lives in (`.reel`): posters are cached under it.
+    let stateDirectory: String
+
+    public init(journal: Journal, stateDirectory: String) {
+        self.journal = journal
+        self.stateDirectory = stateDirectory
+    }
+
+    public enum Selection: Sendable {
+        case latestRun, run(Int64), all
+    }
+
+    /// Writes the page to `output` (atomically) and returns how many takes it shows.
+    @discardableResult
+    public func write(_ selection: Selection, to output: String) async throws -> Int {
+        let page = try await build(selection, pageFolder: LuaPaths.absolute((output as NSString).deletingLastPathComponent))
+        let html = Self.templates.render(page, withTemplate: "gallery") ?? ""
+        let folder = (output as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        try Data(html.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+        return page.count
+    }
+
+    /// reel's own templates, compiled in: the page and its card (a partial). A parse error is
+    /// a bug, caught by the tests.
+    static let templates = MustacheLibrary(templates: [
+        "gallery": try! MustacheTemplate(string: String(decoding: PackageResources.gallery_mustache, as: UTF8.self)),
+        "card": try! MustacheTemplate(string: String(decoding: PackageResources.card_mustache, as: UTF8.self)),
+    ])
+
+    // MARK: The page's model
+
+    struct Page {
+        var title: String
+        var subtitle: String
+        var count: Int
+        var models: [String]
+        var sections: [Section]
+        var films: [Film]
+        // Mustache reads stored properties only (through Mirror): the flags are stored.
+        var hasFilms: Bool
+        var isEmpty: Bool
+    }
+
+    struct Section {
+        var title: String
+        var note: String
+        /// Column headers of a grid (empty for a chain or a list).
+        var columns: [String]
+        var rows: [Row]
+        var kind: String
+        var hasColumns: Bool
+
+        init(title: String, note: String, columns: [String], rows: [Row], kind: String) {
+            (self.title, self.note, self.columns, self.rows, self.kind) = (title, note, columns, rows, kind)
+            hasColumns = !columns.isEmpty
+        }
+    }
+
+    struct Row {
+        var header: String
+        var cells: [Cell]
+    }
+
+    struct Cell {
+        var card: Card?
+        var empty: Bool
+        init(card: Card?) {
+            self.card = card
+            empty = card == nil
+        }
+    }
+
+    struct Card {
+        var dom: String
+        var number: Int
+        var label: String
+        var prompt: String
+        var model: String
+        var seed: String
+        var duration: String
+        var arguments: String
+        var status: String
+        var isFailed: Bool
+        var reason: String
+        var origin: String
+        var call: String
+        var video: String
+        var hasVideo: Bool
+        var poster: String
+        var searchText: String
+        var varying: [Detail] { didSet { hasVarying = !varying.isEmpty } }
+        var hasVarying = false
+        var details: [Detail]
+    }
+
+    struct Detail {
+        var name: String
+        var value: String
+        var highlight: Bool
+    }
+
+    struct Film {
+        var title: String
+        var video: String
+        var poster: String
+        var duration: String
+        var sheet: String
+        var hasSheet: Bool
+        var clips: String
+    }
+
+    // MARK: Building it
+
+    func build(_ selection: Selection, pageFolder: String) async throws -> Page {
+        let runs = try journal.runs(limit: 10_000)
+        let chosenRuns: Set<Int64>
+        switch selection {
+        case .latestRun: chosenRuns = runs.map(\.id).max().map { [$0] } ?? []
+        case .run(let id): chosenRuns = [id]
+        case .all: chosenRuns = Set(runs.map(\.id))
+        }
+        let runArguments = Dictionary(runs.map { ($0.id, Self.arguments($0.arguments)) }, uniquingKeysWith: { a, _ in a })
+        // Each task once, with whether the (latest) chosen run that used it created it.
+        var uses: [Int64: Journal.Use] = [:]
+        for use in try journal.uses() where chosenRuns.contains(use.runID) { uses[use.task.id] = use }
+        // In the order the script made its calls (run by run), not the order POSTs went out in.
+        let tasks = uses.values.sorted { ($0.runID, $0.sequence ?? Int.max, $0.task.id) < ($1.runID, $1.sequence ?? Int.max, $1.task.id) }
+        let media = try journal.media().filter { chosenRuns.contains($0.runID) }
+
+        // The cards, numbered in journal order.
+        var cards: [Int64: Card] = [:]
+        var requests: [Int64: [(String, JSONValue)]] = [:]
+        for (index, use) in tasks.enumerated() {
+            let task = use.task
+            let body = Self.fields(task.request)
+            requests[task.id] = body
+            cards[task.id] = await card(use, number: index + 1, body: body, arguments: runArguments[use.runID] ?? "", pageFolder: pageFolder)
+        }
+
+        // Chains: a take whose input is another take — its video (extend) or a last frame of it.
+        let byResultURL = Dictionary(tasks.compactMap { use in use.task.resultURL.map { ($0, use.task.id) } }, uniquingKeysWith: { a, _ in a })
+        let byPath = Dictionary(tasks.compactMap { use in use.task.path.map { (LuaPaths.absolute($0), use.task.id) } }, uniquingKeysWith: { a, _ in a })
+        let lastFrameSource = Dictionary(media.filter { $0.operation == "last_frame" || $0.operation == "frame" }
+            .compactMap { record in record.inputPaths.first.flatMap { byPath[$0] }.map { (LuaPaths.absolute(record.path), $0) } }, uniquingKeysWith: { a, _ in a })
+        var parent: [Int64: Int64] = [:]
+        for use in tasks {
+            let body = requests[use.task.id] ?? []
+            if case .string(let url)? = body.first(where: { $0.0 == "video" })?.1, let source = byResultURL[url] { parent[use.task.id] = source }
+            if case .string(let image)? = body.first(where: { $0.0 == "image" })?.1, let file = Self.localFile(in: image), let source = lastFrameSource[file] {
+                parent[use.task.id] = source
+            }
+        }
+        var firstChild: [Int64: Int64] = [:]
+        for (child, source) in parent.sorted(by: { $0.key < $1.key }) where firstChild[source] == nil { firstChild[source] = child }
+        var sections: [Section] = []
+        var inChain: Set<Int64> = []
+        for use in tasks where parent[use.task.id] == nil && firstChild[use.task.id] != nil {
+            var chain = [use.task.id]
+            while let next = firstChild[chain.last!], !chain.contains(next) { chain.append(next) }
+            inChain.formUnion(chain)
+            let steps = chain.compactMap { requests[$0] }.map { Self.mode(of: $0) }.joined(separator: " → ")
+            sections.append(Section(title: "Chain from \(cards[chain[0]]?.label ?? "")", note: steps, columns: [],
+                                    rows: [Row(header: "", cells: chain.map { Cell(card: cards[$0]) })], kind: "chain"))
+        }
+
+        // The other takes, by call site: a grid of what varies.
+        var groups: [(String, [Int64])] = []
+        for use in tasks where !inChain.contains(use.task.id) {
+            let site = use.task.callSite ?? "(no call site)"
+            if let i = groups.firstIndex(where: { $0.0 == site }) { groups[i].1.append(use.task.id) } else { groups.append((site, [use.task.id])) }
+        }
+        for (site, ids) in groups {
+            sections.append(grid(title: (site as NSString).lastPathComponent, ids: ids, requests: requests, cards: &cards))
+        }
+
+        // Films and their seam sheets.
+        let sheets = media.filter { $0.operation == "seams" }
+        var films: [Film] = []
+        for film in media where film.operation == "concat" {
+            let sheet = sheets.first { $0.inputPaths == film.inputPaths }
+            let clipNumbers = film.inputPaths.compactMap { byPath[$0].flatMap { cards[$0]?.number } }.map { "[\($0)]" }
+            films.append(Film(title: (film.path as NSString).lastPathComponent, video: Self.relative(film.path, from: pageFolder),
+                              poster: await poster(film.path, sha256: film.sha256), duration: film.duration.map { String(format: "%.1f s", $0) } ?? "",
+                              sheet: sheet.map { Self.relative($0.path, from: pageFolder) } ?? "", hasSheet: sheet != nil,
+                              clips: clipNumbers.isEmpty ? "\(film.inputPaths.count) clips" : "clips " + clipNumbers.joined(separator: " ")))
+        }
+
+        let chosen = runs.filter { chosenRuns.contains($0.id) }
+        let title: String
+        switch selection {
+        case .all: title = "reel: every run"
+        default: title = chosen.first.map { "reel: run \($0.id) — \(($0.script as NSString).lastPathComponent)" } ?? "reel: no runs yet"
+        }
+        let subtitle = chosen.count == 1
+            ? "\(tasks.count) take\(tasks.count == 1 ? "" : "s"), started \(Self.date(chosen[0].startedAt))" + (runArguments[chosen[0].id].map { $0.isEmpty ? "" : " with \($0)" } ?? "")
+            : "\(tasks.count) takes from \(chosen.count) runs"
+        return Page(title: title, subtitle: subtitle, count: tasks.count,
+                    models: Array(Set(tasks.map(\.task.model))).sorted(), sections: sections, films: films,
+                    hasFilms: !films.isEmpty, isEmpty: tasks.isEmpty)
+    }
+
+    /// A call site's takes: rows and columns from the (up to) two parameters that vary.
+    func grid(title: String, ids: [Int64], requests: [Int64: [(String, JSONValue)]], cards: inout [Int64: Card]) -> Section {
+        let parameters = ["prompt", "model", "duration", "aspect_ratio", "negative_prompt", "generate_audio", "seed"]
+        func value(_ id: Int64, _ name: String) -> String { Self.parameter(name, in: requests[id] ?? []) }
+        let varying = parameters.filter { name in Set(ids.map { value($0, name) }).count > 1 }
+        for id in ids {
+            guard var card = cards[id] else { continue }
+            card.varying = varying.filter { $0 != "prompt" }.map { Detail(name: $0.replacingOccurrences(of: "_", with: " "), value: value(id, $0), highlight: true) }
+            card.details.removeAll { varying.contains($0.name) }
+            cards[id] = card
+        }
+        // Values in the order the script first used them; numbers (seeds, durations) by size.
+        func ordered(_ name: String) -> [String] {
+            var seen: [String] = []
+            for id in ids where !seen.contains(value(id, name)) { seen.append(value(id, name)) }
+            if seen.allSatisfy({ Double($0) != nil }) { seen.sort { Double($0)! < Double($1)! } }
+            return seen
+        }
+        let note = varying.isEmpty ? "\(ids.count) take\(ids.count == 1 ? "" : "s") of one request"
+            : "varies: " + varying.map { $0.replacingOccurrences(of: "_", with: " ") }.joined(separator: ", ")
+        switch varying.count {
+        case 2:
+            let (rowName, columnName) = (varying[0], varying[1])
+            let columns = ordered(columnName)
+            let rows = ordered(rowName).map { rowValue in
+                Row(header: "\(rowName.replacingOccurrences(of: "_", with: " ")): \(rowValue)", cells: columns.map { columnValue in
+                    Cell(card: ids.last { value($0, rowName) == rowValue && value($0, columnName) == columnValue }.flatMap { cards[$0] })
+                })
+            }
+            return Section(title: title, note: note, columns: columns.map { "\(columnName.replacingOccurrences(of: "_", with: " ")): \($0)" },
+                           rows: rows, kind: "grid")
+        case 1:
+            let name = varying[0]
+            let columns = ordered(name)
+            return Section(title: title, note: note, columns: columns.map { "\(name.replacingOccurrences(of: "_", with: " ")): \($0)" },
+                           rows: [Row(header: "", cells: columns.map { v in Cell(card: ids.last { value($0, name) == v }.flatMap { cards[$0] }) })],
+                           kind: "grid")
+        default:
+            return Section(title: title, note: note, columns: [], rows: [Row(header: "", cells: ids.map { Cell(card: cards[$0]) })], kind: "list")
+        }
+    }
+
+    func card(_ use: Journal.Use, number: Int, body: [(String, JSONValue)], arguments: String, pageFolder: String) async -> Card {
+        let task = use.task
+        let seed = Self.parameter("seed", in: body)
+        let duration = Self.parameter("duration", in: body)
+        let prompt = task.prompt
+        let short = prompt.count > 24 ? String(prompt.prefix(23)) + "…" : prompt
+        let label = ([task.callSite.map { ($0 as NSString).lastPathComponent }, "\"\(short)\""].compactMap { $0 } + (seed.isEmpty ? [] : ["seed \(seed)"]))
+            .joined(separator: " ")
+        let (status, failed): (String, Bool) = switch task.state {
+        case .downloaded: ("done", false)
+        case .failed: ("failed", true)
+        case .unknown, .submitting: ("unknown", true)
+        default: (task.state.rawValue, false)
+        }
+        let video = task.path.map { Self.relative(LuaPaths.absolute($0), from: pageFolder) } ?? ""
+        let details = [Detail(name: "model", value: task.model, highlight: false), Detail(name: "seed", value: seed.isEmpty ? "—" : seed, highlight: false),
+                       Detail(name: "duration", value: duration.isEmpty ? "default" : duration + " s", highlight: false)]
+            + (arguments.isEmpty ? [] : [Detail(name: "args", value: arguments, highlight: false)])
+        var posterURI = ""
+        if let path = task.path { posterURI = await poster(LuaPaths.absolute(path), sha256: task.sha256) }
+        return Card(dom: "take-\(task.id)", number: number, label: label, prompt: prompt, model: task.model, seed: seed, duration: duration,
+                    arguments: arguments, status: status, isFailed: failed, reason: task.error ?? "", origin: use.created ? "new" : "reused",
+                    call: LuaCallText.make(mode: task.mode, body: body), video: video, hasVideo: !video.isEmpty, poster: posterURI,
+                    searchText: (prompt + " " + label + " " + task.model).lowercased(), varying: [], details: details)
+    }
+
+    /// The first frame as a small JPEG `data:` URI, cached under the journal's folder by the
+    /// video's SHA-256; "" when ffmpeg cannot make it.
+    func poster(_ path: String, sha256: String?) async -> String {
+        let folder = (stateDirectory as NSString).appendingPathComponent("posters")
+        let name = (sha256 ?? String(path.hashValue, radix: 16)) + ".jpg"
+        let cached = (folder as NSString).appendingPathComponent(name)
+        if FileManager.default.fileExists(atPath: cached) == false {
+            guard FileManager.default.fileExists(atPath: path), (try? await Compositions.poster(of: path, to: cached)) != nil else { return "" }
+        }
+        guard let data = FileManager.default.contents(atPath: cached) else { return "" }
+        return "data:image/jpeg;base64," + data.base64EncodedString()
+    }
+
+    // MARK: Helpers
+
+    static func fields(_ request: String) -> [(String, JSONValue)] {
+        guard case .object(let fields)? = try? JSONValue.parse(Array(request.utf8)) else { return [] }
+        var flat: [(String, JSONValue)] = []
+        for (name, value) in fields {
+            if name == "extra_body", case .object(let extra) = value { flat += extra } else { flat.append((name, value)) }
+        }
+        return flat
+    }
+
+    static func parameter(_ name: String, in body: [(String, JSONValue)]) -> String {
+        switch body.first(where: { $0.0 == name })?.1 {
+        case .string(let s)?: s
+        case .int(let i)?: String(i)
+        case .double(let d)?: String(d)
+        case .bool(let b)?: b ? "true" : "false"
+        default: ""
+        }
+    }
+
+    static func mode(of body: [(String, JSONValue)]) -> String {
+        let names = Set(body.map(\.0))
+        if names.contains("video") { return "extend" }
+        if names.contains("images") { return "reference_to_video" }
+        if names.contains("last_image") { return "frames_to_video" }
+        if names.contains("image") { return "image_to_video" }
+        return "text_to_video"
+    }
+
+    /// The file behind a journaled local input (`data:…(local file PATH, N bytes)`).
+    static func localFile(in text: String) -> String? {
+        guard let range = text.range(of: "(local file ") else { return nil }
+        let rest = text[range.upperBound...]
+        guard let end = rest.range(of: ", ", options: .backwards) else { return nil }
+        return String(rest[..<end.lowerBound])
+    }
+
+    static func arguments(_ json: String?) -> String {
+        guard let json, case .object(let fields)? = try? JSONValue.parse(Array(json.utf8)) else { return "" }
+        return fields.map { "\($0.0)=\($0.1.stringValue ?? $0.1.encoded())" }.joined(separator: " ")
+    }
+
+    /// `path` relative to `folder` (both absolute), for links that work from `file://`.
+    static func relative(_ path: String, from folder: String) -> String {
+        let target = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+        let base = URL(fileURLWithPath: folder).standardizedFileURL.pathComponents
+        var common = 0
+        while common < min(target.count, base.count) && target[common] == base[common] { common += 1 }
+        let parts = Array(repeating: "..", count: base.count - common) + target[common...]
+        return parts.map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0 }.joined(separator: "/")
+    }
+
+    static func date(_ seconds: Double) -> String {
+        let format = DateFormatter()
+        format.dateFormat = "yyyy-MM-dd HH:mm"
+        return format.string(from: Date(timeIntervalSince1970: seconds))
+    }
+}
+
+/// Absolute paths, as the journal's relative ones are read from where reel runs.
+enum LuaPaths {
+    static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        return URL(fileURLWithPath: full).standardizedFileURL.path
+    }
+}
+
+/// The Lua call that makes a take again, from its journaled request body.
+enum LuaCallText {
+    static func make(mode: String, body: [(String, JSONValue)]) -> String {
+        let function = Gallery.mode(of: body)
+        var fields: [String] = []
+        var source: String?
+        for (name, value) in body where name != "size" {
+            var rendered = literal(value)
+            if case .string(let text) = value, let file = Gallery.localFile(in: text) { rendered = literal(.string(file)) }
+            if name == "video" { source = rendered; continue }
+            fields.append("\(name) = \(rendered)")
+        }
+        let table = "{ " + fields.joined(separator: ", ") + " }"
+        if let source { return "extend(\(source), \(table))" }
+        return "\(function)\(table)"
+    }
+
+    static func literal(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let s):
+            var out = "\""
+            for c in s.unicodeScalars {
+                switch c {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                default: out.unicodeScalars.append(c)
+                }
+            }
+            return out + "\""
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "nil"
+        case .array(let items): return "{ " + items.map(literal).joined(separator: ", ") + " }"
+        case .object(let fields): return "{ " + fields.map { "\($0.0) = \(literal($0.1))" }.joined(separator: ", ") + " }"
+        }
+    }
+}
