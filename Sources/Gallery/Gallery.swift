@@ -138,7 +138,11 @@ public struct Gallery {
         var uses: [Int64: Journal.Use] = [:]
         for use in try journal.uses() where chosenRuns.contains(use.runID) { uses[use.task.id] = use }
         // In the order the script made its calls (run by run), not the order POSTs went out in.
-        let tasks = uses.values.sorted { ($0.runID, $0.sequence ?? Int.max, $0.task.id) < ($1.runID, $1.sequence ?? Int.max, $1.task.id) }
+        // --each rows count their calls each from 1: the row comes first.
+        func row(_ use: Journal.Use) -> Int { use.arguments.flatMap { $0.hasPrefix("row ") ? Int($0.dropFirst(4).prefix { $0.isNumber }) : nil } ?? 0 }
+        let tasks = uses.values.sorted {
+            ($0.runID, row($0), $0.sequence ?? Int.max, $0.task.id) < ($1.runID, row($1), $1.sequence ?? Int.max, $1.task.id)
+        }
         let media = try journal.media().filter { chosenRuns.contains($0.runID) }
 
         // The cards, numbered in journal order.
@@ -148,7 +152,8 @@ public struct Gallery {
             let task = use.task
             let body = Self.fields(task.request)
             requests[task.id] = body
-            cards[task.id] = await card(use, number: index + 1, body: body, arguments: runArguments[use.runID] ?? "", pageFolder: pageFolder)
+            // The take's own arguments (an --each row's columns), else the run's.
+            cards[task.id] = await card(use, number: index + 1, body: body, arguments: use.arguments ?? runArguments[use.runID] ?? "", pageFolder: pageFolder)
         }
 
         // Chains: a take whose input is another take — its video (extend) or a last frame of it.

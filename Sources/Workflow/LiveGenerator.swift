@@ -62,7 +62,8 @@ public final class LiveGenerator: VideoGenerator {
         do {
             let submission = Journal.NewSubmission(
                 key: key, idempotencyKey: "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())", runID: runID,
-                baseURL: identity, request: request, callSite: options.callSite, sequence: options.sequence)
+                baseURL: identity, request: request, callSite: options.callSite, sequence: options.sequence,
+                arguments: options.arguments)
             var claim = try await journal.claim(submission, fresh: options.fresh, resubmitUnknown: resubmitUnknown)
             // --timeout bounds the generation's dealings with the gateway from here: the POST,
             // slow replies, retries, the download (not the journal's own bookkeeping).

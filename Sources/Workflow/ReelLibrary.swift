@@ -31,6 +31,8 @@ final class ReelLibrary {
     /// Videos this run made, by id: a URL a script passes as a string is traced to its step.
     private let videos = VideoRegistry()
     private var warned: Set<String> = []
+    /// `row 3: animal=fox place=dunes` or `subject=lighthouse`: what each take records it was given.
+    private var takeArguments: String?
 
     init(generator: any VideoGenerator, reporter: any RunReporter, outputDirectory: String, scriptDirectory: String, baseModel: String,
          freshAll: Bool = false) {
@@ -46,6 +48,8 @@ final class ReelLibrary {
     static let functionNames = GenerationMode.allCases.map(\.luaFunction) + ["generate", "defaults", "budget", "log", "fmt"] + mediaFunctionNames
 
     func install(into lua: LuaState, arguments: [String: String]) {
+        let pairs = arguments.filter { $0.key != "_row" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        if let row = arguments["_row"] { takeArguments = "row \(row)" + (pairs.isEmpty ? "" : ": " + pairs) } else if !pairs.isEmpty { takeArguments = pairs }
         for mode in GenerationMode.allCases where mode != .extend {
             lua.register(mode.luaFunction, in: "reel") { [unowned self] call in
                 try generation(call, mode: mode, options: try call.argument(1))
@@ -129,7 +133,8 @@ final class ReelLibrary {
             if let input, let url = input.url, let key = input.journalKey { inputKeys[url] = key }
         }
         callCount += 1
-        let options = GenerationOptions(fresh: parsed.fresh || freshAll, inputKeys: inputKeys, callSite: call.position, sequence: callCount)
+        let options = GenerationOptions(fresh: parsed.fresh || freshAll, inputKeys: inputKeys, callSite: call.position, sequence: callCount,
+                                        arguments: takeArguments)
         let videos = self.videos
         return .wait {
             let video: GeneratedVideo

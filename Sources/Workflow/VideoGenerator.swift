@@ -13,12 +13,16 @@ public struct GenerationOptions: Sendable {
     /// The call's place among the run's generation calls (1, 2, …), counted when the script
     /// makes it, so takes are numbered in script order.
     public var sequence: Int?
+    /// The script's arguments as the take's record shows them: `row 3: animal=fox place=dunes`
+    /// for an `--each` row, `subject=lighthouse` for key=value pairs; nil without any.
+    public var arguments: String?
 
-    public init(fresh: Bool = false, inputKeys: [String: String] = [:], callSite: String? = nil, sequence: Int? = nil) {
+    public init(fresh: Bool = false, inputKeys: [String: String] = [:], callSite: String? = nil, sequence: Int? = nil, arguments: String? = nil) {
         self.fresh = fresh
         self.inputKeys = inputKeys
         self.callSite = callSite
         self.sequence = sequence
+        self.arguments = arguments
     }
 }
 

@@ -135,7 +135,11 @@ public final class Journal: Sendable {
             }
             // The call's place in the run's script (1, 2, …): takes are shown in the order the
             // script made them, whatever order their POSTs happened to go out in.
-            try db.alter(table: "runTask") { t in t.add(column: "sequence", .integer) }
+            try db.alter(table: "runTask") { t in
+                t.add(column: "sequence", .integer)
+                // The script's arguments for this take (an --each row's columns, key=value pairs).
+                t.add(column: "arguments", .text)
+            }
         }
         return migrator
     }
@@ -247,6 +251,8 @@ public final class Journal: Sendable {
         public var callSite: String?
         /// The call's place among the run's generation calls.
         public var sequence: Int?
+        /// What the script was given (`row 3: animal=fox`), for history and the gallery.
+        public var arguments: String?
     }
 
     /// Decides, for this process, what to do with `submission`: submit it, reuse or resume
@@ -258,8 +264,8 @@ public final class Journal: Sendable {
             var claim: Claim?
             try db.inTransaction(.immediate) {
                 let decided = try Self.decide(db, submission, fresh: fresh, resubmitUnknown: resubmitUnknown, me: me)
-                try db.execute(sql: "INSERT OR IGNORE INTO runTask (runID, task, sequence) VALUES (?, ?, ?)",
-                               arguments: [submission.runID, decided.record.id, submission.sequence])
+                try db.execute(sql: "INSERT OR IGNORE INTO runTask (runID, task, sequence, arguments) VALUES (?, ?, ?, ?)",
+                               arguments: [submission.runID, decided.record.id, submission.sequence, submission.arguments])
                 claim = decided
                 return .commit
             }
@@ -481,19 +487,22 @@ public final class Journal: Sendable {
         public var created: Bool
         /// The call's place in that run's script, when it was recorded.
         public var sequence: Int?
+        /// The script's arguments for that take (`row 3: animal=fox`), when it had any.
+        public var arguments: String?
     }
 
     /// Every use of a row by a run started at or after `since` (seconds since 1970).
     public func uses(since: Double = 0) throws -> [Use] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT task.*, runTask.runID AS usedByRun, run.startedAt AS usedAt, runTask.sequence AS usedAs
+                SELECT task.*, runTask.runID AS usedByRun, run.startedAt AS usedAt, runTask.sequence AS usedAs, runTask.arguments AS usedWith
                 FROM runTask JOIN task ON task.id = runTask.task JOIN run ON run.id = runTask.runID
                 WHERE run.startedAt >= ? ORDER BY runTask.runID, runTask.sequence, runTask.task
                 """, arguments: [since]).map { row in
                 let task = try TaskRecord(row: row)
                 let runID: Int64 = row["usedByRun"]
-                return Use(task: task, runID: runID, runStartedAt: row["usedAt"], created: task.runID == runID, sequence: row["usedAs"])
+                return Use(task: task, runID: runID, runStartedAt: row["usedAt"], created: task.runID == runID, sequence: row["usedAs"],
+                           arguments: row["usedWith"])
             }
         }
     }
