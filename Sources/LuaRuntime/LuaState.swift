@@ -27,6 +27,8 @@ public final class LuaState {
     var functions: [HostEntry] = []
     /// Scheduler state; lives here because the dispatcher reaches the owner from C.
     var scheduler = SchedulerState()
+    /// Told of every `map(…, { concurrency = n })`: the limit and the calling line.
+    public var mapConcurrencyObserver: ((Int, String) -> Void)?
 
     public init(limits: LuaLimits = LuaLimits()) throws(LuaScriptError) {
         _ = LuaState.callbacksInstalled

@@ -30,12 +30,21 @@ extension LuaState {
             }
         }
 
+        // map(…, { concurrency = n }) tells the host its limit and the script line, so a library
+        // can say when a run-wide cap is lower.
+        pushHostFunction(named: "map", body: .host({ [unowned self] call in
+            if case .integer(let limit) = try call.argument(1), case .string(let position) = try call.argument(2) {
+                mapConcurrencyObserver?(Int(limit), position)
+            }
+            return .none
+        }))
+        let mapNoteIndex = lua_gettop(L)
         reel_push_wait_marker(L)
         let markerIndex = lua_gettop(L)
         reel_push_stop_query(L)
         let stopQueryIndex = lua_gettop(L)
-        defer { reel_pop(L, 4) }
-        try runSetupChunk(LuaState.preludeSource, with: [markerIndex, spawnIndex, waitIndex, stopQueryIndex])
+        defer { reel_pop(L, 5) }
+        try runSetupChunk(LuaState.preludeSource, with: [markerIndex, spawnIndex, waitIndex, stopQueryIndex, mapNoteIndex])
     }
 
     /// `spawn(fn, ...)`: a new coroutine the scheduler starts soon; returns its handle.

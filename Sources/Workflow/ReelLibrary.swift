@@ -20,6 +20,9 @@ final class ReelLibrary {
     /// Under --sandbox, the folders local inputs (`image = "ref.png"`) may come from, as for
     /// the script's own reads: a sandboxed script cannot send ~/.ssh/id_rsa as an image.
     var readableDirectories: [String]?
+    /// `--concurrency`: generations in flight across the run.
+    var generationConcurrency: Int?
+    private var warnedAboutMapConcurrency = false
     /// The run's cap on seconds submitted (`--max-seconds`, `budget{}`).
     var budget = Budget()
     /// With `reportEveryInvalidCall`: the refused calls, answered with stand-ins.
@@ -73,6 +76,12 @@ final class ReelLibrary {
         ], field: LuaVideo.field, fields: LuaVideo.allFields, tostring: LuaVideo.tostring, readOnlyMessage: LuaVideo.readOnlyMessage)
         lua.registerTableType(ReelLuaError.typeName, methods: [:], tostring: ReelLuaError.tostring)
         installMedia(into: lua)
+        lua.mapConcurrencyObserver = { [unowned self] limit, position in
+            guard let cap = generationConcurrency, limit > cap, !warnedAboutMapConcurrency else { return }
+            warnedAboutMapConcurrency = true
+            warnOnce("map: concurrency = \(limit) is above this run's --concurrency \(cap), so at most \(cap) generations run at once (raise --concurrency to allow more)",
+                     at: position)
+        }
 
         let args = LuaValue.table(LuaTable(fields: arguments.mapValues(LuaValue.string)))
         lua.setGlobal("args", args)

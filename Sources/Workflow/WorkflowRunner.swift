@@ -19,6 +19,9 @@ public struct WorkflowOptions: Sendable {
     /// `reel check` and `--dry-run`: a call the validator refuses is reported and answered with
     /// a placeholder Video, so one run of the check lists every invalid call of the script.
     public var reportEveryInvalidCall = false
+    /// The run's cap on generations in flight (`--concurrency`), so a `map` that asks for more
+    /// at once is told (once) that the cap wins.
+    public var generationConcurrency: Int?
     /// The estimate's dry pass before a live run: print nothing, write nothing, run nothing.
     public var preview = false
     /// The run's cap on seconds of video submitted, shared with the generator; `budget{}`
@@ -72,6 +75,7 @@ public final class WorkflowSession: @unchecked Sendable {
                               freshAll: options.fresh)
         if options.reportEveryInvalidCall { library.invalidCalls = InvalidCallLog() }
         library.budget = options.budget
+        library.generationConcurrency = options.generationConcurrency
         library.install(into: lua, arguments: options.arguments)
         lua.addModuleDirectory(directory)
         if options.sandbox {

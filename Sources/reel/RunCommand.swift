@@ -125,6 +125,7 @@ struct RunCommand: AsyncParsableCommand {
     func workflowOptions() async throws -> WorkflowOptions {
         var options = try await script.workflowOptionsWithBudget()
         options.fresh = fresh
+        options.generationConcurrency = concurrency
         return options
     }
 

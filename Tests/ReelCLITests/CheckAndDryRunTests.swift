@@ -107,6 +107,22 @@ import Testing
         #expect(result.stderr.contains("stack traceback"))
     }
 
+    /// A map that asks for more at once than the run's --concurrency is told, once, at its line.
+    @Test func aMapAboveTheRunsConcurrencyWarnsOnce() throws {
+        let dir = try HostileConditionsTests.scratch("""
+            map({ 1, 2, 3 }, function(i) return text_to_video{ prompt = "p" .. i, duration = 4 } end, { concurrency = 6 })
+            map({ 4, 5 }, function(i) return text_to_video{ prompt = "p" .. i, duration = 4 } end, { concurrency = 8 })
+            map({ 6 }, function(i) return text_to_video{ prompt = "p" .. i, duration = 4 } end, { concurrency = 2 })
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try CLI.run(["run", "--dry-run", "s.lua", "--concurrency", "2"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.components(separatedBy: "warning: ").count == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("warning: s.lua:1: map: concurrency = 6 is above this run's --concurrency 2"), "\(result.stderr)")
+        let within = try CLI.run(["run", "--dry-run", "s.lua", "--concurrency", "8"], in: dir)
+        #expect(!within.stderr.contains("warning"), "\(within.stderr)")
+    }
+
     @Test func scriptArgumentsReachTheScript() throws {
         let result = try CLI.run(["run", "--dry-run", "scripts/prompt_sweep.lua", "subject=a windmill", "concurrency=2"])
         #expect(result.status == 0)

@@ -2,7 +2,9 @@
 -- primitives as arguments. Lua's own coroutine functions pass host waits through, map,
 -- parallel and spawn run work side by side, and chunks load as text only.
 -- luacheck: globals coroutine xpcall spawn parallel map load loadfile dofile package
-local marker, spawn_raw, wait_raw, stop_requested = ...
+local marker, spawn_raw, wait_raw, stop_requested, note_map_concurrency = ...
+-- Taken before any sandbox removes debug: map names its caller's line to the host.
+local getinfo = debug and debug.getinfo
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
 local pack, unpack, select, type, error, pcall = table.pack, table.unpack, select, type, error, pcall
 
@@ -76,6 +78,8 @@ function map(list, fn, opts)
     if math.type(limit) ~= "integer" or limit < 1 then
       error(("map: 'concurrency' must be a whole number of 1 or more (got %s)"):format(tostring(limit)), 2)
     end
+    local caller = getinfo and getinfo(2, "Sl")
+    note_map_concurrency(limit, caller and (caller.short_src .. ":" .. caller.currentline) or "?")
   end
   local collect = false
   if opts and opts.errors ~= nil then
