@@ -8,10 +8,7 @@ struct HistoryCommand: ParsableCommand {
         commandName: "history",
         abstract: "List earlier runs and their generations, from the journal.",
         discussion: """
-            Reads the journal (safe while another run writes it). Each generation shows its
-            task id, state, model, seconds, seed, script line, full prompt, and its file or
-            error; each run its script and arguments. --json adds the request body sent and
-            the file's SHA-256.
+            Reads the journal (safe while another run writes it). Each generation shows its task id, state, model, seconds, seed, script line, full prompt, and its file or error; each run its script and arguments. --json adds the request body sent and the file's SHA-256.
 
             Examples:
               reel history --failed            what failed, and why

@@ -8,9 +8,7 @@ struct Reel: AsyncParsableCommand {
         commandName: "reel",
         abstract: "Run Lua workflow scripts that generate videos with Veo 3.1.",
         discussion: """
-            Scripts call text_to_video, image_to_video, frames_to_video,
-            reference_to_video, extend and generate; parallel, map and spawn run
-            generations side by side.
+            Scripts call text_to_video, image_to_video, frames_to_video, reference_to_video, extend and generate; parallel, map and spawn run generations side by side; last_frame, concat, trim and seams turn shots into films. `reel gallery` shows the takes.
 
             Environment:
               REEL_BASE_URL      the gateway (no /v1); unset: the built-in simulator
@@ -19,8 +17,7 @@ struct Reel: AsyncParsableCommand {
               REEL_API_KEY       the key, sent as a Bearer token, never printed
               REEL_MODEL         the model when a script names none
 
-            Exit codes: 0 done, 1 script error, 2 usage or configuration error,
-            130 interrupted.
+            Exit codes: 0 done, 1 script error, 2 usage or configuration error, 130 interrupted.
             """,
         version: ReelVersion.current,
         subcommands: [RunCommand.self, CheckCommand.self, ModelsCommand.self, SimulatorCommand.self, HistoryCommand.self, SpendCommand.self, GalleryCommand.self, TaskCommand.self, ReplCommand.self, DocsCommand.self]

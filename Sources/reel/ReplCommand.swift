@@ -10,12 +10,7 @@ struct ReplCommand: AsyncParsableCommand {
         commandName: "repl",
         abstract: "Type Lua with reel's functions and see each result at once.",
         discussion: """
-            Every function of a script is here (text_to_video, extend, map, …). An expression's
-            value is printed (a Video shows its id, status, URL and file); a statement runs.
-            A line that is not finished (an open function, table or string) continues on the
-            next. Errors are printed and the session goes on. Globals persist; `local`s last
-            one entry, as in lua(1). ↑/↓ recall earlier entries (kept in the journal folder).
-            Ctrl-C stops what is running (or drops the line); Ctrl-D quits.
+            Every function of a script is here (text_to_video, extend, map, …). An expression's value is printed (a Video shows its id, status, URL and file); a statement runs. A line that is not finished (an open function, table or string) continues on the next. Errors are printed and the session goes on. Globals persist; `local`s last one entry, as in lua(1). ↑/↓ recall earlier entries (kept in the journal folder). Ctrl-C stops what is running (or drops the line); Ctrl-D quits.
 
             Without REEL_BASE_URL the built-in simulator answers, as for `reel run`.
             """

@@ -10,9 +10,7 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a workflow script.",
         discussion: """
-            With REEL_BASE_URL (or --base-url) set, requests go to that gateway with REEL_API_KEY.
-            Without it, the run uses the built-in simulator and says so: nothing is billed.
-            Every finished video is downloaded at once into --out (result URLs expire).
+            With REEL_BASE_URL (or --base-url) set, requests go to that gateway with REEL_API_KEY. Without it, the run uses the built-in simulator and says so: nothing is billed. Every finished video is downloaded at once into --out (result URLs expire).
 
             Examples:
               reel run scripts/generate_then_extend.lua

@@ -8,14 +8,12 @@ struct SimulatorCommand: AsyncParsableCommand {
         commandName: "simulator",
         abstract: "Serve the built-in API simulator on loopback.",
         discussion: """
-            Speaks the gateway's API (POST /v1/video/generations, GET /v1/videos/{id},
-            GET /v1/video/generations/{id}, GET /v1/videos/{id}/content) with simulated tasks
-            that return a small real MP4. Point reel at it with REEL_BASE_URL. Faults can be
-            injected to see how a workflow copes; GET /__simulator/stats shows the counters.
+            Speaks the gateway's API (POST /v1/video/generations, GET /v1/videos/{id}, GET /v1/video/generations/{id}, GET /v1/videos/{id}/content) with simulated tasks whose videos are real MP4s showing their prompt, seed and model over a colour of their own (drawn by ffmpeg; --sample-videos serves one small sample instead). Point reel at it with REEL_BASE_URL. Faults can be injected to see how a workflow copes; GET /__simulator/stats shows the counters.
 
             Example:
               reel simulator --port 8089 --rate-limit-rate 0.1 --drop-rate 0.05 &
-              REEL_BASE_URL=http://127.0.0.1:8089 REEL_API_KEY=test reel run scripts/prompt_sweep.lua
+              export REEL_BASE_URL=http://127.0.0.1:8089 REEL_API_KEY=test
+              reel run scripts/prompt_sweep.lua
             """
     )
 

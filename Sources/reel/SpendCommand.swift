@@ -9,12 +9,12 @@ struct SpendCommand: AsyncParsableCommand {
         commandName: "spend",
         abstract: "Seconds of video generated, reused, failed and unknown, from the journal.",
         discussion: """
-            Generated: submitted by the run and downloaded, or still running (paid for).
-            Reused: taken from an earlier run's journal (saved, not paid again).
-            Failed: the gateway created the task and it failed (it may be billed).
-            Unknown: sent, but the outcome was never learned (it may be billed).
-            With prices set (reel.json, REEL_PRICES_…, --price), each column also shows money,
-            counted at today's prices (the journal keeps seconds, not what a price was then).
+            - Generated: submitted by the run and downloaded, or still running (paid for).
+            - Reused: taken from an earlier run's journal (saved, not paid again).
+            - Failed: the gateway created the task and it failed (it may be billed).
+            - Unknown: sent, but the outcome was never learned (it may be billed).
+
+            With prices set (reel.json, REEL_PRICES_…, --price), each column also shows money, counted at today's prices (the journal keeps seconds, not what a price was then).
 
             Examples:
               reel spend

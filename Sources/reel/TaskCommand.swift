@@ -9,8 +9,7 @@ struct TaskCommand: AsyncParsableCommand {
         commandName: "task",
         abstract: "Show one task's state on the gateway, and download its video with --save.",
         discussion: """
-            Asks the gateway (REEL_BASE_URL or --base-url, else the one the journal recorded for
-            this task) about the task, and adds what the journal knows: prompt, model, file.
+            Asks the gateway (REEL_BASE_URL or --base-url, else the one the journal recorded for this task) about the task, and adds what the journal knows: prompt, model, file.
 
             Examples:
               reel task task_8c1f…

@@ -172,4 +172,20 @@ import Testing
         #expect(result.stdout.contains("--dry-run"))
         #expect(result.stdout.contains("key=value"))
     }
+
+    /// Help text is wrapped by the terminal's width, not by hand: no paragraph line breaks
+    /// early and then goes on (the raggedness of text wrapped twice).
+    @Test(arguments: ["", "run", "check", "models", "simulator", "history", "spend", "gallery", "task", "repl", "docs"])
+    func helpParagraphsWrapEvenly(command: String) throws {
+        let result = try CLI.run((command.isEmpty ? [] : [command]) + ["--help"], environment: ["COLUMNS": "80"])
+        #expect(result.status == 0)
+        let text = result.stdout.components(separatedBy: "USAGE:")[0]
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for (line, next) in zip(lines, lines.dropFirst()) {
+            let prose = { (l: String) in !l.isEmpty && !l.hasPrefix(" ") && !l.hasPrefix("-") }
+            // A short prose line followed by more prose, not ending a sentence or a heading.
+            let ragged = prose(line) && prose(next) && line.count < 56 && !line.hasSuffix(".") && !line.hasSuffix(":")
+            #expect(!ragged, "reel \(command) --help breaks early at: \(line)")
+        }
+    }
 }
