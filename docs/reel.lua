@@ -17,6 +17,7 @@
 ---@field negative_prompt? string What the video should avoid. (sent in extra_body)
 ---@field seed? integer Seed for repeatable results: a whole number from 0 to 4294967295. (sent in extra_body)
 ---@field fresh? boolean Generate anew even if the journal holds this exact request. (read by reel, never sent)
+---@field name? string The video's file name under --out, as a template of {id}, {n}, {row}, {seed}, {prompt}, {line}, {model}, {mode} (default {id}, or --name). (read by reel, never sent)
 
 ---@class reel.TextToVideoOptions
 ---@field model? "veo3.1-video-720p"|"veo3.1-video-1080p"|"veo3.1-video-4k"|"veo3.1-fast-video-720p"|"veo3.1-fast-video-1080p"|"veo3.1-fast-video-4k" Public model name; defaults to veo3.1-fast-video-720p, REEL_MODEL, --model or defaults{model=…}.
@@ -29,6 +30,7 @@
 ---@field negative_prompt? string What the video should avoid. (sent in extra_body)
 ---@field seed? integer Seed for repeatable results: a whole number from 0 to 4294967295. (sent in extra_body)
 ---@field fresh? boolean Generate anew even if the journal holds this exact request. (read by reel, never sent)
+---@field name? string The video's file name under --out, as a template of {id}, {n}, {row}, {seed}, {prompt}, {line}, {model}, {mode} (default {id}, or --name). (read by reel, never sent)
 
 ---@class reel.ImageToVideoOptions
 ---@field model? "veo3.1-video-720p"|"veo3.1-video-1080p"|"veo3.1-video-4k"|"veo3.1-fast-video-720p"|"veo3.1-fast-video-1080p"|"veo3.1-fast-video-4k" Public model name; defaults to veo3.1-fast-video-720p, REEL_MODEL, --model or defaults{model=…}.
@@ -42,6 +44,7 @@
 ---@field negative_prompt? string What the video should avoid. (sent in extra_body)
 ---@field seed? integer Seed for repeatable results: a whole number from 0 to 4294967295. (sent in extra_body)
 ---@field fresh? boolean Generate anew even if the journal holds this exact request. (read by reel, never sent)
+---@field name? string The video's file name under --out, as a template of {id}, {n}, {row}, {seed}, {prompt}, {line}, {model}, {mode} (default {id}, or --name). (read by reel, never sent)
 
 ---@class reel.FramesToVideoOptions
 ---@field model? "veo3.1-video-720p"|"veo3.1-video-1080p"|"veo3.1-video-4k"|"veo3.1-fast-video-720p"|"veo3.1-fast-video-1080p"|"veo3.1-fast-video-4k" Public model name; defaults to veo3.1-fast-video-720p, REEL_MODEL, --model or defaults{model=…}.
@@ -56,6 +59,7 @@
 ---@field negative_prompt? string What the video should avoid. (sent in extra_body)
 ---@field seed? integer Seed for repeatable results: a whole number from 0 to 4294967295. (sent in extra_body)
 ---@field fresh? boolean Generate anew even if the journal holds this exact request. (read by reel, never sent)
+---@field name? string The video's file name under --out, as a template of {id}, {n}, {row}, {seed}, {prompt}, {line}, {model}, {mode} (default {id}, or --name). (read by reel, never sent)
 
 ---@class reel.ReferenceToVideoOptions
 ---@field model? "veo3.1-video-720p"|"veo3.1-video-1080p"|"veo3.1-video-4k"|"veo3.1-fast-video-720p"|"veo3.1-fast-video-1080p"|"veo3.1-fast-video-4k" Public model name; defaults to veo3.1-fast-video-720p, REEL_MODEL, --model or defaults{model=…}.
@@ -69,6 +73,7 @@
 ---@field negative_prompt? string What the video should avoid. (sent in extra_body)
 ---@field seed? integer Seed for repeatable results: a whole number from 0 to 4294967295. (sent in extra_body)
 ---@field fresh? boolean Generate anew even if the journal holds this exact request. (read by reel, never sent)
+---@field name? string The video's file name under --out, as a template of {id}, {n}, {row}, {seed}, {prompt}, {line}, {model}, {mode} (default {id}, or --name). (read by reel, never sent)
 
 ---@class reel.ExtendOptions
 ---@field model? "veo3.1-video-720p"|"veo3.1-video-1080p"|"veo3.1-video-4k"|"veo3.1-fast-video-720p"|"veo3.1-fast-video-1080p"|"veo3.1-fast-video-4k" Public model name; defaults to veo3.1-fast-video-720p, REEL_MODEL, --model or defaults{model=…}.
@@ -81,6 +86,7 @@
 ---@field negative_prompt? string What the video should avoid. (sent in extra_body)
 ---@field seed? integer Seed for repeatable results: a whole number from 0 to 4294967295. (sent in extra_body)
 ---@field fresh? boolean Generate anew even if the journal holds this exact request. (read by reel, never sent)
+---@field name? string The video's file name under --out, as a template of {id}, {n}, {row}, {seed}, {prompt}, {line}, {model}, {mode} (default {id}, or --name). (read by reel, never sent)
 
 ---@class reel.Video
 ---@field id string The task id.

@@ -14,6 +14,8 @@ public final class LiveGenerator: VideoGenerator {
     let outputDirectory: String
     let progress: any ProgressSink
     private let occurrences = OccurrenceCounter()
+    /// Template names given out in this run, so two takes downloading at once never share one.
+    private let namesInUse = Mutex<Set<String>>([])
     private let submissions = SubmissionTracker()
     private let probe: IdempotencyProbe
 
@@ -77,13 +79,13 @@ public final class LiveGenerator: VideoGenerator {
                     }
                     // The file is gone or changed: fetch it again.
                     try await journal.takeOver(record.id)
-                    return try await finish(request, row: record.id, taskID: record.taskID ?? "", key: key, task: task, deadline: deadline)
+                    return try await finish(request, row: record.id, taskID: record.taskID ?? "", key: key, task: task, deadline: deadline, fileName: options.fileName)
                 case .resume(let record):
                     guard let id = record.taskID else {
                         throw VideoAPIError(.journal, "journal row \(record.id) is \(record.state.rawValue) but has no task id; run with --fresh to submit anew")
                     }
                     progress.update(task, .resumed(id: id))
-                    return try await finish(request, row: record.id, taskID: id, key: key, task: task, deadline: deadline)
+                    return try await finish(request, row: record.id, taskID: id, key: key, task: task, deadline: deadline, fileName: options.fileName)
                 case .submit(let record), .resubmit(let record):
                     // A new row can say nothing was sent; a resubmitted one stands for a POST of
                     // unknown outcome and goes back to `unknown` if it is not sent again.
@@ -102,7 +104,7 @@ public final class LiveGenerator: VideoGenerator {
                         budget.release(request)  // nothing was created
                         throw error
                     }
-                    return try await finish(request, row: record.id, taskID: id, key: key, task: task, deadline: deadline)
+                    return try await finish(request, row: record.id, taskID: id, key: key, task: task, deadline: deadline, fileName: options.fileName)
                 case .unknown(let record):
                     throw Self.unknownOutcome(record)
                 case .wait(let record):
@@ -206,10 +208,21 @@ public final class LiveGenerator: VideoGenerator {
     }
 
     /// Polls to the end, downloads, and journals the file.
-    private func finish(_ request: GenerationRequest, row: Int64, taskID: String, key: String, task: Int, deadline: Date) async throws -> GeneratedVideo {
+    private func finish(_ request: GenerationRequest, row: Int64, taskID: String, key: String, task: Int, deadline: Date,
+                        fileName: FileName?) async throws -> GeneratedVideo {
         let finished = try await waitForResult(row: row, taskID: taskID, task: task, deadline: deadline)
         progress.update(task, .downloading)
-        let path = (outputDirectory as NSString).appendingPathComponent(ReelLibrary.fileName(forID: taskID))
+        var path = (outputDirectory as NSString).appendingPathComponent(fileName?.render(id: taskID) ?? ReelLibrary.fileName(forID: taskID))
+        // A template's name taken by another take (an earlier run's, or two takes with the same
+        // fields) gets the task id, so no file is ever overwritten.
+        if fileName != nil {
+            let wanted = path
+            let taken = namesInUse.withLock { names in
+                defer { names.insert(wanted) }
+                return names.contains(wanted) || FileManager.default.fileExists(atPath: wanted)
+            }
+            if taken { path = (path as NSString).deletingPathExtension + "-" + FileName.slug(taskID, limit: 80, keepCase: true) + ".mp4" }
+        }
         let file = try await client.download(taskID, resultURL: finished.resultURL, to: path, deadline: deadline)
         do {
             try await journal.recordDownloaded(row, path: path, sha256: file.sha256, bytes: file.bytes, resultURL: finished.resultURL)

@@ -36,6 +36,10 @@ final class ReelLibrary {
     private var warned: Set<String> = []
     /// `row 3: animal=fox place=dunes` or `subject=lighthouse`: what each take records it was given.
     private var takeArguments: String?
+    /// The --each row this script runs for, if any.
+    private var row: String?
+    /// `--name`: the file-name template for every take (a call's `name` wins).
+    var fileNameTemplate: String?
 
     init(generator: any VideoGenerator, reporter: any RunReporter, outputDirectory: String, scriptDirectory: String, baseModel: String,
          freshAll: Bool = false) {
@@ -52,6 +56,7 @@ final class ReelLibrary {
 
     func install(into lua: LuaState, arguments: [String: String]) {
         let pairs = arguments.filter { $0.key != "_row" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        row = arguments["_row"]
         if let row = arguments["_row"] { takeArguments = "row \(row)" + (pairs.isEmpty ? "" : ": " + pairs) } else if !pairs.isEmpty { takeArguments = pairs }
         for mode in GenerationMode.allCases where mode != .extend {
             lua.register(mode.luaFunction, in: "reel") { [unowned self] call in
@@ -143,7 +148,10 @@ final class ReelLibrary {
         }
         callCount += 1
         let options = GenerationOptions(fresh: parsed.fresh || freshAll, inputKeys: inputKeys, callSite: call.position, sequence: callCount,
-                                        arguments: takeArguments)
+                                        arguments: takeArguments,
+                                        fileName: (parsed.name ?? fileNameTemplate).map {
+                                            FileName(template: $0, request: request, sequence: callCount, row: row, callSite: call.position)
+                                        })
         let videos = self.videos
         return .wait {
             let video: GeneratedVideo

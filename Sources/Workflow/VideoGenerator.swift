@@ -16,8 +16,12 @@ public struct GenerationOptions: Sendable {
     /// The script's arguments as the take's record shows them: `row 3: animal=fox place=dunes`
     /// for an `--each` row, `subject=lighthouse` for key=value pairs; nil without any.
     public var arguments: String?
+    /// The video's file name under --out, when a template was given; nil: `<task id>.mp4`.
+    public var fileName: FileName?
 
-    public init(fresh: Bool = false, inputKeys: [String: String] = [:], callSite: String? = nil, sequence: Int? = nil, arguments: String? = nil) {
+    public init(fresh: Bool = false, inputKeys: [String: String] = [:], callSite: String? = nil, sequence: Int? = nil, arguments: String? = nil,
+                fileName: FileName? = nil) {
+        self.fileName = fileName
         self.fresh = fresh
         self.inputKeys = inputKeys
         self.callSite = callSite

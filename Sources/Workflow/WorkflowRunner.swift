@@ -19,6 +19,8 @@ public struct WorkflowOptions: Sendable {
     /// `reel check` and `--dry-run`: a call the validator refuses is reported and answered with
     /// a placeholder Video, so one run of the check lists every invalid call of the script.
     public var reportEveryInvalidCall = false
+    /// `--name`: the file-name template for every take.
+    public var fileNameTemplate: String?
     /// The run's cap on generations in flight (`--concurrency`), so a `map` that asks for more
     /// at once is told (once) that the cap wins.
     public var generationConcurrency: Int?
@@ -76,6 +78,7 @@ public final class WorkflowSession: @unchecked Sendable {
         if options.reportEveryInvalidCall { library.invalidCalls = InvalidCallLog() }
         library.budget = options.budget
         library.generationConcurrency = options.generationConcurrency
+        library.fileNameTemplate = options.fileNameTemplate
         library.install(into: lua, arguments: options.arguments)
         lua.addModuleDirectory(directory)
         if options.sandbox {

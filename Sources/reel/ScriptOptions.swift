@@ -24,6 +24,9 @@ struct ScriptOptions: ParsableArguments {
     @Option(name: .customLong("max-memory"), help: ArgumentHelp("Stop a script that holds more than this many MiB of Lua memory.", valueName: "MiB"))
     var maxMemory: Int = 1024
 
+    @Option(name: .customLong("name"), help: ArgumentHelp("Name each video file from a template of " + RequestOptions.fileNameFields.map { "{\($0)}" }.joined(separator: ", ") + ", e.g. \"{row}-{seed}-{id}\" (a call's own name = … wins; a name already taken gets the task id added).", valueName: "template"))
+    var name: String?
+
     @Option(name: .customLong("each"), help: ArgumentHelp("Run the script once per row of this CSV file (its header names the columns); each row's values arrive in args, args._row is its number.", valueName: "rows.csv"))
     var each: String?
 
@@ -51,6 +54,7 @@ struct ScriptOptions: ParsableArguments {
         if maxMemory < 1 { throw ValidationError("--max-memory must be at least 1 MiB (got \(maxMemory))") }
         if let maxCost, !(maxCost >= 0) { throw ValidationError("--max-cost must be 0 or more (got \(maxCost))") }
         if let maxSeconds, maxSeconds < 0 { throw ValidationError("--max-seconds must be 0 or more (got \(maxSeconds))") }
+        if let name, let problem = RequestOptions.fileNameProblem(name) { throw ValidationError("--name \(problem)") }
         if maxInstructions < 0 { throw ValidationError("--max-instructions must be 0 (no limit) or more (got \(maxInstructions))") }
     }
 
@@ -95,6 +99,7 @@ struct ScriptOptions: ParsableArguments {
             scriptPath: script, arguments: try parsedArguments(), outputDirectory: out, baseModel: try baseModel(),
             limits: LuaLimits(memoryBytes: maxMemory << 20, instructions: maxInstructions > 0 ? maxInstructions : nil))
         options.sandbox = sandbox
+        options.fileNameTemplate = name
         return options
     }
 

@@ -151,6 +151,24 @@ import Testing
         let stats = String(decoding: try Data(contentsOf: URL(string: url + "/__simulator/stats")!), as: UTF8.self)
         #expect(stats.contains("\"submissions\":1,"), "\(stats)")
     }
+
+    /// Files named from a template, readable and collision-free: --name for every take, a
+    /// call's own name over it, the task id added when a name is taken.
+    @Test func filesAreNamedFromATemplateWithoutCollisions() throws {
+        let dir = try HostileConditionsTests.scratch("""
+            map({ 7, 42 }, function(seed) return text_to_video{ prompt = "a red kite", seed = seed, duration = 4 } end)
+            text_to_video{ prompt = "the hero shot", duration = 4, name = "hero" }
+            text_to_video{ prompt = "another hero", duration = 4, name = "hero" }
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try CLI.run(["run", "s.lua", "--latency", "0.2", "--name", "{n}-{prompt}-seed{seed}"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path))
+        #expect(files.isSuperset(of: ["1-a-red-kite-seed7.mp4", "2-a-red-kite-seed42.mp4", "hero.mp4"]), "\(files.sorted())")
+        #expect(files.contains { $0.hasPrefix("hero-sim-") && $0.hasSuffix(".mp4") }, "the second hero keeps its own file: \(files.sorted())")
+        let bad = try CLI.run(["run", "s.lua", "--name", "{sede}-{id}"], in: dir)
+        #expect(bad.status == 2 && bad.stderr.contains("--name uses {sede}, which is not a field (did you mean {seed}?)"), "\(bad.stderr)")
+    }
 }
 
 /// A `reel` process left running (a simulator, a long run) while the test does other things.
@@ -218,4 +236,5 @@ final class BackgroundReel: @unchecked Sendable {
 struct CLIError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
+
 }

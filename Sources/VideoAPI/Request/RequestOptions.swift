@@ -71,7 +71,28 @@ public enum RequestOptions {
         RequestOption("seed", .integer, .extraBody, "Seed for repeatable results: a whole number from \(Capabilities.seedRange.lowerBound) to \(Capabilities.seedRange.upperBound).",
                       range: Capabilities.seedRange),
         RequestOption("fresh", .boolean, .local, "Generate anew even if the journal holds this exact request."),
+        RequestOption("name", .string, .local, "The video's file name under --out, as a template of " + fileNameFields.map { "{\($0)}" }.joined(separator: ", ") + " (default {id}, or --name)."),
     ]
+
+    /// What a file-name template (`name = "{row}-{seed}-{id}"`, `--name`) may use.
+    public static let fileNameFields = ["id", "n", "row", "seed", "prompt", "line", "model", "mode"]
+
+    /// Why `template` is not a usable file-name template, or nil when it is.
+    public static func fileNameProblem(_ template: String) -> String? {
+        if template.isEmpty { return "is empty" }
+        if template.contains("/") || template.contains("\\") { return "is a file name, not a path (--out sets the folder)" }
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            guard let close = rest[open...].firstIndex(of: "}") else { return "has a '{' without its '}'" }
+            let field = String(rest[rest.index(after: open)..<close])
+            if !fileNameFields.contains(field) {
+                let hint = nearestName(to: field, in: fileNameFields).map { " (did you mean {\($0)}?)" } ?? ""
+                return "uses {\(field)}, which is not a field\(hint); it may use " + fileNameFields.map { "{\($0)}" }.joined(separator: ", ")
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return nil
+    }
 
     public static func named(_ name: String) -> RequestOption? { all.first { $0.name == name } }
 

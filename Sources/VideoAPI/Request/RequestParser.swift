@@ -31,6 +31,8 @@ public struct RequestParser: Sendable {
         public var request: GenerationRequest
         public var warnings: [String]
         public var fresh: Bool
+        /// The file-name template the call gave (`name = "…"`).
+        public var name: String? = nil
     }
 
     public func parse(_ options: [(String, JSONValue)]) throws(RequestError) -> Parsed {
@@ -111,6 +113,8 @@ public struct RequestParser: Sendable {
         let aspectRatio = read["aspect_ratio"]?.string
         let duration = read["duration"]?.integer
         let fresh = read["fresh"]?.boolean ?? false
+        let name = read["name"]?.string
+        if let name, let problem = RequestOptions.fileNameProblem(name) { checker.fail("'name' \(problem)") }
 
         var request = GenerationRequest(
             model: modelName, prompt: prompt ?? "", image: image, images: images, lastImage: lastImage, video: video,
@@ -131,7 +135,7 @@ public struct RequestParser: Sendable {
             request.size = model.resolution.rawValue
         }
         if !checker.problems.isEmpty { throw RequestError(checker.problems) }
-        return Parsed(request: request, warnings: Self.warnings(for: request, caller: caller), fresh: fresh)
+        return Parsed(request: request, warnings: Self.warnings(for: request, caller: caller), fresh: fresh, name: name)
     }
 
     /// "2 or 3".
