@@ -93,9 +93,9 @@ extension LuaState {
         case error(String)
     }
 
-    public func completeness(of source: String) -> Completeness {
+    public func completeness(of source: String, chunkName: String = "=input") -> Completeness {
         do {
-            try load(source, chunkName: "=stdin")
+            try load(source, chunkName: chunkName)
             reel_pop(L, 1)
             return .complete
         } catch {
@@ -292,8 +292,21 @@ extension LuaState {
         return LuaScriptError(message: message, traceback: traceback, value: value, stopReason: stopReason)
     }
 
+    /// Ends a run that failed or was stopped: cancels every host wait and forgets every
+    /// coroutine still parked, so the next chunk in this state (the REPL's next entry) starts
+    /// with an empty scheduler instead of waiting on the last one's leftovers.
     private func cancelAll() {
-        for coroutine in scheduler.live.values { coroutine.pending?.cancel() }
+        for coroutine in scheduler.live.values {
+            coroutine.pending?.cancel()
+            coroutine.pending = nil
+            if coroutine.threadRef != LUA_NOREF {
+                luaL_unref(L, reel_registryindex(), coroutine.threadRef)
+                coroutine.threadRef = LUA_NOREF
+            }
+        }
+        scheduler.live = [:]
+        scheduler.ready = []
+        scheduler.pendingCount = 0
     }
 
     /// Called by the dispatcher when a host function returns `.wait`.

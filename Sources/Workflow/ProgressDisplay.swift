@@ -288,7 +288,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     }
 
     /// `s.lua:4 "a lighthouse at d…" seed 7`: the call's line, the prompt's start, the seed.
-    static func label(_ request: GenerationRequest, callSite: String?) -> String {
+    public static func label(_ request: GenerationRequest, callSite: String?) -> String {
         let prompt = request.prompt.count > 24 ? String(request.prompt.prefix(23)) + "…" : request.prompt
         var parts = [callSite.map { ($0 as NSString).lastPathComponent }, "\"\(prompt)\""].compactMap { $0 }
         if let seed = request.extraBody.seed { parts.append("seed \(seed)") }

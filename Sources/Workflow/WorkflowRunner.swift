@@ -100,7 +100,13 @@ public final class WorkflowSession: @unchecked Sendable {
     public var invalidCalls: [String] { library.invalidCalls?.messages ?? [] }
 
     /// Whether `source` compiles, needs more lines, or has a syntax error.
-    public func completeness(of source: String) -> LuaState.Completeness { lua.completeness(of: source) }
+    /// Errors name the chunk as `run` will (`=repl` → `repl:LINE:`).
+    public func completeness(of source: String, chunkName: String) -> LuaState.Completeness { lua.completeness(of: source, chunkName: chunkName) }
+
+    /// Adds a global function for this session only (the REPL's `tasks()`).
+    public func register(_ name: String, _ body: @escaping () -> LuaValue) {
+        lua.register(name) { _ in .value(body()) }
+    }
 
     /// A readable one-line form of a result (a Video shows its id, status, URL and file).
     public static func describe(_ value: LuaValue) -> String { ReelLibrary.display(value) }

@@ -10,7 +10,11 @@ struct ReplCommand: AsyncParsableCommand {
         commandName: "repl",
         abstract: "Type Lua with reel's functions and see each result at once.",
         discussion: """
-            Every function of a script is here (text_to_video, extend, map, …). An expression's value is printed (a Video shows its id, status, URL and file); a statement runs. A line that is not finished (an open function, table or string) continues on the next. Errors are printed and the session goes on. Globals persist; `local`s last one entry, as in lua(1). ↑/↓ recall earlier entries (kept in the journal folder). Ctrl-C stops what is running (or drops the line); Ctrl-D quits.
+            Every function of a script is here (text_to_video, extend, map, …). An expression's value is printed (a Video shows its id, status, URL and file); a statement runs. A line that is not finished (an open function, table or string) continues on the next. Errors are printed, naming the entry (repl:LINE), and the session goes on. Globals persist; `local`s last one entry, as in lua(1).
+
+            Keys: Tab completes functions, option names inside { }, a Video's fields after `.` and model names inside model = "…" (twice lists them). ←/→, Home/End (Ctrl-A/E), Alt-b/Alt-f by word, Ctrl-W deletes a word, Ctrl-U/Ctrl-K to the start/end, ↑/↓ recall earlier entries (kept in the journal folder across sessions, a multi-line entry whole), Ctrl-R searches them, Ctrl-L clears the screen, Ctrl-D quits.
+
+            Ctrl-C during a generation detaches from it: it keeps running on the gateway and in the journal, tasks() lists it, and typing the same call again picks it up instead of paying again. At the prompt, Ctrl-C drops the line.
 
             Without REEL_BASE_URL the built-in simulator answers, as for `reel run`.
             """
@@ -39,7 +43,8 @@ struct ReplCommand: AsyncParsableCommand {
         let liveSession = dryRun ? nil : LiveSession { [live, connection] in
             try await live.start(connection, script: "(repl)", outputDirectory: options.outputDirectory, display: display)
         }
-        let generator: any VideoGenerator = liveSession ?? DryRunGenerator()
+        let repl = ReplGenerator(liveSession ?? DryRunGenerator())
+        let generator: any VideoGenerator = repl
         let session: WorkflowSession
         do {
             session = try WorkflowSession(options, directory: FileManager.default.currentDirectoryPath, generator: generator, reporter: display)
@@ -47,7 +52,9 @@ struct ReplCommand: AsyncParsableCommand {
             printError("reel repl: \(error.message)")
             throw ExitCode(ReelExit.scriptError)
         }
+        session.register("tasks") { repl.inFlight() }
         let editor = LineEditor(historyPath: (live.stateDirectory as NSString).appendingPathComponent("repl_history"))
+        editor.completer = ReplCompletion.complete
         if editor.isTerminal {
             print("reel repl — Lua with reel's functions\(dryRun ? " (dry run: nothing is sent)" : ""). Ctrl-D quits.")
         }
@@ -71,8 +78,8 @@ struct ReplCommand: AsyncParsableCommand {
             if pending.trimmingCharacters(in: .whitespaces).isEmpty { pending = ""; continue }
             // An expression prints its value; otherwise the entry runs as statements.
             var source = "return " + pending
-            if session.completeness(of: source) != .complete {
-                switch session.completeness(of: pending) {
+            if session.completeness(of: source, chunkName: "=repl") != .complete {
+                switch session.completeness(of: pending, chunkName: "=repl") {
                 case .complete: source = pending
                 case .incomplete: continue
                 case .error(let message):
@@ -101,6 +108,9 @@ struct ReplCommand: AsyncParsableCommand {
                 break
             case .failure(let error):
                 printError(error.stopReason == .interrupted ? "interrupted" : "error: \(error.message)")
+            }
+            for label in repl.takeDetachedNotice() {
+                printError("detached from \(label): it keeps running on the gateway and in the journal; type the same call again to pick it up (not pay again), tasks() lists what is in flight")
             }
         }
     }

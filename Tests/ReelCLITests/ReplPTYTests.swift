@@ -14,7 +14,8 @@ import Glibc
 
         init(_ arguments: [String], in directory: String) throws {
             var master: Int32 = 0, slave: Int32 = 0
-            guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw CLIError(message: "openpty failed") }
+            var size = winsize(ws_row: 40, ws_col: 160, ws_xpixel: 0, ws_ypixel: 0)
+            guard openpty(&master, &slave, nil, nil, &size) == 0 else { throw CLIError(message: "openpty failed") }
             self.master = master
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
@@ -24,14 +25,13 @@ import Glibc
             var env = ProcessInfo.processInfo.environment
             env["REEL_BASE_URL"] = nil
             env["TERM"] = "xterm"
-            let argv = ([CLI.executable.path] + arguments).map { strdup($0) } + [nil]
+            // The child's own working directory, through env -C: tests run side by side, so the
+            // parent's must not move.
+            let argv = (["/usr/bin/env", "-C", directory, CLI.executable.path] + arguments).map { strdup($0) } + [nil]
             let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
             defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-            let cwd = FileManager.default.currentDirectoryPath
-            FileManager.default.changeCurrentDirectoryPath(directory)
             var pid: pid_t = 0
-            let spawned = posix_spawn(&pid, CLI.executable.path, &actions, nil, argv, envp)
-            FileManager.default.changeCurrentDirectoryPath(cwd)
+            let spawned = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, envp)
             close(slave)
             guard spawned == 0 else { throw CLIError(message: "spawn failed: \(spawned)") }
             self.pid = pid
@@ -119,5 +119,67 @@ import Glibc
         #expect(t.exitStatus() == 0, "screen: \(t.screen.suffix(400))")
         let history = try String(contentsOf: dir.appendingPathComponent(".reel/repl_history"), encoding: .utf8)
         #expect(history.contains("function f()\\nreturn 7\\nend"))
+    }
+
+    /// The keys of a shell: Home/End in their VT forms, Alt-b and Ctrl-W, Ctrl-K, Tab for
+    /// functions, options and models, Ctrl-R, multi-line recall; errors name the REPL input.
+    @Test func editingLikeAShell() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-repl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try Terminal(["repl", "--latency", "0.1"], in: dir.path)
+        #expect(t.wait(for: "reel> "), "no prompt: \(t.screen)")
+
+        t.type("23 + 4\u{1B}[1~1\u{1B}[4~ + 1\r")  // Home, "1", End: 123 + 4 + 1
+        #expect(t.wait(for: "\r\n128\r\n"), "Home/End: \(t.screen)")
+        t.type("100 + 20 + 3\u{1B}b\u{17}\r")  // Alt-b before 3, Ctrl-W deletes "20 + "
+        #expect(t.wait(for: "\r\n103\r\n"), "Alt-b, Ctrl-W: \(t.screen)")
+        t.type("6 * 7\u{1B}b\u{0B}8\r")  // Alt-b before 7, Ctrl-K deletes it
+        #expect(t.wait(for: "\r\n48\r\n"), "Ctrl-K: \(t.screen)")
+        t.type("\u{12}6 *\r")  // Ctrl-R finds 6 * 8 and runs it
+        #expect(t.wait(for: "\r\n48\r\n", times: 2), "Ctrl-R: \(t.screen)")
+
+        // Tab: a function, an option inside { }, a model inside model = "…".
+        t.type("text_to_v\t{ prompt = 'a kite', dur\t4, model = \"veo3.1-fast-video-7\t\" }\r")
+        #expect(t.wait(for: "text_to_video{ prompt = 'a kite', duration = 4, model = \"veo3.1-fast-video-720p\" }"), "Tab: \(t.screen)")
+        #expect(t.wait(for: "Video(id=sim-"), "the completed call ran: \(t.screen)")
+
+        // A multi-line entry is recalled whole and runs again.
+        t.type("function f()\rreturn 7\rend\r")
+        t.type("f = nil\r")
+        t.type("\u{1B}[A\u{1B}[A\r")  // ↑↑: the function
+        t.type("f()\r")
+        #expect(t.wait(for: "\r\n7\r\n"), "multi-line recall: \(t.screen)")
+
+        t.type("x = = 1\r")
+        #expect(t.wait(for: "error: repl:1: unexpected symbol near '='"), "syntax errors name the REPL input: \(t.screen)")
+        t.type("\u{04}")
+        #expect(t.exitStatus() == 0)
+    }
+
+    /// Ctrl-C during a generation detaches from it: it keeps running and stays journaled,
+    /// tasks() lists it, and typing the same call again adopts it — one task, paid once.
+    @Test func ctrlCDetachesAndTheSameCallAdopts() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-repl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try Terminal(["repl", "--latency", "4"], in: dir.path)
+        #expect(t.wait(for: "reel> "), "no prompt: \(t.screen)")
+        let call = "v = text_to_video{ prompt = 'a detached kite', duration = 4 }\r"
+        t.type(call)
+        #expect(t.wait(for: ": submitted"), "\(t.screen)")
+        // Ctrl-C while an entry runs: the terminal sends SIGINT (this pty is not the child's
+        // controlling terminal, so the test sends it as the terminal would).
+        kill(t.pid, SIGINT)
+        #expect(t.wait(for: "detached from repl:1 \"a detached kite\""), "Ctrl-C detaches: \(t.screen)")
+        t.type("tasks()\r")
+        #expect(t.wait(for: "running, detached"), "tasks(): \(t.screen)")
+        t.type(call)
+        t.type("v.status\r")
+        #expect(t.wait(for: "\r\nsucceeded\r\n"), "the same call adopts the running task: \(t.screen)")
+        t.type("\u{04}")
+        #expect(t.exitStatus() == 0)
+        let rows = try Shell.run("/usr/bin/env", ["sqlite3", dir.appendingPathComponent(".reel/journal.sqlite").path, "SELECT count(*), count(DISTINCT taskID) FROM task"])
+        #expect(rows.trimmingCharacters(in: .whitespacesAndNewlines) == "1|1", "one generation, paid once: \(rows)")
     }
 }
