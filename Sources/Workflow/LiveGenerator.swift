@@ -14,6 +14,7 @@ public final class LiveGenerator: VideoGenerator {
     let outputDirectory: String
     let progress: any ProgressSink
     private let occurrences = OccurrenceCounter()
+    private let order = SubmissionOrder()
     /// Template names given out in this run, so two takes downloading at once never share one.
     private let namesInUse = Mutex<Set<String>>([])
     private let submissions = SubmissionTracker()
@@ -54,12 +55,18 @@ public final class LiveGenerator: VideoGenerator {
     public func waitForSubmissionsInFlight(timeout: Double) async { await submissions.drain(timeout: timeout) }
 
     public func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo {
+        // In the script's order: the journal's rows, the occurrence numbers of identical calls
+        // and the POSTs follow the calls, not the race between their tasks.
+        let turn = options.sequence.map { SubmissionOrder.Turn(script: options.script, sequence: $0) }
+        if let turn { await order.waitForTurn(turn) }
+        let claimed = ClaimSignal(order, turn)
+        defer { claimed.send() }
         let base = try RequestKey.base(baseURL: identity, request: request, inputKeys: options.inputKeys)
         let key = RequestKey.occurrence(base, occurrences.next(base))
-        return try await limiter.withPermit { try await self.generate(request, key: key, options: options) }
+        return try await limiter.withPermit { try await self.generate(request, key: key, options: options, claimed: claimed) }
     }
 
-    private func generate(_ request: GenerationRequest, key: String, options: GenerationOptions) async throws -> GeneratedVideo {
+    private func generate(_ request: GenerationRequest, key: String, options: GenerationOptions, claimed: ClaimSignal) async throws -> GeneratedVideo {
         let task = progress.begin(request, callSite: options.callSite, sequence: options.sequence)
         do {
             let submission = Journal.NewSubmission(
@@ -67,6 +74,7 @@ public final class LiveGenerator: VideoGenerator {
                 baseURL: identity, request: request, callSite: options.callSite, sequence: options.sequence,
                 arguments: options.arguments)
             var claim = try await journal.claim(submission, fresh: options.fresh, resubmitUnknown: resubmitUnknown)
+            claimed.send()
             // --timeout bounds the generation's dealings with the gateway from here: the POST,
             // slow replies, retries, the download (not the journal's own bookkeeping).
             let deadline = Date().addingTimeInterval(client.configuration.taskTimeout)

@@ -147,11 +147,13 @@ final class ReelLibrary {
             if let input, let url = input.url, let key = input.journalKey { inputKeys[url] = key }
         }
         callCount += 1
-        let options = GenerationOptions(fresh: parsed.fresh || freshAll, inputKeys: inputKeys, callSite: call.position, sequence: callCount,
+        var generationOptions = GenerationOptions(fresh: parsed.fresh || freshAll, inputKeys: inputKeys, callSite: call.position, sequence: callCount,
                                         arguments: takeArguments,
                                         fileName: (parsed.name ?? fileNameTemplate).map {
                                             FileName(template: $0, request: request, sequence: callCount, row: row, callSite: call.position)
                                         })
+        generationOptions.script = ObjectIdentifier(self).hashValue
+        let options = generationOptions
         let videos = self.videos
         return .wait {
             let video: GeneratedVideo

@@ -18,6 +18,8 @@ public struct GenerationOptions: Sendable {
     public var arguments: String?
     /// The video's file name under --out, when a template was given; nil: `<task id>.mp4`.
     public var fileName: FileName?
+    /// Which script's count `sequence` belongs to (each `--each` row counts its own calls).
+    public var script = 0
 
     public init(fresh: Bool = false, inputKeys: [String: String] = [:], callSite: String? = nil, sequence: Int? = nil, arguments: String? = nil,
                 fileName: FileName? = nil) {

@@ -152,6 +152,21 @@ import Testing
         #expect(stats.contains("\"submissions\":1,"), "\(stats)")
     }
 
+    /// map claims its items in list order, also with many in flight: the journal's rows (and
+    /// the takes' numbers) follow the list, whatever order the tasks happened to start in.
+    @Test func mapSubmitsInListOrder() throws {
+        let dir = try HostileConditionsTests.scratch("""
+            local items = {}
+            for i = 1, 16 do items[i] = "ordered take " .. i end
+            map(items, function(p) return text_to_video{ prompt = p, duration = 4 } end, { concurrency = 8 })
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try CLI.run(["run", "s.lua", "--latency", "0.2", "--sample-videos", "--concurrency", "8"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        let prompts = try Shell.run("/usr/bin/env", ["sqlite3", dir.appendingPathComponent(".reel/journal.sqlite").path, "SELECT prompt FROM task ORDER BY id"])
+        #expect(prompts.split(separator: "\n").map(String.init) == (1...16).map { "ordered take \($0)" }, "\(prompts)")
+    }
+
     /// Files named from a template, readable and collision-free: --name for every take, a
     /// call's own name over it, the task id added when a name is taken.
     @Test func filesAreNamedFromATemplateWithoutCollisions() throws {
