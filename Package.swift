@@ -96,7 +96,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime"]),
-        .testTarget(name: "VideoAPITests", dependencies: ["VideoAPI"]),
+        .testTarget(name: "VideoAPITests", dependencies: ["VideoAPI", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Simulator", "VideoAPI"]),
         .testTarget(name: "ReelCLITests", dependencies: ["reel", "Simulator"]),
     ]

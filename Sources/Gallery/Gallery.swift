@@ -145,7 +145,8 @@ public struct Gallery {
         }
         let media = try journal.media().filter { chosenRuns.contains($0.runID) }
 
-        // The cards, numbered in journal order.
+        // The cards, numbered in journal order. Posters (an ffmpeg run each, then cached) for the
+        // first `posterLimit` takes; later cards show their video's first frame as it loads.
         var cards: [Int64: Card] = [:]
         var requests: [Int64: [(String, JSONValue)]] = [:]
         for (index, use) in tasks.enumerated() {
@@ -153,7 +154,8 @@ public struct Gallery {
             let body = Self.fields(task.request)
             requests[task.id] = body
             // The take's own arguments (an --each row's columns), else the run's.
-            cards[task.id] = await card(use, number: index + 1, body: body, arguments: use.arguments ?? runArguments[use.runID] ?? "", pageFolder: pageFolder)
+            cards[task.id] = await card(use, number: index + 1, body: body, arguments: use.arguments ?? runArguments[use.runID] ?? "", pageFolder: pageFolder,
+                                        withPoster: index < Self.posterLimit)
         }
 
         // Chains: a take whose input is another take — its video (extend) or a last frame of it.
@@ -260,7 +262,10 @@ public struct Gallery {
         }
     }
 
-    func card(_ use: Journal.Use, number: Int, body: [(String, JSONValue)], arguments: String, pageFolder: String) async -> Card {
+    /// Takes that get an inline poster; a page of thousands stays quick to write.
+    static let posterLimit = 60
+
+    func card(_ use: Journal.Use, number: Int, body: [(String, JSONValue)], arguments: String, pageFolder: String, withPoster: Bool) async -> Card {
         let task = use.task
         let seed = Self.parameter("seed", in: body)
         let duration = Self.parameter("duration", in: body)
@@ -279,7 +284,7 @@ public struct Gallery {
                        Detail(name: "duration", value: duration.isEmpty ? "default" : duration + " s", highlight: false)]
             + (arguments.isEmpty ? [] : [Detail(name: "args", value: arguments, highlight: false)])
         var posterURI = ""
-        if let path = task.path { posterURI = await poster(LuaPaths.absolute(path), sha256: task.sha256) }
+        if withPoster, let path = task.path { posterURI = await poster(LuaPaths.absolute(path), sha256: task.sha256) }
         return Card(dom: "take-\(task.id)", number: number, label: label, prompt: prompt, model: task.model, seed: seed, duration: duration,
                     arguments: arguments, status: status, isFailed: failed, reason: task.error ?? "", origin: use.created ? "new" : "reused",
                     call: LuaCallText.make(mode: task.mode, body: body), video: video, hasVideo: !video.isEmpty, poster: posterURI,

@@ -14,7 +14,7 @@ struct BenchOptions: ParsableCommand {
 
     /// The benchmark's sections, each measured against its own peer.
     enum Section: String, CaseIterable, Sendable {
-        case bridge, throughput, inflight, startup, polling
+        case bridge, throughput, inflight, startup, polling, check, binary
     }
 
     @Option(help: ArgumentHelp("The reel binary to measure.", valueName: "path"))
@@ -81,7 +81,8 @@ func runReel(_ arguments: [String], baseURL: String) throws -> Measured {
 /// `reel run` of the map script: `n` tasks, `c` at once, in a fresh folder (nothing reused).
 func runMap(n: Int, c: Int, folder: String, baseURL: String) throws -> Measured {
     let dir = try freshDirectory(folder)
-    return try runReel(["run", mapScript, "n=\(n)", "c=\(c)", "--concurrency", "\(c)", "--quiet",
+    // --no-gallery: the same job as the peer's (the page's posters are ffmpeg runs of their own).
+    return try runReel(["run", mapScript, "n=\(n)", "c=\(c)", "--concurrency", "\(c)", "--quiet", "--no-gallery",
                         "--out", dir + "/out", "--state", dir + "/.reel"], baseURL: baseURL)
 }
 
@@ -112,27 +113,25 @@ if wanted(.bridge) {
     report("bridge", "requests parsed + encoded (Swift alone)", "\(Int(bridge.parsesPerSecond))/s", json: "parses_per_s", bridge.parsesPerSecond)
 }
 
-// MARK: 2. Throughput and overhead
+// MARK: 2. The same job as the peer: CPU and memory
 if wanted(.throughput) {
-    say("\nthroughput: map with concurrency 64, zero generation latency, 1 MiB results (simulator in its own process)")
-    for n in options.quick ? [200] : [1_000, 10_000] {
-        let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "0", "--result-bytes", "1048576"])
+    say("\njobs: map with concurrency 32, zero generation latency, small results, every video saved (simulator in its own process)")
+    for n in options.quick ? [200] : [400, 1_000] {
+        let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--sample-videos", "--latency", "0", "--result-bytes", "4096"])
         defer { simulator.stop() }
-        let reel = try runMap(n: n, c: 64, folder: "throughput", baseURL: simulator.baseURL)
-        try? FileManager.default.removeItem(atPath: work + "/throughput")
-        let peer = try Subprocess.run("python3", [options.peer, "--base-url", simulator.baseURL, "--jobs", "\(n)", "--concurrency", "64"])
+        let reel = try runMap(n: n, c: 32, folder: "jobs", baseURL: simulator.baseURL)
+        let peerOut = try freshDirectory("jobs-peer")
+        let peer = try Subprocess.run("python3", [options.peer, "--base-url", simulator.baseURL, "--jobs", "\(n)", "--concurrency", "32", "--out", peerOut])
         guard peer.status == 0 else { throw BenchError("the peer failed: \(peer.stderr.suffix(800)) (pip install aiohttp?)") }
-        let reelRate = Double(n) / reel.wallSeconds, peerRate = Double(n) / peer.wallSeconds
-        report("throughput", "\(n) tasks: reel", "\(Int(reelRate)) tasks/s, \(f(reel.cpuSeconds / Double(n) * 1000, 2)) ms CPU/task, peak \(reel.maxRSSKiB / 1024) MiB",
-               json: "throughput_\(n)_reel_tasks_per_s", reelRate)
-        report("throughput", "\(n) tasks: Python asyncio peer", "\(Int(peerRate)) tasks/s, \(f(peer.cpuSeconds / Double(n) * 1000, 2)) ms CPU/task, peak \(peer.maxRSSKiB / 1024) MiB",
-               json: "throughput_\(n)_peer_tasks_per_s", peerRate)
-        report("throughput", "\(n) tasks: reel ÷ peer, tasks/s", "\(f(reelRate / peerRate, 2))×", target: n == 1_000 ? "≥ 3×" : "",
-               json: "throughput_\(n)_speed_ratio", reelRate / peerRate)
-        report("throughput", "\(n) tasks: reel ÷ peer, peak memory", "\(f(Double(reel.maxRSSKiB) / Double(peer.maxRSSKiB), 2))×", target: n == 1_000 ? "≤ 0.33×" : "",
-               json: "throughput_\(n)_memory_ratio", Double(reel.maxRSSKiB) / Double(peer.maxRSSKiB))
-        figures.append(("throughput_\(n)_reel_cpu_ms_per_task", .double(reel.cpuSeconds / Double(n) * 1000)))
-        figures.append(("throughput_\(n)_peer_cpu_ms_per_task", .double(peer.cpuSeconds / Double(n) * 1000)))
+        let cpuRatio = reel.cpuSeconds / peer.cpuSeconds, memoryRatio = Double(reel.maxRSSKiB) / Double(peer.maxRSSKiB)
+        report("jobs", "\(n) tasks: reel", "\(f(reel.cpuSeconds, 2)) s CPU, \(f(reel.wallSeconds, 2)) s wall, peak \(reel.maxRSSKiB / 1024) MiB",
+               json: "jobs_\(n)_reel_cpu_s", reel.cpuSeconds)
+        report("jobs", "\(n) tasks: Python asyncio peer", "\(f(peer.cpuSeconds, 2)) s CPU, \(f(peer.wallSeconds, 2)) s wall, peak \(peer.maxRSSKiB / 1024) MiB",
+               json: "jobs_\(n)_peer_cpu_s", peer.cpuSeconds)
+        report("jobs", "\(n) tasks: reel ÷ peer, CPU", "\(f(cpuRatio, 2))×", target: "≤ 0.5×", json: "jobs_\(n)_cpu_ratio", cpuRatio)
+        report("jobs", "\(n) tasks: reel ÷ peer, peak memory", "\(f(memoryRatio, 2))×", target: "≤ 1×", json: "jobs_\(n)_memory_ratio", memoryRatio)
+        figures.append(("jobs_\(n)_reel_peak_kib", .double(Double(reel.maxRSSKiB))))
+        figures.append(("jobs_\(n)_peer_peak_kib", .double(Double(peer.maxRSSKiB))))
     }
 }
 
@@ -141,7 +140,7 @@ let inFlight = options.quick ? 1_000 : 10_000
 let latency = options.quick ? 5 : 30
 if wanted(.inflight) {
     say("\nin flight: \(inFlight) tasks at once, \(latency) s simulated generation")
-    let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "\(latency)", "--result-bytes", "4096"])
+    let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--sample-videos", "--latency", "\(latency)", "--result-bytes", "4096"])
     defer { simulator.stop() }
     let baseline = try runMap(n: 1, c: 1, folder: "inflight-1", baseURL: simulator.baseURL)
     let loaded = try runMap(n: inFlight, c: inFlight, folder: "inflight-\(inFlight)", baseURL: simulator.baseURL)
@@ -172,7 +171,7 @@ if wanted(.startup) {
 let generation = options.quick ? 20.0 : 60.0
 if wanted(.polling) {
     say("\npolling: 4 tasks of \(Int(generation)) s each, the default poll schedule")
-    let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--latency", "\(generation)", "--result-bytes", "4096"])
+    let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--sample-videos", "--latency", "\(generation)", "--result-bytes", "4096"])
     defer { simulator.stop() }
     _ = try runMap(n: 4, c: 4, folder: "polling", baseURL: simulator.baseURL)
     let log = try JSONValue.parse(simulator.get("/__simulator/polls"))
@@ -190,6 +189,33 @@ if wanted(.polling) {
     report("polling", "requests per task (submit + polls + download)", f(requests / count), json: "polling_requests_per_task", requests / count)
     report("polling", "polls per 5 s after the first 10 s", f(perFive / count, 2), target: "≤ 1", json: "polling_polls_per_5s", perFive / count)
     report("polling", "detection delay", "\(f(delays / count * 100))% of the generation time", target: "≤ 10%", json: "polling_detection_delay_pct", delays / count * 100)
+}
+
+// MARK: 6. reel check of a 1,000-call script
+if wanted(.check) {
+    say("\ncheck: reel check of a script with 1,000 generation calls, median of 5")
+    let script = work + "/thousand.lua"
+    try (1...1_000).map { "text_to_video{ prompt = \"check take \($0)\", duration = 4, seed = \($0) }" }.joined(separator: "\n")
+        .write(toFile: script, atomically: true, encoding: .utf8)
+    let times = try (0..<5).map { _ in
+        let result = try Subprocess.run(options.reel, ["check", script])
+        guard result.status == 0 else { throw BenchError("reel check failed: \(result.stderr.suffix(400))") }
+        return result.wallSeconds
+    }.sorted()
+    report("check", "reel check, 1,000 calls", "\(f(times[2] * 1000)) ms", target: "< 500 ms", json: "check_1000_ms", times[2] * 1000)
+}
+
+// MARK: 7. The installed binary
+if wanted(.binary) {
+    say("\nbinary: the release build, and stripped as scripts/install.sh installs it")
+    let stripped = work + "/reel-stripped"
+    try? FileManager.default.removeItem(atPath: stripped)
+    try FileManager.default.copyItem(atPath: options.reel, toPath: stripped)
+    let strip = try Subprocess.run("strip", [stripped])
+    guard strip.status == 0 else { throw BenchError("strip failed: \(strip.stderr)") }
+    func megabytes(_ path: String) -> Double { Double(((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0) / 1_048_576 }
+    report("binary", "release build", "\(f(megabytes(options.reel))) MiB", json: "binary_release_mib", megabytes(options.reel))
+    report("binary", "stripped", "\(f(megabytes(stripped))) MiB", json: "binary_stripped_mib", megabytes(stripped))
 }
 
 let document = JSONValue.object(figures)

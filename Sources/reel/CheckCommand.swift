@@ -15,6 +15,7 @@ struct CheckCommand: AsyncParsableCommand {
     @OptionGroup(visibility: .hidden) var live: LiveSetup
     @Flag(name: .customLong("dry-run"), help: .hidden) var dryRun = false
     @Flag(help: .hidden) var fresh = false
+    @Flag(name: .customLong("no-gallery"), help: .hidden) var noGallery = false
 
     func run() async throws {
         let reporter = CountingReporter(ProgressDisplay(style: script.quiet ? .quiet : .lines))

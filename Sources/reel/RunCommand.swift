@@ -27,6 +27,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Generate everything anew, even what the journal already holds.")
     var fresh = false
 
+    @Flag(name: .customLong("no-gallery"), help: "Do not write --out/gallery.html at the end (reel gallery can write it later).")
+    var noGallery = false
+
     @OptionGroup var live: LiveSetup
 
     var concurrency: Int { live.concurrency }
@@ -100,7 +103,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         // The run's page, when it generated or reused a video: every take, to look at and compare.
         var gallery = ""
-        if let parts, (try? parts.journal.tasks(runID: parts.runID))?.contains(where: { $0.state == .downloaded }) == true {
+        if !noGallery, let parts, (try? parts.journal.tasks(runID: parts.runID))?.contains(where: { $0.state == .downloaded }) == true {
             let page = (script.out as NSString).appendingPathComponent("gallery.html")
             if (try? await Gallery(journal: parts.journal, stateDirectory: stateDirectory).write(.run(parts.runID), to: page)) != nil {
                 gallery = "\nGallery: \(page)"

@@ -106,9 +106,11 @@ struct ScriptOptions: ParsableArguments {
     /// The run's options with its budget: the caps, and the prices they are counted in.
     func workflowOptionsWithBudget() async throws -> WorkflowOptions {
         var options = try workflowOptions()
-        let prices: Prices
+        var prices = Prices()
+        // Prices show in the plan, the live view and the summary, and --max-cost counts in them;
+        // a quiet run without --max-cost has no use for them (and skips reading the config).
         do {
-            prices = try await pricing.prices()
+            if !quiet || maxCost != nil || !pricing.priceFlags.isEmpty { prices = try await pricing.prices() }
         } catch {
             printError("reel: \(error)")
             throw ExitCode(ReelExit.usage)

@@ -15,7 +15,7 @@ import Testing
         """
 
     @Test func aCapSubmitsExactlyWhatFitsEvenAtFullConcurrency() throws {
-        let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.3"])
+        let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.3", "--sample-videos"])
         defer { server.stop() }
         let url = try server.waitForURL()
         let dir = try HostileConditionsTests.scratch(Self.tenTakes)

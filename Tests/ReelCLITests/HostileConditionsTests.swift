@@ -24,7 +24,7 @@ import Testing
         """
 
     static func simulator(_ extra: [String] = []) throws -> (BackgroundReel, String) {
-        let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.6"] + extra)
+        let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.6", "--sample-videos"] + extra)
         return (server, try server.waitForURL())
     }
 

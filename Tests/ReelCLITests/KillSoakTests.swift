@@ -9,7 +9,7 @@ import Testing
 /// bought twice, nothing half-written remains, every file matches the journal. Prints figures.
 @Suite struct KillSoakTests {
     @Test func killNineThenRerunLosesAndRebuysNothing() async throws {
-        let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.8"])
+        let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.8", "--sample-videos"])
         defer { server.stop() }
         let url = try server.waitForURL()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-kill-\(UUID().uuidString)")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VideoAPI
+import Crypto
 
 /// The small pieces the client stands on: strict JSON, the limiter, redaction, media checks.
 @Suite struct ClientPiecesTests {
@@ -54,5 +55,11 @@ import Testing
         #expect(TaskSnapshot(status: .unrecognized("moderated"), failureReason: "blocked").settledStatus == .failed)
         #expect(TaskSnapshot(status: .unrecognized("rendering"), progress: 40).settledStatus == .unrecognized("rendering"))
         #expect(TaskStatus(word: "DONE") == .succeeded && TaskStatus(word: "rejected") == .failed)
+    }
+
+    /// Hex of a digest, as the journal stores it (Foundation's formatter is not on this path).
+    @Test func hexOfADigestIsLowerCaseAndPadded() {
+        #expect(Hex.string([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
+        #expect(Hex.string(SHA256.hash(data: Data("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }

@@ -177,6 +177,6 @@ extension VideoClient {
             throw VideoAPIError(.disk, "cannot move the downloaded video into \(path): \(error.localizedDescription)", taskID: taskID)
         }
         keep = true
-        return DownloadedFile(bytes: written, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        return DownloadedFile(bytes: written, sha256: Hex.string(hasher.finalize()))
     }
 }
