@@ -12,13 +12,26 @@ final class SubmissionOrder: Sendable {
         let sequence: Int
     }
 
+    private struct Waiter {
+        let continuation: CheckedContinuation<Void, Never>
+        let since: ContinuousClock.Instant
+    }
+
     private struct Script {
         /// Every call up to this one has been claimed.
         var through = 0
         var claimed: Set<Int> = []
-        var waiters: [Int: [CheckedContinuation<Void, Never>]] = [:]
+        /// By the call each waits for.
+        var waiters: [Int: Waiter] = [:]
     }
-    private let scripts = Mutex<[Int: Script]>([:])
+
+    private struct State {
+        var scripts: [Int: Script] = [:]
+        /// One task sweeps waits that ran out of patience, while any wait is parked (a task
+        /// per wait would cost ten thousand tasks' memory with ten thousand in flight).
+        var sweeping = false
+    }
+    private let state = Mutex(State())
     let patience: Duration
 
     init(patience: Duration = .milliseconds(500)) { self.patience = patience }
@@ -27,55 +40,62 @@ final class SubmissionOrder: Sendable {
     func waitForTurn(_ turn: Turn) async {
         guard turn.sequence > 1 else { return }
         let previous = turn.sequence - 1
-        let ready = scripts.withLock { $0[turn.script, default: Script()].through >= previous }
-        if ready { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let now = self.scripts.withLock { scripts -> Bool in
-                        if scripts[turn.script, default: Script()].through >= previous { return true }
-                        scripts[turn.script, default: Script()].waiters[previous, default: []].append(continuation)
-                        return false
-                    }
-                    if now { continuation.resume() }
-                }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let (ready, startSweeper) = state.withLock { state -> (Bool, Bool) in
+                if state.scripts[turn.script, default: Script()].through >= previous { return (true, false) }
+                state.scripts[turn.script, default: Script()].waiters[previous] = Waiter(continuation: continuation, since: .now)
+                defer { state.sweeping = true }
+                return (false, !state.sweeping)
             }
-            group.addTask { try? await Task.sleep(for: self.patience) }
-            await group.next()
-            group.cancelAll()
-            // The other child is still parked if the patience ran out: let it go.
-            self.release(turn.script, upTo: previous)
+            if ready { continuation.resume() }
+            if startSweeper { Task { await self.sweep() } }
         }
     }
 
     /// Call `turn` has been claimed (or failed before it could be): later calls may go.
     func claimed(_ turn: Turn) {
-        let resumed: [CheckedContinuation<Void, Never>] = scripts.withLock { scripts in
-            var script = scripts[turn.script, default: Script()]
+        let resumed: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            var script = state.scripts[turn.script, default: Script()]
             script.claimed.insert(turn.sequence)
             while script.claimed.contains(script.through + 1) {
                 script.through += 1
                 script.claimed.remove(script.through)
             }
             var ready: [CheckedContinuation<Void, Never>] = []
-            for (sequence, waiting) in script.waiters where sequence <= script.through {
-                ready += waiting
+            for (sequence, waiter) in script.waiters where sequence <= script.through {
+                ready.append(waiter.continuation)
                 script.waiters[sequence] = nil
             }
-            scripts[turn.script] = script
+            state.scripts[turn.script] = script
             return ready
         }
         for continuation in resumed { continuation.resume() }
     }
 
-    /// Resumes whoever waits for `sequence` (a wait that ran out of patience).
-    private func release(_ script: Int, upTo sequence: Int) {
-        let waiting: [CheckedContinuation<Void, Never>] = scripts.withLock { scripts in
-            let list = scripts[script]?.waiters[sequence] ?? []
-            scripts[script]?.waiters[sequence] = nil
-            return list
+    /// Lets go of waits older than `patience`, until none is left.
+    private func sweep() async {
+        while true {
+            try? await Task.sleep(for: patience / 2)
+            let (expired, done): ([CheckedContinuation<Void, Never>], Bool) = state.withLock { state in
+                let now = ContinuousClock.now
+                var expired: [CheckedContinuation<Void, Never>] = []
+                var left = 0
+                for key in state.scripts.keys {
+                    for (sequence, waiter) in state.scripts[key]!.waiters {
+                        if now - waiter.since >= patience {
+                            expired.append(waiter.continuation)
+                            state.scripts[key]!.waiters[sequence] = nil
+                        } else {
+                            left += 1
+                        }
+                    }
+                }
+                if left == 0 { state.sweeping = false }
+                return (expired, left == 0)
+            }
+            for continuation in expired { continuation.resume() }
+            if done { return }
         }
-        for continuation in waiting { continuation.resume() }
     }
 }
 

@@ -100,19 +100,6 @@ let machine = "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessI
 say("reel-bench on \(machine)\(options.quick ? " (quick)" : "")")
 figures.append(("machine", .string(machine)))
 
-// MARK: 1. The bridge
-if wanted(.bridge) {
-    say("\nbridge (in process, best of 5)")
-    let bridge = try await BridgeBench.run(calls: options.quick ? 200_000 : 2_000_000)
-    report("bridge", "Lua→Swift call", "\(f(bridge.swiftCallNanoseconds)) ns", json: "bridge_swift_call_ns", bridge.swiftCallNanoseconds)
-    report("bridge", "plain Lua C function call", "\(f(bridge.plainCallNanoseconds)) ns", json: "bridge_plain_c_call_ns", bridge.plainCallNanoseconds)
-    report("bridge", "empty Lua function call (for scale)", "\(f(bridge.luaCallNanoseconds)) ns", json: "bridge_lua_call_ns", bridge.luaCallNanoseconds)
-    let bridgeRatio = bridge.swiftCallNanoseconds / bridge.plainCallNanoseconds
-    report("bridge", "Swift call ÷ C call", "\(f(bridgeRatio, 2))×", target: "≤ 2×", json: "bridge_ratio", bridgeRatio)
-    report("bridge", "requests built + validated from Lua tables", "\(Int(bridge.requestsPerSecondFromLua))/s", json: "requests_from_lua_per_s", bridge.requestsPerSecondFromLua)
-    report("bridge", "requests parsed + encoded (Swift alone)", "\(Int(bridge.parsesPerSecond))/s", json: "parses_per_s", bridge.parsesPerSecond)
-}
-
 // MARK: 2. The same job as the peer: CPU and memory
 if wanted(.throughput) {
     say("\njobs: map with concurrency 32, zero generation latency, small results, every video saved (simulator in its own process)")
@@ -216,6 +203,21 @@ if wanted(.binary) {
     func megabytes(_ path: String) -> Double { Double(((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0) / 1_048_576 }
     report("binary", "release build", "\(f(megabytes(options.reel))) MiB", json: "binary_release_mib", megabytes(options.reel))
     report("binary", "stripped", "\(f(megabytes(stripped))) MiB", json: "binary_stripped_mib", megabytes(stripped))
+}
+
+// MARK: 8. The bridge — last: it runs in this process and grows it, and a child's peak RSS
+// starts at its parent's (Linux keeps the high-water mark across exec), so the sections that
+// measure child processes' memory come first.
+if wanted(.bridge) {
+    say("\nbridge (in process, best of 5)")
+    let bridge = try await BridgeBench.run(calls: options.quick ? 200_000 : 2_000_000)
+    report("bridge", "Lua→Swift call", "\(f(bridge.swiftCallNanoseconds)) ns", json: "bridge_swift_call_ns", bridge.swiftCallNanoseconds)
+    report("bridge", "plain Lua C function call", "\(f(bridge.plainCallNanoseconds)) ns", json: "bridge_plain_c_call_ns", bridge.plainCallNanoseconds)
+    report("bridge", "empty Lua function call (for scale)", "\(f(bridge.luaCallNanoseconds)) ns", json: "bridge_lua_call_ns", bridge.luaCallNanoseconds)
+    let bridgeRatio = bridge.swiftCallNanoseconds / bridge.plainCallNanoseconds
+    report("bridge", "Swift call ÷ C call", "\(f(bridgeRatio, 2))×", target: "≤ 2×", json: "bridge_ratio", bridgeRatio)
+    report("bridge", "requests built + validated from Lua tables", "\(Int(bridge.requestsPerSecondFromLua))/s", json: "requests_from_lua_per_s", bridge.requestsPerSecondFromLua)
+    report("bridge", "requests parsed + encoded (Swift alone)", "\(Int(bridge.parsesPerSecond))/s", json: "parses_per_s", bridge.parsesPerSecond)
 }
 
 let document = JSONValue.object(figures)
