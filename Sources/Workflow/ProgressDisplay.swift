@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VideoAPI
 
 /// What happens to one generation, as the live generator reports it.
@@ -54,7 +55,10 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
         var warnedUnknownStatus = false
     }
 
-    private let style: Style
+    /// The style now: the REPL shows the live view while an entry runs and plain lines at
+    /// its prompt (where a redrawn block would overwrite what is being typed).
+    private let currentStyle: Mutex<Style>
+    private var style: Style { currentStyle.withLock { $0 } }
     private let verbose: Bool
     private let lock = NSLock()
     private var rows: [Int: Row] = [:]
@@ -84,10 +88,15 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     private let output: StandardStream
 
     public init(style: Style, verbose: Bool = false, output: StandardStream = .error) {
-        self.style = style
+        currentStyle = Mutex(style)
         self.verbose = verbose
         self.output = output
-        if style == .live {
+        if style == .live { startTicker() }
+    }
+
+    private func startTicker() {
+        lock.withLock {
+            guard ticker == nil else { return }
             ticker = Task { [weak self] in
                 while !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: 250_000_000)
@@ -95,6 +104,14 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 }
             }
         }
+    }
+
+    /// Switches between the live view and plain lines (clearing the live block first).
+    public func switchStyle(to style: Style) {
+        guard style != self.style else { return }
+        if style != .live { lock.withLock { clearBlock() } }
+        currentStyle.withLock { $0 = style }
+        if style == .live { startTicker() } else { redraw() }
     }
 
     deinit { ticker?.cancel() }

@@ -38,7 +38,9 @@ struct ReplCommand: AsyncParsableCommand {
     func run() async throws {
         let modelName = try ScriptOptions.resolveModel(model)
         let options = WorkflowOptions(scriptPath: "repl", outputDirectory: out, baseModel: modelName)
+        // Plain lines at the prompt; the live view (as in runs) while an entry runs.
         let display = ProgressDisplay(style: .lines)
+        let liveView = ProgressDisplay.style(quiet: false) == .live
         let connection = try live.connection()
         let liveSession = dryRun ? nil : LiveSession { [live, connection] in
             try await live.start(connection, script: "(repl)", outputDirectory: options.outputDirectory, display: display)
@@ -99,7 +101,9 @@ struct ReplCommand: AsyncParsableCommand {
                 }
             }
             current.set(work)
+            if liveView { display.switchStyle(to: .live) }
             let result = await work.value
+            if liveView { display.switchStyle(to: .lines) }
             current.set(nil)
             switch result {
             case .success(let values) where !values.isEmpty:

@@ -167,7 +167,8 @@ import Glibc
         #expect(t.wait(for: "reel> "), "no prompt: \(t.screen)")
         let call = "v = text_to_video{ prompt = 'a detached kite', duration = 4 }\r"
         t.type(call)
-        #expect(t.wait(for: ": submitted"), "\(t.screen)")
+        // The live view, as in runs, while the entry waits.
+        #expect(t.wait(for: "[1] text_to_video repl:1 \"a detached kite\" sim-"), "the live view: \(t.screen)")
         // Ctrl-C while an entry runs: the terminal sends SIGINT (this pty is not the child's
         // controlling terminal, so the test sends it as the terminal would).
         kill(t.pid, SIGINT)
