@@ -63,10 +63,14 @@ public struct Gallery {
         var rows: [Row]
         var kind: String
         var hasColumns: Bool
+        /// A chain's seam sheet (relative path), when a `seams` step was made of its clips.
+        var sheet: String
+        var hasSheet: Bool
 
-        init(title: String, note: String, columns: [String], rows: [Row], kind: String) {
-            (self.title, self.note, self.columns, self.rows, self.kind) = (title, note, columns, rows, kind)
+        init(title: String, note: String, columns: [String], rows: [Row], kind: String, sheet: String = "") {
+            (self.title, self.note, self.columns, self.rows, self.kind, self.sheet) = (title, note, columns, rows, kind, sheet)
             hasColumns = !columns.isEmpty
+            hasSheet = !sheet.isEmpty
         }
     }
 
@@ -180,8 +184,12 @@ public struct Gallery {
             while let next = firstChild[chain.last!], !chain.contains(next) { chain.append(next) }
             inChain.formUnion(chain)
             let steps = chain.compactMap { requests[$0] }.map { Self.mode(of: $0) }.joined(separator: " → ")
+            // Its seam sheet: a seams step whose clips are all takes of this chain.
+            let paths = Set(chain.compactMap { id in tasks.first { $0.task.id == id }?.task.path.map(LuaPaths.absolute) })
+            let sheet = media.last { $0.operation == "seams" && !$0.inputPaths.isEmpty && Set($0.inputPaths).isSubset(of: paths) }
             sections.append(Section(title: "Chain from \(cards[chain[0]]?.label ?? "")", note: steps, columns: [],
-                                    rows: [Row(header: "", cells: chain.map { Cell(card: cards[$0]) })], kind: "chain"))
+                                    rows: [Row(header: "", cells: chain.map { Cell(card: cards[$0]) })], kind: "chain",
+                                    sheet: sheet.map { Self.relative($0.path, from: pageFolder) } ?? ""))
         }
 
         // The other takes, by call site: a grid of what varies.

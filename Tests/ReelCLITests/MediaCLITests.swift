@@ -69,6 +69,10 @@ import Testing
             #expect(Self.close(left, try Self.colour(clips[cut], at: -1)), "cut \(cut + 1): left tile \(left)")
             #expect(Self.close(right, try Self.colour(clips[cut + 1], at: 0)), "cut \(cut + 1): right tile \(right)")
         }
+        // The gallery shows the four shots as one chain, with its seam sheet.
+        let page = try String(contentsOf: dir.appendingPathComponent("out/gallery.html"), encoding: .utf8)
+        #expect(page.contains("text_to_video → image_to_video → image_to_video → image_to_video") && page.contains(#"class="chainsheet"><img src="\#((String(sheet) as NSString).lastPathComponent)""#),
+                "the chain and its seam sheet")
         print("media: storyboard film \(filmProbe.duration) s from clips \(clipLengths); seam sheet \(sheetProbe.width!)×\(sheetProbe.height!), 3 cuts checked by colour")
 
         // A re-run redoes nothing: no generation, no media step, the same files untouched.
