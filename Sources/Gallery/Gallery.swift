@@ -26,7 +26,7 @@ public struct Gallery {
     /// Writes the page to `output` (atomically) and returns how many takes it shows.
     @discardableResult
     public func write(_ selection: Selection, to output: String) async throws -> Int {
-        let page = try await build(selection, pageFolder: LuaPaths.absolute((output as NSString).deletingLastPathComponent))
+        let page = try await build(selection, pageFolder: ReelPaths.absolute((output as NSString).deletingLastPathComponent))
         let html = Self.templates.render(page, withTemplate: "gallery") ?? ""
         let folder = (output as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
@@ -164,9 +164,10 @@ public struct Gallery {
 
         // Chains: a take whose input is another take — its video (extend) or a last frame of it.
         let byResultURL = Dictionary(tasks.compactMap { use in use.task.resultURL.map { ($0, use.task.id) } }, uniquingKeysWith: { a, _ in a })
-        let byPath = Dictionary(tasks.compactMap { use in use.task.path.map { (LuaPaths.absolute($0), use.task.id) } }, uniquingKeysWith: { a, _ in a })
+        let pathOf = Dictionary(tasks.compactMap { use in use.task.path.map { (use.task.id, ReelPaths.absolute($0)) } }, uniquingKeysWith: { a, _ in a })
+        let byPath = Dictionary(pathOf.map { ($0.value, $0.key) }, uniquingKeysWith: min)
         let lastFrameSource = Dictionary(media.filter { $0.operation == "last_frame" || $0.operation == "frame" }
-            .compactMap { record in record.inputPaths.first.flatMap { byPath[$0] }.map { (LuaPaths.absolute(record.path), $0) } }, uniquingKeysWith: { a, _ in a })
+            .compactMap { record in record.inputPaths.first.flatMap { byPath[ReelPaths.absolute($0)] }.map { (ReelPaths.absolute(record.path), $0) } }, uniquingKeysWith: { a, _ in a })
         var parent: [Int64: Int64] = [:]
         for use in tasks {
             let body = requests[use.task.id] ?? []
@@ -185,8 +186,8 @@ public struct Gallery {
             inChain.formUnion(chain)
             let steps = chain.compactMap { requests[$0] }.map { Self.mode(of: $0) }.joined(separator: " → ")
             // Its seam sheet: a seams step whose clips are all takes of this chain.
-            let paths = Set(chain.compactMap { id in tasks.first { $0.task.id == id }?.task.path.map(LuaPaths.absolute) })
-            let sheet = media.last { $0.operation == "seams" && !$0.inputPaths.isEmpty && Set($0.inputPaths).isSubset(of: paths) }
+            let paths = Set(chain.compactMap { pathOf[$0] })
+            let sheet = media.last { $0.operation == "seams" && !$0.inputPaths.isEmpty && Set($0.inputPaths.map(ReelPaths.absolute)).isSubset(of: paths) }
             sections.append(Section(title: "Chain from \(cards[chain[0]]?.label ?? "")", note: steps, columns: [],
                                     rows: [Row(header: "", cells: chain.map { Cell(card: cards[$0]) })], kind: "chain",
                                     sheet: sheet.map { Self.relative($0.path, from: pageFolder) } ?? ""))
@@ -207,7 +208,7 @@ public struct Gallery {
         var films: [Film] = []
         for film in media where film.operation == "concat" {
             let sheet = sheets.first { $0.inputPaths == film.inputPaths }
-            let clipNumbers = film.inputPaths.compactMap { byPath[$0].flatMap { cards[$0]?.number } }.map { "[\($0)]" }
+            let clipNumbers = film.inputPaths.compactMap { byPath[ReelPaths.absolute($0)].flatMap { cards[$0]?.number } }.map { "[\($0)]" }
             films.append(Film(title: (film.path as NSString).lastPathComponent, video: Self.relative(film.path, from: pageFolder),
                               poster: await poster(film.path, sha256: film.sha256), duration: film.duration.map { String(format: "%.1f s", $0) } ?? "",
                               sheet: sheet.map { Self.relative($0.path, from: pageFolder) } ?? "", hasSheet: sheet != nil,
@@ -278,21 +279,19 @@ public struct Gallery {
         let seed = Self.parameter("seed", in: body)
         let duration = Self.parameter("duration", in: body)
         let prompt = task.prompt
-        let short = prompt.count > 24 ? String(prompt.prefix(23)) + "…" : prompt
-        let label = ([task.callSite.map { ($0 as NSString).lastPathComponent }, "\"\(short)\""].compactMap { $0 } + (seed.isEmpty ? [] : ["seed \(seed)"]))
-            .joined(separator: " ")
+        let label = ProgressDisplay.label(prompt: prompt, seed: seed.isEmpty ? nil : seed, callSite: task.callSite)
         let (status, failed): (String, Bool) = switch task.state {
         case .downloaded: ("done", false)
         case .failed: ("failed", true)
         case .unknown, .submitting: ("unknown", true)
         default: (task.state.rawValue, false)
         }
-        let video = task.path.map { Self.relative(LuaPaths.absolute($0), from: pageFolder) } ?? ""
+        let video = task.path.map { Self.relative(ReelPaths.absolute($0), from: pageFolder) } ?? ""
         let details = [Detail(name: "model", value: task.model, highlight: false), Detail(name: "seed", value: seed.isEmpty ? "—" : seed, highlight: false),
                        Detail(name: "duration", value: duration.isEmpty ? "default" : duration + " s", highlight: false)]
             + (arguments.isEmpty ? [] : [Detail(name: "args", value: arguments, highlight: false)])
         var posterURI = ""
-        if withPoster, let path = task.path { posterURI = await poster(LuaPaths.absolute(path), sha256: task.sha256) }
+        if withPoster, let path = task.path { posterURI = await poster(ReelPaths.absolute(path), sha256: task.sha256) }
         return Card(dom: "take-\(task.id)", number: number, label: label, prompt: prompt, model: task.model, seed: seed, duration: duration,
                     arguments: arguments, status: status, isFailed: failed, reason: task.error ?? "", origin: use.created ? "new" : "reused",
                     call: LuaCallText.make(mode: task.mode, body: body), video: video, hasVideo: !video.isEmpty, poster: posterURI,
@@ -303,7 +302,9 @@ public struct Gallery {
     /// video's SHA-256; "" when ffmpeg cannot make it.
     func poster(_ path: String, sha256: String?) async -> String {
         let folder = (stateDirectory as NSString).appendingPathComponent("posters")
-        let name = (sha256 ?? String(path.hashValue, radix: 16)) + ".jpg"
+        // Keyed by content: the same video keeps its poster across runs.
+        guard let digest = sha256 ?? (try? RequestKey.fileSHA256(path)) else { return "" }
+        let name = digest + ".jpg"
         let cached = (folder as NSString).appendingPathComponent(name)
         if FileManager.default.fileExists(atPath: cached) == false {
             guard FileManager.default.fileExists(atPath: path), (try? await Compositions.poster(of: path, to: cached)) != nil else { return "" }
@@ -369,14 +370,6 @@ public struct Gallery {
         let format = DateFormatter()
         format.dateFormat = "yyyy-MM-dd HH:mm"
         return format.string(from: Date(timeIntervalSince1970: seconds))
-    }
-}
-
-/// Absolute paths, as the journal's relative ones are read from where reel runs.
-enum LuaPaths {
-    static func absolute(_ path: String) -> String {
-        let full = path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
-        return URL(fileURLWithPath: full).standardizedFileURL.path
     }
 }
 

@@ -47,6 +47,9 @@ public enum Compositions {
         precondition(!clips.isEmpty)
         var probes: [FFmpeg.Probe] = []
         for clip in clips { probes.append(try await FFmpeg.probe(clip, timeLimit: timeLimit)) }
+        if let fade, let short = probes.firstIndex(where: { $0.duration <= fade }) {
+            throw ClipTooShort(index: short, duration: probes[short].duration)
+        }
         let width = probes[0].width ?? 1280, height = probes[0].height ?? 720
         let withAudio = probes.contains(where: \.hasAudio)
         var inputs: [String] = []
@@ -84,6 +87,12 @@ public enum Compositions {
             inputs + ["-filter_complex", graph.joined(separator: ";"), "-map", "[vout]"] + (withAudio ? ["-map", "[aout]"] : [])
                 + videoEncoding + ["-f", "mp4", temporary]
         }
+    }
+
+    /// A clip no longer than the fade that should overlap it with its neighbour.
+    public struct ClipTooShort: Error {
+        public let index: Int
+        public let duration: Double
     }
 
     /// One picture of a cut: an image file and the line written above it.

@@ -74,8 +74,13 @@ public struct Plan: Sendable {
     public var totalSeconds: Int64 { requests.reduce(0) { $0 + $1.plannedSeconds } }
 
     /// The plan's cost in `prices`; nil when a model in it has no price.
-    public func totalCost(_ prices: Prices) -> Double? {
-        requests.reduce(0.0 as Double?) { sum, r in sum.flatMap { s in prices.cost(of: r).map { s + $0 } } }
+    public func totalCost(_ prices: Prices) -> Double? { total(prices).cost }
+
+    /// The plan's seconds and cost in `prices`.
+    public func total(_ prices: Prices) -> Prices.Amount {
+        var total = Prices.Amount()
+        for r in requests { total.add(r.plannedSeconds, prices.cost(of: r)) }
+        return total
     }
 
     /// The plan as text; with `prices`, each model's line and the total carry the estimated cost.
@@ -93,12 +98,11 @@ public struct Plan: Sendable {
             out += "\nWould save:\n" + savedPaths.map { "  \($0)\n" }.joined()
         }
         out += "\nSeconds of video by model:\n"
-        var byModel: [String: (count: Int, seconds: Int64, cost: Double?)] = [:]
+        var byModel: [String: (count: Int, amount: Prices.Amount)] = [:]
         for r in requests {
-            var entry = byModel[r.model] ?? (0, 0, 0)
+            var entry = byModel[r.model] ?? (0, Prices.Amount())
             entry.count += 1
-            entry.seconds += r.plannedSeconds
-            entry.cost = prices.cost(of: r).flatMap { cost in entry.cost.map { $0 + cost } }
+            entry.amount.add(r.plannedSeconds, prices.cost(of: r))
             byModel[r.model] = entry
         }
         let width = max(24, byModel.keys.map(\.count).max() ?? 0)
@@ -107,9 +111,9 @@ public struct Plan: Sendable {
         }
         for model in Capabilities.models.map(\.name) where byModel[model] != nil {
             let entry = byModel[model]!
-            out += "  \(model.padding(toLength: width, withPad: " ", startingAt: 0))  \(String(entry.count).leftPadded(4)) request\(entry.count == 1 ? " " : "s")  \(String(entry.seconds).leftPadded(5)) s\(money(entry.cost))\n"
+            out += "  \(model.padding(toLength: width, withPad: " ", startingAt: 0))  \(String(entry.count).leftPadded(4)) request\(entry.count == 1 ? " " : "s")  \(String(entry.amount.seconds).leftPadded(5)) s\(money(entry.amount.cost))\n"
         }
-        let total: Double? = byModel.values.reduce(0.0 as Double?) { sum, entry in sum.flatMap { s in entry.cost.map { s + $0 } } }
+        let total = totalCost(prices)
         out += "  \("total".padding(toLength: width, withPad: " ", startingAt: 0))  \(String(requests.count).leftPadded(4)) request\(requests.count == 1 ? " " : "s")  \(String(totalSeconds).leftPadded(5)) s\(money(total))\n"
         if !prices.isEmpty && total == nil {
             out += "  (a model without a price makes the total unknown; set its price in reel.json or with --price)\n"

@@ -48,3 +48,12 @@ public struct FileName: Sendable, Equatable {
         return String(trimmed.prefix(limit))
     }
 }
+
+/// The one form reel gives paths in (to scripts, in the journal's media inputs, in the
+/// gallery): absolute and standardized, so the same file always compares equal.
+public enum ReelPaths {
+    public static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        return URL(fileURLWithPath: full).standardizedFileURL.path
+    }
+}

@@ -58,9 +58,7 @@ enum LuaVideo {
     }
 
     /// A path as reel hands it to scripts: absolute, so it works as an input from any folder.
-    static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
-    }
+    static func absolute(_ path: String) -> String { ReelPaths.absolute(path) }
 
     /// One documented field's value (nil for a field that is absent, or not documented).
     static func value(of field: String, in handle: Handle) -> LuaValue {

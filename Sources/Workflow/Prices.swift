@@ -27,6 +27,20 @@ public struct Prices: Sendable {
 
     public var isEmpty: Bool { byModel.isEmpty }
 
+    /// Seconds of video and their cost, added up take by take: the cost becomes unknown (nil)
+    /// as soon as one take's model has no price.
+    public struct Amount: Sendable, Equatable {
+        public var seconds: Int64 = 0
+        public var cost: Double? = 0
+
+        public init() {}
+
+        public mutating func add(_ seconds: Int64, _ cost: Double?) {
+            self.seconds += seconds
+            self.cost = self.cost.flatMap { total in cost.map { total + $0 } }
+        }
+    }
+
     /// The planned cost of `request`, or nil when its model has no price.
     public func cost(of request: GenerationRequest) -> Double? {
         cost(model: request.model, seconds: request.plannedSeconds, audio: request.extraBody.generateAudio == true)

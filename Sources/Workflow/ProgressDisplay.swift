@@ -76,9 +76,9 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     /// Money and seconds: what this run submitted (paid for), what it reused (saved), and the
     /// plan the script's dry pass predicted, in the prices set.
     private var prices = Prices()
-    private var planned: (seconds: Int64, cost: Double?)?
-    private var spent: (seconds: Int64, cost: Double?) = (0, 0)
-    private var saved: (seconds: Int64, cost: Double?) = (0, 0)
+    private var planned: Prices.Amount?
+    private var spent = Prices.Amount()
+    private var saved = Prices.Amount()
     private var files: [String] = []
     /// Films and seam sheets, for the summary: what a person opens first.
     private var madeMedia: [(what: String, path: String)] = []
@@ -127,7 +127,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     public func showSpending(prices: Prices, plan: Plan?) {
         lock.withLock {
             self.prices = prices
-            planned = plan.map { ($0.totalSeconds, $0.totalCost(prices)) }
+            planned = plan?.total(prices)
         }
     }
 
@@ -135,7 +135,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     /// before anything was spent, saved or planned.
     private var spendingLine: String? {
         guard planned != nil || spent.seconds > 0 || saved.seconds > 0 else { return nil }
-        func amount(_ a: (seconds: Int64, cost: Double?)) -> String {
+        func amount(_ a: Prices.Amount) -> String {
             prices.isEmpty ? "\(a.seconds) s" : "\(a.seconds) s (\(a.cost.map(prices.format) ?? "no price for some models"))"
         }
         var text = "spent \(amount(spent))"
@@ -207,8 +207,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 row.id = id
                 row.status = "submitted"
                 // The gateway bills a task when it creates it: spent, whatever happens next.
-                spent.seconds += row.seconds
-                spent.cost = spent.cost.flatMap { total in row.cost.map { total + $0 } }
+                spent.add(row.seconds, row.cost)
             case .polled(let snapshot):
                 row.progress = snapshot.progress ?? row.progress
                 row.status = snapshot.status?.description ?? "unknown"
@@ -224,8 +223,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 row.status = "reused \(path)"
                 row.finished = true
                 reused += 1
-                saved.seconds += row.seconds
-                saved.cost = saved.cost.flatMap { total in row.cost.map { total + $0 } }
+                saved.add(row.seconds, row.cost)
                 files.append(path)
                 bytes += (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
             case .downloading:
@@ -276,7 +274,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
             if case .seams = output.step { madeMedia.append((what, path)) }
         }
         let length = output.duration.map { String(format: ", %.1f s of video", $0) } ?? ""
-        if style == .lines || style == .live {
+        if style != .quiet {
             print("\(output.step.function): \(output.reused ? "reused" : "made") \(what) \(path)\(length)\(output.reused ? "" : String(format: " (%.1f s)", seconds))")
         }
     }
@@ -306,9 +304,14 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
 
     /// `s.lua:4 "a lighthouse at d…" seed 7`: the call's line, the prompt's start, the seed.
     public static func label(_ request: GenerationRequest, callSite: String?) -> String {
-        let prompt = request.prompt.count > 24 ? String(request.prompt.prefix(23)) + "…" : request.prompt
-        var parts = [callSite.map { ($0 as NSString).lastPathComponent }, "\"\(prompt)\""].compactMap { $0 }
-        if let seed = request.extraBody.seed { parts.append("seed \(seed)") }
+        label(prompt: request.prompt, seed: request.extraBody.seed.map(String.init), callSite: callSite)
+    }
+
+    /// The same label from a journaled take's parts (the gallery's cards).
+    public static func label(prompt: String, seed: String?, callSite: String?) -> String {
+        let short = prompt.count > 24 ? String(prompt.prefix(23)) + "…" : prompt
+        var parts = [callSite.map { ($0 as NSString).lastPathComponent }, "\"\(short)\""].compactMap { $0 }
+        if let seed { parts.append("seed \(seed)") }
         return parts.joined(separator: " ")
     }
 

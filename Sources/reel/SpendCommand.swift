@@ -40,16 +40,7 @@ struct SpendCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Prices") var pricing: PriceOptions
 
-    /// Seconds, and money where every row in it has a price (nil: some model has none).
-    struct Amount {
-        var seconds: Int64 = 0
-        var cost: Double? = 0
-
-        mutating func add(_ seconds: Int64, _ cost: Double?) {
-            self.seconds += seconds
-            self.cost = self.cost.flatMap { total in cost.map { total + $0 } }
-        }
-    }
+    typealias Amount = Prices.Amount
 
     struct Totals {
         var generated = Amount(), reused = Amount(), failed = Amount(), unknown = Amount()

@@ -137,15 +137,16 @@ import Testing
 
 /// Runs a program and returns its output (for ffprobe, ffmpeg and sqlite3 in tests).
 enum Shell {
-    static func runData(_ program: String, _ arguments: [String]) throws -> Data {
+    /// Standard output, or with `standardError` the stream ffmpeg's filters report on.
+    static func runData(_ program: String, _ arguments: [String], standardError: Bool = false) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        let pipe = Pipe()
+        process.standardOutput = standardError ? FileHandle.nullDevice : pipe
+        process.standardError = standardError ? pipe : FileHandle.nullDevice
         try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return data
     }
@@ -154,17 +155,7 @@ enum Shell {
         String(decoding: try runData(program, arguments), as: UTF8.self)
     }
 
-    /// Standard error, where ffmpeg's filters report.
     static func runError(_ program: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let data = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        String(decoding: try runData(program, arguments, standardError: true), as: UTF8.self)
     }
 }

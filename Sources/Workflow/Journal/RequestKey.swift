@@ -7,7 +7,7 @@ import VideoAPI
 /// (keys sorted; a local file by its content; a video made by an earlier step by that step's
 /// key, since its URL may change between runs), and which occurrence of that request this is
 /// within the run — three identical takes are three videos, not one.
-enum RequestKey {
+public enum RequestKey {
     /// The key of `request`'s canonical form; `inputKeys` maps URLs of videos this run made
     /// to their own keys.
     static func base(baseURL: String, request: GenerationRequest, inputKeys: [String: String]) throws -> String {
@@ -24,7 +24,7 @@ enum RequestKey {
     static func occurrence(_ base: String, _ n: Int) -> String { "\(base)#\(n)" }
 
     /// SHA-256 of a file, read in chunks.
-    static func fileSHA256(_ path: String) throws -> String {
+    public static func fileSHA256(_ path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw VideoAPIError(.invalidRequest, "cannot read local file '\(path)'")
         }

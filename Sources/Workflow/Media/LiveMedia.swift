@@ -68,15 +68,11 @@ struct LiveMedia: Sendable {
         case .frame(let clip, let seconds):
             try await Compositions.frame(of: clip.path!, at: seconds, to: output, timeLimit: timeLimit)
         case .concat(let clips, let fade):
-            if let fade {
-                for clip in clips {
-                    let length = try await FFmpeg.probe(clip.path!, timeLimit: timeLimit).duration
-                    guard length > fade else {
-                        throw VideoAPIError(.media, "concat: \(clip.label) is \(String(format: "%.1f", length)) s long, too short for a \(fade) s fade; use a shorter fade or transition = \"cut\"")
-                    }
-                }
+            do {
+                try await Compositions.concat(clips.map { $0.path! }, fade: fade, output: output, timeLimit: timeLimit)
+            } catch let short as Compositions.ClipTooShort {
+                throw VideoAPIError(.media, "concat: \(clips[short.index].label) is \(String(format: "%.1f", short.duration)) s long, too short for a \(fade ?? 0) s fade; use a shorter fade or transition = \"cut\"")
             }
-            try await Compositions.concat(clips.map { $0.path! }, fade: fade, output: output, timeLimit: timeLimit)
         case .trim(let clip, let from, let to):
             let length = try await FFmpeg.probe(clip.path!, timeLimit: timeLimit).duration
             guard from < length - 0.01 else {
