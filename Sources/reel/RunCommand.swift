@@ -87,14 +87,13 @@ struct RunCommand: AsyncParsableCommand {
     /// Records how the run ended, says so, and gives its exit code.
     func finishRun(parts: LiveSession.Parts?, display: ProgressDisplay, interrupted: Bool,
                    failures: [(row: Int?, failure: WorkflowFailure)]) async throws {
-        if let parts {
-            try? parts.journal.finishRun(parts.runID, outcome: interrupted ? "interrupted" : failures.isEmpty ? "done" : "failed")
-            if let unknown = try? parts.journal.tasks(runID: parts.runID).filter({ $0.state == .unknown }), !unknown.isEmpty {
-                reportUnknown(unknown, display: display)
-            }
-        }
+        try? parts.map { try $0.journal.finishRun($0.runID, outcome: interrupted ? "interrupted" : failures.isEmpty ? "done" : "failed") }
+        // The run's rows, read once: unknown outcomes, what is still running, and the gallery.
+        let rows = parts.flatMap { try? $0.journal.tasks(runID: $0.runID) } ?? []
+        let unknown = rows.filter { $0.state == .unknown }
+        if !unknown.isEmpty { reportUnknown(unknown, display: display) }
         if interrupted {
-            let pending = parts.flatMap { try? $0.journal.tasks(runID: $0.runID) }?.filter { $0.state.isResumable }.count ?? 0
+            let pending = rows.filter { $0.state.isResumable }.count
             printError(display.summary())
             printError(pending == 0
                 ? "reel: interrupted. Run the same command again to continue; finished videos are reused, not bought again."
@@ -103,7 +102,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         // The run's page, when it generated or reused a video: every take, to look at and compare.
         var gallery = ""
-        if !noGallery, let parts, (try? parts.journal.tasks(runID: parts.runID))?.contains(where: { $0.state == .downloaded }) == true {
+        if !noGallery, let parts, rows.contains(where: { $0.state == .downloaded }) {
             let page = (script.out as NSString).appendingPathComponent("gallery.html")
             if (try? await Gallery(journal: parts.journal, stateDirectory: stateDirectory).write(.run(parts.runID), to: page)) != nil {
                 gallery = "\nGallery: \(page)"
