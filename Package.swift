@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // The data path is visible in the targets: Lua (CLua, CLuaShim, LuaRuntime) and the API
@@ -87,6 +88,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Prices: the project's reel.json, the environment and --price, layered.
                 .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            exclude: ["Linker"],
+            // Start-up and memory (README, Performance): exports nothing (Linker/exports.map).
+            // The release build carries the Swift runtime and Foundation inside (no libraries
+            // to load and bind, and it runs where no Swift toolchain is installed) and is not
+            // position-independent, so the loader relocates nothing at start.
+            linkerSettings: [
+                .unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)/Sources/reel/Linker/exports.map"]),
+                // Not with the shared Swift libraries of a debug build: their protected symbols
+                // and a position-dependent executable do not mix (ld.so warns on every start).
+                .unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie"], .when(configuration: .release)),
             ]
         ),
         // `swift run -c release reel-bench`: figures beside a Python asyncio peer (README: Performance).
@@ -101,3 +113,7 @@ let package = Package(
         .testTarget(name: "ReelCLITests", dependencies: ["reel", "Simulator"]),
     ]
 )
+
+/// The linker runs in another folder; its flags need absolute paths.
+var packageRoot: String { URL(fileURLWithPath: #filePath).deletingLastPathComponent().path }
+

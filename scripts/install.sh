@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds reel for release, strips it, and installs it: `bash scripts/install.sh` puts it in
 # ~/.local/bin; `PREFIX=/usr/local bash scripts/install.sh` (as root) in /usr/local/bin.
-# reel needs liblua5.4 and libsqlite3 at run time, and ffmpeg for the media steps
-# (scripts/setup.sh installs them on Debian).
+# The release build carries the Swift runtime and Foundation inside (Package.swift), so it
+# runs without a Swift toolchain; it needs liblua5.4 and libsqlite3 at run time, and ffmpeg
+# for the media steps (scripts/setup.sh installs them on Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix="${PREFIX:-$HOME/.local}"

@@ -4,6 +4,7 @@ import Workflow
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
+        _superCommandName: "reel",
         abstract: "Dry-run a script: validate every request and print the plan. Sends nothing.",
         discussion: "Reports every invalid call, each at its script line, and exits 1 if there was one; 0 when every request is valid. Warnings are printed but do not fail the check."
     )

@@ -5,6 +5,7 @@ import Workflow
 struct DocsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docs",
+        _superCommandName: "reel",
         abstract: "Write the editor definitions (LuaLS), the Lua reference and a luacheck config.",
         discussion: """
             Writes reel.lua (for lua-language-server: completion, hover docs and type checks in VS Code, Neovim and other editors), reference.md, and .luacheckrc (reel's globals for luacheck: `reel docs --out myscripts`, then `luacheck myscripts`), all generated from the tables the validator reads. The repository keeps copies in docs/.

@@ -6,6 +6,7 @@ import Workflow
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
+        _superCommandName: "reel",
         abstract: "List earlier runs and their generations, from the journal.",
         discussion: """
             Reads the journal (safe while another run writes it). Each generation shows its task id, state, model, seconds, seed, script line, full prompt, and its file or error; each run its script and arguments. --json adds the request body sent and the file's SHA-256.

@@ -5,6 +5,7 @@ import Workflow
 struct ModelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
+        _superCommandName: "reel",
         abstract: "List the models and what each can do.",
         discussion: "The same table the validation uses: a request a model cannot do is refused before anything is sent. With prices set (reel.json, REEL_PRICES_…, --price), each model's price per second and where it came from."
     )

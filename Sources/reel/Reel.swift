@@ -42,7 +42,7 @@ enum ReelMain {
         StandardStream.ignoreBrokenPipes()
         APIKey.takeFromEnvironment()
         do {
-            var command = try Reel.parseAsRoot()
+            var command = try parse(Array(CommandLine.arguments.dropFirst()))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -51,6 +51,21 @@ enum ReelMain {
         } catch {
             exit(code(for: error))
         }
+    }
+
+    /// The command line as a command. `reel run …` and the other subcommands are parsed as
+    /// themselves first: ArgumentParser otherwise reflects the whole command tree on every
+    /// start (about a third of an empty run's start-up). Their configurations name "reel" as
+    /// their super-command, so usage lines read the same either way. Anything that is not a
+    /// plain successful parse (help, --version, a mistake) goes through the root, which words
+    /// the message.
+    static func parse(_ arguments: [String]) throws -> any ParsableCommand {
+        if let name = arguments.first,
+            let subcommand = Reel.configuration.subcommands.first(where: { $0.configuration.commandName == name }),
+            let command = try? subcommand.parseAsRoot(Array(arguments.dropFirst())) {
+            return command
+        }
+        return try Reel.parseAsRoot(arguments)
     }
 
     /// Prints what ArgumentParser has to say and maps its usage errors to exit code 2.

@@ -8,6 +8,7 @@ import Workflow
 struct ReplCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repl",
+        _superCommandName: "reel",
         abstract: "Type Lua with reel's functions and see each result at once.",
         discussion: """
             Every function of a script is here (text_to_video, extend, map, …). An expression's value is printed (a Video shows its id, status, URL and file); a statement runs. A line that is not finished (an open function, table or string) continues on the next. Errors are printed, naming the entry (repl:LINE), and the session goes on. Globals persist; `local`s last one entry, as in lua(1).

@@ -8,6 +8,7 @@ import Workflow
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
+        _superCommandName: "reel",
         abstract: "Run a workflow script.",
         discussion: """
             With REEL_BASE_URL (or --base-url) set, requests go to that gateway with REEL_API_KEY. Without it, the run uses the built-in simulator and says so: nothing is billed. Every finished video is downloaded at once into --out (result URLs expire).

@@ -6,6 +6,7 @@ import Workflow
 struct SimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulator",
+        _superCommandName: "reel",
         abstract: "Serve the built-in API simulator on loopback.",
         discussion: """
             Speaks the gateway's API (POST /v1/video/generations, GET /v1/videos/{id}, GET /v1/video/generations/{id}, GET /v1/videos/{id}/content) with simulated tasks whose videos are real MP4s showing their prompt, seed and model over a colour of their own (drawn by ffmpeg; --sample-videos serves one small sample instead). Point reel at it with REEL_BASE_URL. Faults can be injected to see how a workflow copes; GET /__simulator/stats shows the counters.

@@ -7,6 +7,7 @@ import Workflow
 struct SpendCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spend",
+        _superCommandName: "reel",
         abstract: "Seconds of video generated, reused, failed and unknown, from the journal.",
         discussion: """
             - Generated: submitted by the run and downloaded, or still running (paid for).

@@ -7,6 +7,7 @@ import Workflow
 struct TaskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task",
+        _superCommandName: "reel",
         abstract: "Show one task's state on the gateway, and download its video with --save.",
         discussion: """
             Asks the gateway (REEL_BASE_URL or --base-url, else the one the journal recorded for this task) about the task, and adds what the journal knows: prompt, model, file.
