@@ -73,7 +73,9 @@ public final class LiveGenerator: VideoGenerator {
                 key: key, idempotencyKey: "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())", runID: runID,
                 baseURL: identity, request: request, callSite: options.callSite, sequence: options.sequence,
                 arguments: options.arguments)
-            var claim = try await journal.claim(submission, fresh: options.fresh, resubmitUnknown: resubmitUnknown)
+            // The next call's claim may go as soon as this one has its place in the journal's
+            // queue: claims commit in that order, and side by side.
+            var claim = try await journal.claim(submission, fresh: options.fresh, resubmitUnknown: resubmitUnknown, enqueued: claimed.send)
             claimed.send()
             // --timeout bounds the generation's dealings with the gateway from here: the POST,
             // slow replies, retries, the download (not the journal's own bookkeeping).
@@ -256,7 +258,9 @@ public final class LiveGenerator: VideoGenerator {
                 case .failed?: .failed
                 default: .running
                 }
-                if lastState.changed(to: state) {
+                // `succeeded` is not written on its own: the download that follows at once
+                // records it with the file. A run stopped in between polls the task again.
+                if state != .succeeded && lastState.changed(to: state) {
                     try? await journal.recordState(row, state, progress: snapshot.progress, resultURL: snapshot.resultURL)
                 }
             }

@@ -8,6 +8,7 @@ import VideoAPI
 /// can read while a run writes.
 public final class Journal: Sendable {
     private let pool: DatabasePool
+    private let commits: GroupCommit
     public let path: String
     /// The folder (`.reel`, or `--state`): the journal and any recovery files.
     public let directory: String
@@ -50,8 +51,10 @@ public final class Journal: Sendable {
         let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         if lock >= 0 { flock(lock, LOCK_EX) }
         defer { if lock >= 0 { flock(lock, LOCK_UN); close(lock) } }
-        pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
         try Self.retryingWhileLocked(patience: patience) { try Self.migrator.migrate(pool) }
+        self.pool = pool
+        commits = GroupCommit(pool: pool, patience: patience)
     }
 
     /// The journal's file name inside its folder.
@@ -147,27 +150,11 @@ public final class Journal: Sendable {
     // MARK: Writing through locks
 
     /// A write that waits out another process's lock (`reel history` reading never locks;
-    /// a second run, a backup tool or sqlite3 holding a write transaction can), retrying
-    /// with backoff for up to `patience` seconds. Neither the write nor its waits can be
-    /// cancelled.
-    private func write<T: Sendable>(transaction: Bool = true, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let deadline = Date().addingTimeInterval(patience)
-        var delay = 0.05
-        while true {
-            do {
-                // In a task of its own: GRDB gives up on a cancelled task, and a task id being
-                // recorded after Ctrl-C (which cancels the generation) must still be recorded.
-                let pool = self.pool
-                return try await Task {
-                    transaction ? try await pool.write(body) : try await pool.writeWithoutTransaction(body)
-                }.value
-            } catch let error as DatabaseError where Self.isLock(error) && Date() < deadline {
-                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                    DispatchQueue.global().asyncAfter(deadline: .now() + delay) { done.resume() }
-                }
-                delay = min(delay * 2, 1)
-            }
-        }
+    /// a second run, a backup tool or sqlite3 holding a write transaction can), committed
+    /// with the other generations' writes of the moment (see `GroupCommit`). Neither the
+    /// write nor its waits can be cancelled.
+    private func write<T: Sendable>(enqueued: (() -> Void)? = nil, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await commits.write(body, enqueued: enqueued)
     }
 
     private static func retryingWhileLocked<T>(patience: Double, _ body: () throws -> T) throws -> T {
@@ -209,7 +196,7 @@ public final class Journal: Sendable {
 
     /// The newest row for `key`, if any.
     private static func latest(_ db: Database, key: String) throws -> TaskRecord? {
-        try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE key = ? ORDER BY id DESC LIMIT 1", arguments: [key])
+        try TaskRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM task WHERE key = ? ORDER BY id DESC LIMIT 1"), arguments: [key])
     }
 
     public func record(id: Int64) async throws -> TaskRecord? {
@@ -258,18 +245,15 @@ public final class Journal: Sendable {
     /// Decides, for this process, what to do with `submission`: submit it, reuse or resume
     /// an earlier run's task, wait for a live run that has it, or report an unknown outcome.
     /// `fresh` always writes a new row; `resubmitUnknown` lets an unknown row be sent again.
-    public func claim(_ submission: NewSubmission, fresh: Bool, resubmitUnknown: Bool) async throws -> Claim {
+    public func claim(_ submission: NewSubmission, fresh: Bool, resubmitUnknown: Bool, enqueued: (() -> Void)? = nil) async throws -> Claim {
         let me = ProcessIdentity.current
-        return try await write(transaction: false) { db in
-            var claim: Claim?
-            try db.inTransaction(.immediate) {
-                let decided = try Self.decide(db, submission, fresh: fresh, resubmitUnknown: resubmitUnknown, me: me)
-                try db.execute(sql: "INSERT OR IGNORE INTO runTask (runID, task, sequence, arguments) VALUES (?, ?, ?, ?)",
-                               arguments: [submission.runID, decided.record.id, submission.sequence, submission.arguments])
-                claim = decided
-                return .commit
-            }
-            return claim!
+        // One transaction (the batch's, IMMEDIATE: it holds the write lock from its start)
+        // decides and records, so two runs of the same script never both submit a request.
+        return try await write(enqueued: enqueued) { db in
+            let decided = try Self.decide(db, submission, fresh: fresh, resubmitUnknown: resubmitUnknown, me: me)
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO runTask (runID, task, sequence, arguments) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [submission.runID, decided.record.id, submission.sequence, submission.arguments])
+            return decided
         }
     }
 
@@ -302,21 +286,21 @@ public final class Journal: Sendable {
             }
         }
         let now = Date().timeIntervalSince1970
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO task (key, runID, state, idempotencyKey, baseURL, mode, model, prompt, seconds, request, createdAt, updatedAt,
                               ownerPID, ownerStart, callSite)
             VALUES (?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [s.key, s.runID, s.idempotencyKey, s.baseURL, s.request.mode.rawValue, s.request.model, s.request.prompt,
+            """).execute(arguments: [s.key, s.runID, s.idempotencyKey, s.baseURL, s.request.mode.rawValue, s.request.model, s.request.prompt,
                              s.request.plannedSeconds, s.request.body().encoded(), now, now, me.pid, me.start, s.callSite])
         return .submit(try reread(db, db.lastInsertedRowID))
     }
 
     private static func own(_ db: Database, _ row: Int64, _ me: ProcessIdentity) throws {
-        try db.execute(sql: "UPDATE task SET ownerPID = ?, ownerStart = ? WHERE id = ?", arguments: [me.pid, me.start, row])
+        try db.cachedStatement(sql: "UPDATE task SET ownerPID = ?, ownerStart = ? WHERE id = ?").execute(arguments: [me.pid, me.start, row])
     }
 
     private static func reread(_ db: Database, _ row: Int64) throws -> TaskRecord {
-        try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE id = ?", arguments: [row])!
+        try TaskRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM task WHERE id = ?"), arguments: [row])!
     }
 
     /// Written as soon as the gateway answers the POST.
@@ -324,8 +308,8 @@ public final class Journal: Sendable {
         try await write { db in
             try Self.update(db, row, "state = 'submitted', taskID = ?", [taskID])
             if gatewayHonorsIdempotencyKeys {
-                try db.execute(sql: "INSERT OR REPLACE INTO gateway (baseURL, honorsIdempotencyKeys) SELECT baseURL, 1 FROM task WHERE id = ?",
-                               arguments: [row])
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO gateway (baseURL, honorsIdempotencyKeys) SELECT baseURL, 1 FROM task WHERE id = ?")
+                    .execute(arguments: [row])
             }
         }
     }
@@ -378,8 +362,9 @@ public final class Journal: Sendable {
     }
 
     private static func update(_ db: Database, _ row: Int64, _ assignments: String, _ values: [(any DatabaseValueConvertible)?]) throws {
-        try db.execute(sql: "UPDATE task SET \(assignments), updatedAt = ? WHERE id = ?",
-                       arguments: StatementArguments(values + [Date().timeIntervalSince1970, row]))
+        // Prepared once per assignment list (a handful of constant strings) and then reused.
+        try db.cachedStatement(sql: "UPDATE task SET \(assignments), updatedAt = ? WHERE id = ?")
+            .execute(arguments: StatementArguments(values + [Date().timeIntervalSince1970, row]))
     }
 
     /// Whether this gateway has shown (by echoing `Idempotency-Key`) that it replays a

@@ -22,13 +22,13 @@ public enum JournaledFile {
         }
         let destination = URL(fileURLWithPath: target).standardizedFileURL
         if destination.path == URL(fileURLWithPath: source).standardizedFileURL.path { return }
-        let temporary = AtomicFile.temporaryURL(beside: destination)
+        let temporary = AtomicFile.temporaryPath(beside: destination.path)
         do {
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: source, toPath: temporary.path)
-            try AtomicFile.move(temporary, over: destination)
+            try FileManager.default.copyItem(atPath: source, toPath: temporary)
+            try AtomicFile.move(temporary, over: destination.path)
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
+            try? FileManager.default.removeItem(atPath: temporary)
             throw Problem(description: "cannot copy \(source) to \(target): \(error.localizedDescription)")
         }
     }

@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// The journal's writes from generations running side by side, committed together: the
+/// writes that arrive while one transaction is being written all go into the next one,
+/// each in a savepoint of its own (a write that fails rolls back alone and fails only its
+/// caller). A write is committed (in the WAL) when its call returns, as before; thirty-two
+/// generations at once now share a commit and one trip to the database's queue instead of
+/// each paying for its own. Writes commit in the order they were handed in.
+///
+/// Neither a write nor its waits can be cancelled: a task id being recorded after Ctrl-C
+/// (which cancels the generation) must still be recorded.
+final class GroupCommit: Sendable {
+    private let pool: DatabasePool
+    /// Seconds a batch keeps trying while another process holds the journal locked.
+    private let patience: Double
+    private struct Queue {
+        var writes: [any BatchedWrite] = []
+        var draining = false
+    }
+    private let queue = Mutex(Queue())
+
+    init(pool: DatabasePool, patience: Double) {
+        self.pool = pool
+        self.patience = patience
+    }
+
+    /// Runs `body` in the next transaction and returns its result once that has committed.
+    /// `enqueued` runs as soon as the write has its place in the order (before it commits).
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T, enqueued: (() -> Void)? = nil) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let write = PendingWrite(body: body, continuation: continuation)
+            let startDraining = queue.withLock { queue in
+                queue.writes.append(write)
+                defer { queue.draining = true }
+                return !queue.draining
+            }
+            enqueued?()
+            if startDraining { Task { await self.drain() } }
+        }
+    }
+
+    /// Commits batch after batch until no write is waiting.
+    private func drain() async {
+        while true {
+            let batch = queue.withLock { queue in
+                let taken = queue.writes
+                queue.writes = []
+                if taken.isEmpty { queue.draining = false }
+                return taken
+            }
+            if batch.isEmpty { return }
+            let failure = await commit(batch)
+            for write in batch { write.finish(batchFailure: failure) }
+        }
+    }
+
+    /// One transaction for the whole batch, waiting out another process's lock for up to
+    /// `patience` seconds (with backoff, not holding a thread). Returns why it failed, if it did.
+    private func commit(_ batch: [any BatchedWrite]) async -> (any Error)? {
+        let deadline = Date().addingTimeInterval(patience)
+        var delay = 0.05
+        while true {
+            do {
+                try await pool.writeWithoutTransaction { db in
+                    try db.inTransaction(.immediate) {
+                        for write in batch { write.apply(db) }
+                        return .commit
+                    }
+                }
+                return nil
+            } catch let error as DatabaseError where Journal.isLock(error) && Date() < deadline {
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+                delay = min(delay * 2, 1)
+            } catch {
+                return error
+            }
+        }
+    }
+}
+
+/// One caller's write, type-erased so that writes of different results share a batch.
+private protocol BatchedWrite: Sendable {
+    /// Runs the write in a savepoint of the batch's transaction and keeps its outcome.
+    func apply(_ db: Database)
+    /// Hands the caller its outcome, or the batch's failure (then nothing of it was kept).
+    func finish(batchFailure: (any Error)?)
+}
+
+private final class PendingWrite<T: Sendable>: BatchedWrite {
+    let body: @Sendable (Database) throws -> T
+    let continuation: CheckedContinuation<T, any Error>
+    /// Set by `apply`; a retried batch (after a lock) applies it again.
+    let outcome = Mutex<Result<T, any Error>?>(nil)
+
+    init(body: @escaping @Sendable (Database) throws -> T, continuation: CheckedContinuation<T, any Error>) {
+        self.body = body
+        self.continuation = continuation
+    }
+
+    func apply(_ db: Database) {
+        let result = Result { () throws -> T in
+            var value: T?
+            try db.inSavepoint {
+                value = try body(db)
+                return .commit
+            }
+            return value!
+        }
+        outcome.withLock { $0 = result }
+    }
+
+    func finish(batchFailure: (any Error)?) {
+        if let batchFailure {
+            continuation.resume(throwing: batchFailure)
+        } else if let result = outcome.withLock({ $0 }) {
+            continuation.resume(with: result)
+        } else {
+            continuation.resume(throwing: CancellationError())  // unreachable: a committed batch applied every write
+        }
+    }
+}
