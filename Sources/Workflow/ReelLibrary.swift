@@ -210,7 +210,9 @@ final class ReelLibrary {
         default: throw ReelLuaError(.invalidRequest, "\(caller): argument \(argument) must be an options table (got \(value.typeName))")
         }
         var out: [(String, JSONValue)] = []
-        for (key, item) in table.entries.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+        // In name order (each key's text made once, not once per comparison).
+        let named = table.entries.map { (order: Self.sortKey($0.key), entry: $0) }.sorted { $0.order < $1.order }
+        for (key, item) in named.map(\.entry) {
             guard case .string(let name) = key else {
                 throw ReelLuaError(.invalidRequest, "\(caller): options must be named (got a list item at \(LuaJSON.describe(key))); write \(caller){ prompt = \"…\" }")
             }
@@ -221,6 +223,12 @@ final class ReelLibrary {
             }
         }
         return out
+    }
+
+    /// Names in order; a key that is not a name sorts first, so its error is the one reported.
+    private static func sortKey(_ key: LuaValue) -> String {
+        if case .string(let name) = key { return "\u{1}" + name }
+        return "\u{0}\(key)"
     }
 
     private func setDefaults(_ call: LuaCall) throws -> HostResult {

@@ -7,9 +7,11 @@ public enum AtomicFile {
     /// A temporary name beside `target` (same folder, so the final rename is atomic). It
     /// carries this process's id, so a later run can tell an abandoned one (kill -9) from
     /// one a live run is still writing.
-    public static func temporaryURL(beside target: URL) -> URL {
-        target.deletingLastPathComponent()
-            .appendingPathComponent(".\(target.lastPathComponent)\(marker)\(getpid())-\(UUID().uuidString.prefix(8))")
+    public static func temporaryPath(beside target: String) -> String {
+        let slash = target.lastIndex(of: "/")
+        let folder = slash.map { String(target[...$0]) } ?? ""
+        let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
+        return "\(folder).\(name)\(marker)\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
     }
 
     /// Removes temporary files in `directory` whose writing process no longer exists.
@@ -29,8 +31,8 @@ public enum AtomicFile {
     }
 
     /// Moves `source` over `target` in one step (rename(2)), replacing what was there.
-    public static func move(_ source: URL, over target: URL) throws {
-        guard rename(source.path, target.path) == 0 else {
+    public static func move(_ source: String, over target: String) throws {
+        guard rename(source, target) == 0 else {
             let reason = String(cString: strerror(errno))
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: reason])
         }

@@ -82,16 +82,18 @@ extension VideoClient {
     }
 
     func downloadOnce(from source: String, to path: String, taskID: String) async throws -> DownloadedFile {
-        let target = URL(fileURLWithPath: path)
-        let directory = target.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw VideoAPIError(.disk, "cannot create the folder \(directory.path): \(error.localizedDescription)", taskID: taskID)
+        let directory = (path as NSString).deletingLastPathComponent
+        // Usually there already: one access(2), not FileManager's walk up the path.
+        if !directory.isEmpty && access(directory, F_OK) != 0 {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw VideoAPIError(.disk, "cannot create the folder \(directory): \(error.localizedDescription)", taskID: taskID)
+            }
         }
-        let temporary = AtomicFile.temporaryURL(beside: target)
+        let temporary = AtomicFile.temporaryPath(beside: path)
         var keep = false
-        defer { if !keep { unlink(temporary.path) } }
+        defer { if !keep { unlink(temporary) } }
 
         let started = Date()
         // Redirects (a gateway handing over to its CDN) are followed by AsyncHTTPClient, which
@@ -134,7 +136,10 @@ extension VideoClient {
         do {
             // NIO's file system writes on its own threads, so a slow disk never blocks the
             // threads that run every generation's async work.
-            try await FileSystem.shared.withFileHandle(forWritingAt: FilePath(temporary.path), options: .newFile(replaceExisting: false)) { handle in
+            // Not NIO's transactional creation (an unnamed file linked in at close): the
+            // temporary name and the rename below already make the file appear whole.
+            let options = OpenOptions.Write(existingFile: .none, newFile: .init(transactionalCreation: false), closeOnExec: true)
+            try await FileSystem.shared.withFileHandle(forWritingAt: FilePath(temporary), options: options) { handle in
                 var writer = handle.bufferedWriter()
                 for try await chunk in response.body {
                     written += Int64(chunk.readableBytes)
@@ -172,7 +177,7 @@ extension VideoClient {
         // No fsync: a killed process loses nothing in the page cache, and after a power
         // cut the journal's SHA-256 check at reuse catches a damaged file and fetches it again.
         do {
-            try AtomicFile.move(temporary, over: target)
+            try AtomicFile.move(temporary, over: path)
         } catch {
             throw VideoAPIError(.disk, "cannot move the downloaded video into \(path): \(error.localizedDescription)", taskID: taskID)
         }

@@ -68,16 +68,28 @@ extension VideoClient {
                 }
                 try await sleep(paused, taskID: nil)
             }
-            let bound = min(deadline ?? .distantFuture, Date().addingTimeInterval(configuration.requestTimeout))
-            guard bound.timeIntervalSinceNow > 0 else { throw pastDeadline(what, taskID: nil) }
+            // A place among the client's requests in flight first, waited for here as one
+            // continuation: thousands of generations polling at once queue cheaply, instead of
+            // each holding the child tasks below while it waits. Nothing is sent before it.
+            do {
+                try await requests.acquire()
+            } catch {
+                throw VideoAPIError(.cancelled, "\(what): cancelled")
+            }
             let outcome: Result<Attempt, VideoAPIError>
-            if method != .POST {
-                // A child task: its deep HTTP frames get their own stack, freed when it ends,
-                // instead of growing the stack of a generation that then sits parked for minutes.
-                async let child = attemptResult(method, url: url, path: path, body: body, headers: headers, until: bound)
-                outcome = await child
-            } else {
-                outcome = await Task { await self.attemptResult(method, url: url, path: path, body: body, headers: headers, until: bound) }.value
+            do {
+                defer { requests.release() }
+                // The reply's time limit starts once the request can go.
+                let bound = min(deadline ?? .distantFuture, Date().addingTimeInterval(configuration.requestTimeout))
+                guard bound.timeIntervalSinceNow > 0 else { throw pastDeadline(what, taskID: nil) }
+                if method != .POST {
+                    // A child task: its deep HTTP frames get their own stack, freed when it ends,
+                    // instead of growing the stack of a generation that then sits parked for minutes.
+                    async let child = attemptResult(method, url: url, path: path, body: body, headers: headers, until: bound)
+                    outcome = await child
+                } else {
+                    outcome = await Task { await self.attemptResult(method, url: url, path: path, body: body, headers: headers, until: bound) }.value
+                }
             }
             switch try outcome.get() {
             case .reply(let reply):
@@ -160,12 +172,6 @@ extension VideoClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        do {
-            try await requests.acquire()
-        } catch {
-            throw VideoAPIError(.cancelled, "\(method.rawValue) \(path): cancelled")
-        }
-        defer { requests.release() }
         let started = Date()
         do {
             let timeout = max(0.001, bound.timeIntervalSinceNow)

@@ -21,10 +21,13 @@ public final class VideoClient: Sendable {
     /// rather than as queued requests inside the connection pool.
     let requests = ConcurrencyLimiter(limit: ClientConfiguration.maxConnectionsPerHost * 2)
     let observer: (@Sendable (ClientEvent) -> Void)?
+    /// `scheme://host[:port]` of the base URL, worked out once.
+    let gatewayOrigin: String
 
     public init(_ configuration: ClientConfiguration, observer: (@Sendable (ClientEvent) -> Void)? = nil) {
         self.configuration = configuration
         self.observer = observer
+        gatewayOrigin = Self.origin(of: configuration.baseURL)
         var http = HTTPClient.Configuration()
         http.timeout = .init(connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
                              read: .milliseconds(Int64(configuration.requestTimeout * 1000)))
@@ -46,8 +49,16 @@ public final class VideoClient: Sendable {
 
     /// The key goes to the gateway's own origin only, never to a CDN or a redirect target.
     func authorize(_ request: inout HTTPClientRequest, for url: String) {
-        guard let key = configuration.apiKey, !key.isEmpty, Self.origin(of: url) == Self.origin(of: configuration.baseURL) else { return }
+        guard let key = configuration.apiKey, !key.isEmpty, isGatewayOrigin(url) else { return }
         request.headers.add(name: "Authorization", value: "Bearer \(key)")
+    }
+
+    /// Whether `url` is on the gateway's own origin. The client's own URLs start with the
+    /// base URL and need no parsing; a result URL from the gateway is parsed.
+    func isGatewayOrigin(_ url: String) -> Bool {
+        let base = configuration.baseURL
+        if url.hasPrefix(base), url.dropFirst(base.count).first.map({ $0 == "/" || $0 == "?" }) ?? true { return true }
+        return Self.origin(of: url) == gatewayOrigin
     }
 
     static func origin(of url: String) -> String {
@@ -57,6 +68,15 @@ public final class VideoClient: Sendable {
 
     /// The path of a URL for logs (no query: presigned URLs carry credentials there).
     static func displayPath(_ url: String) -> String {
+        // Every exchange logs one: plain string work for the usual `scheme://host/path?query`.
+        let bytes = url.utf8
+        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes[colon...].starts(with: "://".utf8) {
+            let rest = bytes[bytes.index(colon, offsetBy: 3)...]
+            let isEnd = { (byte: UInt8) in byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") }
+            guard let slash = rest.firstIndex(where: { $0 == UInt8(ascii: "/") || isEnd($0) }), rest[slash] == UInt8(ascii: "/") else { return "/" }
+            let end = rest[slash...].firstIndex(where: isEnd) ?? rest.endIndex
+            return String(Substring(url.utf8[slash..<end]))
+        }
         guard let parts = URLComponents(string: url) else { return url }
         return parts.path.isEmpty ? "/" : parts.path
     }
