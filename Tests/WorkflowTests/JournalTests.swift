@@ -192,4 +192,47 @@ import VideoAPI
         let mended = try #require(try live.journal.tasks().first)
         #expect(mended.state == .submitted && mended.taskID == "sim-recovered")
     }
+
+    /// Claims arriving together share transactions (group commit): each caller still gets its
+    /// own row, in the order the claims were handed in, and one that fails (here: a run that
+    /// does not exist, refused by the foreign key) fails alone, rolled back in its savepoint.
+    @Test func claimsCommittedTogetherKeepTheirOrderAndFailAlone() async throws {
+        let directory = NSTemporaryDirectory() + "reel-group-commit-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try Journal(directory: directory)
+        let run = try journal.beginRun(script: "s.lua", baseURL: "http://gateway")
+        let request = try RequestParser(caller: "text_to_video", expectedMode: .text, source: .wire)
+            .parse([("prompt", .string("p")), ("duration", .int(4))]).request
+        func submission(_ n: Int, run: Int64) -> Journal.NewSubmission {
+            Journal.NewSubmission(key: "key-\(n)", idempotencyKey: "idem-\(n)", runID: run, baseURL: "http://gateway", request: request,
+                                  callSite: "s.lua:\(n)", sequence: n, arguments: nil)
+        }
+        // Handed in one after another (as the submission order does), committed side by side.
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Result<Int64, any Error>).self) { group in
+            for n in 0..<200 {
+                let enqueued = AsyncStream<Void>.makeStream()
+                group.addTask {
+                    do {
+                        let claim = try await journal.claim(submission(n, run: n == 77 ? 9_999 : run), fresh: false, resubmitUnknown: false,
+                                                            enqueued: { enqueued.continuation.finish() })
+                        guard case .submit(let record) = claim, record.key == "key-\(n)" else { return (n, .failure(CancellationError())) }
+                        return (n, .success(record.id))
+                    } catch {
+                        enqueued.continuation.finish()
+                        return (n, .failure(error))
+                    }
+                }
+                for await _ in enqueued.stream {}  // the next claim is handed in once this one has its place
+            }
+            var all: [Int: Result<Int64, any Error>] = [:]
+            for try await (n, outcome) in group { all[n] = outcome }
+            return all
+        }
+        #expect(outcomes.count == 200)
+        if case .success = outcomes[77] { Issue.record("a claim for a run that does not exist was recorded") }
+        let ids = (0..<200).filter { $0 != 77 }.compactMap { try? outcomes[$0]?.get() }
+        #expect(ids.count == 199, "every other claim has its row")
+        #expect(ids == ids.sorted() && Set(ids).count == 199, "rows follow the order the claims were handed in")
+        #expect(try journal.tasks().count == 199)
+    }
 }
