@@ -98,7 +98,7 @@ let package = Package(
                 .unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)/Sources/reel/Linker/exports.map"]),
                 // Not with the shared Swift libraries of a debug build: their protected symbols
                 // and a position-dependent executable do not mix (ld.so warns on every start).
-                .unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie"], .when(configuration: .release)),
+                .unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie"] + staticFoundation, .when(configuration: .release)),
             ]
         ),
         // `swift run -c release reel-bench`: figures beside a Python asyncio peer (README: Performance).
@@ -116,4 +116,11 @@ let package = Package(
 
 /// The linker runs in another folder; its flags need absolute paths.
 var packageRoot: String { URL(fileURLWithPath: #filePath).deletingLastPathComponent().path }
+
+/// Foundation's static libraries and what they need, for `-static-stdlib` (SwiftPM's
+/// --static-swift-stdlib would rebuild every module to find them itself).
+var staticFoundation: [String] { ["-Xlinker", "--start-group"]
+    + ["Foundation", "FoundationNetworking", "FoundationInternationalization", "FoundationEssentials", "CoreFoundation",
+       "_FoundationICU", "_FoundationCShims", "_FoundationCollections", "_CFURLSessionInterface"].flatMap { ["-Xlinker", "-l\($0)"] }
+    + ["-Xlinker", "--end-group", "-Xlinker", "-lstdc++", "-Xlinker", "-lz"] }
 
