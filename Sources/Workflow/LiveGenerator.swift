@@ -18,6 +18,8 @@ public final class LiveGenerator: VideoGenerator {
     /// Template names given out in this run, so two takes downloading at once never share one.
     private let namesInUse = Mutex<Set<String>>([])
     private let submissions = SubmissionTracker()
+    /// Generations claiming and submitting at once (as many as the client's requests in flight).
+    private let settling = ConcurrencyLimiter(limit: ClientConfiguration.maxConnectionsPerHost * 2)
     private let probe: IdempotencyProbe
 
     /// `--resubmit-unknown`: send again the submissions whose outcome is unknown.
@@ -69,56 +71,27 @@ public final class LiveGenerator: VideoGenerator {
     private func generate(_ request: GenerationRequest, key: String, options: GenerationOptions, claimed: ClaimSignal) async throws -> GeneratedVideo {
         let task = progress.begin(request, callSite: options.callSite, sequence: options.sequence)
         do {
-            let submission = Journal.NewSubmission(
-                key: key, idempotencyKey: "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())", runID: runID,
-                baseURL: identity, request: request, callSite: options.callSite, sequence: options.sequence,
-                arguments: options.arguments)
-            // The next call's claim may go as soon as this one has its place in the journal's
-            // queue: claims commit in that order, and side by side.
-            var claim = try await journal.claim(submission, fresh: options.fresh, resubmitUnknown: resubmitUnknown, enqueued: claimed.send)
-            claimed.send()
-            // --timeout bounds the generation's dealings with the gateway from here: the POST,
-            // slow replies, retries, the download (not the journal's own bookkeeping).
-            let deadline = Date().addingTimeInterval(client.configuration.taskTimeout)
+            // Claiming and submitting hold large values (journal rows, the submission) in a
+            // frame of their own (about 12 KiB), gone before the minutes of polling; and
+            // thousands of generations waiting for their turn to POST wait for `settling` as
+            // one continuation each, before that frame exists (README, Performance).
+            var deadline: Date?
             while true {
-                switch claim {
-                case .reuse(let record):
-                    if let video = try await reuse(record, request: request, key: key) {
-                        progress.update(task, .reused(id: video.id, path: video.localPath ?? ""))
-                        return video
-                    }
-                    // The file is gone or changed: fetch it again.
-                    try await journal.takeOver(record.id)
-                    return try await finish(request, row: record.id, taskID: record.taskID ?? "", key: key, task: task, deadline: deadline, fileName: options.fileName)
-                case .resume(let record):
-                    guard let id = record.taskID else {
-                        throw VideoAPIError(.journal, "journal row \(record.id) is \(record.state.rawValue) but has no task id; run with --fresh to submit anew")
-                    }
-                    progress.update(task, .resumed(id: id))
-                    return try await finish(request, row: record.id, taskID: id, key: key, task: task, deadline: deadline, fileName: options.fileName)
-                case .submit(let record), .resubmit(let record):
-                    // A new row can say nothing was sent; a resubmitted one stands for a POST of
-                    // unknown outcome and goes back to `unknown` if it is not sent again.
-                    let newRow: Bool = if case .submit = claim { true } else { false }
-                    do {
-                        try budget.reserve(request)
-                    } catch {
-                        try? await journal.recordFailure(record.id, newRow ? .failed : .unknown,
-                                                         error: newRow ? error.message : "not sent again: \(error.message)")
-                        throw error
-                    }
-                    let id: String
-                    do {
-                        id = try await submit(request, row: record.id, newRow: newRow, idempotencyKey: record.idempotencyKey, task: task, deadline: deadline)
-                    } catch let error as VideoAPIError where !error.submissionOutcomeUnknown && error.code != .taskFailed {
-                        budget.release(request)  // nothing was created
-                        throw error
-                    }
-                    return try await finish(request, row: record.id, taskID: id, key: key, task: task, deadline: deadline, fileName: options.fileName)
-                case .unknown(let record):
-                    throw Self.unknownOutcome(record)
-                case .wait(let record):
-                    claim = try await waitForOtherRun(record, submission, task: task, deadline: deadline)
+                let settled = try await settling.withPermit { [deadline] in
+                    // A child task: a task keeps its stack slabs until it ends, so settle's
+                    // large frame would otherwise stay allocated for the whole generation.
+                    async let settled = self.settle(request, key: key, options: options, claimed: claimed, task: task, deadline: deadline)
+                    return try await settled
+                }
+                switch settled {
+                case .video(let video):
+                    return video
+                case .finish(let row, let taskID, let due):
+                    return try await finish(request, row: row, taskID: taskID, key: key, task: task, deadline: due, fileName: options.fileName)
+                case .waitForOtherRun(let record, let due):
+                    // Outside `settling`: another run's generation may take minutes.
+                    deadline = due
+                    try await waitForOtherRun(record, task: task, deadline: due)
                 }
             }
         } catch let error as VideoAPIError {
@@ -132,6 +105,71 @@ public final class LiveGenerator: VideoGenerator {
         }
     }
 
+    /// What a claim came to: a video at once (reused), a task to poll and download, or
+    /// another live run's generation to wait for. `deadline`: --timeout, counted from the
+    /// first claim.
+    private enum Settled: Sendable {
+        case video(GeneratedVideo)
+        case finish(row: Int64, taskID: String, deadline: Date)
+        case waitForOtherRun(TaskRecord, deadline: Date)
+    }
+
+    /// Claims the request in the journal and acts on the claim: reuses a file, resumes a
+    /// task, or submits. `deadline`: the one set by an earlier claim of this call, if any.
+    private func settle(_ request: GenerationRequest, key: String, options: GenerationOptions, claimed: ClaimSignal, task: Int,
+                        deadline: Date?) async throws -> Settled {
+        let submission = Journal.NewSubmission(
+            key: key, idempotencyKey: "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())", runID: runID,
+            baseURL: identity, request: request, callSite: options.callSite, sequence: options.sequence,
+            arguments: options.arguments)
+        // The next call's claim may go as soon as this one has its place in the journal's
+        // queue: claims commit in that order, and side by side.
+        let claim = try await journal.claim(submission, fresh: options.fresh, resubmitUnknown: resubmitUnknown, enqueued: claimed.send)
+        claimed.send()
+        // --timeout bounds the generation's dealings with the gateway from here: the POST,
+        // slow replies, retries, the download (not the journal's own bookkeeping).
+        let deadline = deadline ?? Date().addingTimeInterval(client.configuration.taskTimeout)
+        switch claim {
+        case .reuse(let record):
+            if let video = try await reuse(record, request: request, key: key) {
+                progress.update(task, .reused(id: video.id, path: video.localPath ?? ""))
+                return .video(video)
+            }
+            // The file is gone or changed: fetch it again.
+            try await journal.takeOver(record.id)
+            return .finish(row: record.id, taskID: record.taskID ?? "", deadline: deadline)
+        case .resume(let record):
+            guard let id = record.taskID else {
+                throw VideoAPIError(.journal, "journal row \(record.id) is \(record.state.rawValue) but has no task id; run with --fresh to submit anew")
+            }
+            progress.update(task, .resumed(id: id))
+            return .finish(row: record.id, taskID: id, deadline: deadline)
+        case .submit(let record), .resubmit(let record):
+            // A new row can say nothing was sent; a resubmitted one stands for a POST of
+            // unknown outcome and goes back to `unknown` if it is not sent again.
+            let newRow: Bool = if case .submit = claim { true } else { false }
+            do {
+                try budget.reserve(request)
+            } catch {
+                try? await journal.recordFailure(record.id, newRow ? .failed : .unknown,
+                                                 error: newRow ? error.message : "not sent again: \(error.message)")
+                throw error
+            }
+            let id: String
+            do {
+                id = try await submit(request, row: record.id, newRow: newRow, idempotencyKey: record.idempotencyKey, task: task, deadline: deadline)
+            } catch let error as VideoAPIError where !error.submissionOutcomeUnknown && error.code != .taskFailed {
+                budget.release(request)  // nothing was created
+                throw error
+            }
+            return .finish(row: record.id, taskID: id, deadline: deadline)
+        case .unknown(let record):
+            throw Self.unknownOutcome(record)
+        case .wait(let record):
+            return .waitForOtherRun(record, deadline: deadline)
+        }
+    }
+
     /// The error for a submission whose outcome an earlier run never learned.
     static func unknownOutcome(_ record: TaskRecord) -> VideoAPIError {
         VideoAPIError(.network, """
@@ -141,9 +179,10 @@ public final class LiveGenerator: VideoGenerator {
             """, submissionOutcomeUnknown: true)
     }
 
-    /// Another live run owns this request: follow its row until it is downloaded (reuse the
-    /// file), or the owner is gone or gave up (then claim it again).
-    private func waitForOtherRun(_ record: TaskRecord, _ submission: Journal.NewSubmission, task: Int, deadline: Date) async throws -> Journal.Claim {
+    /// Another live run owns this request: follows its row until it is downloaded, or its
+    /// owner is gone or gave up; then the call claims it again (and reuses the file, or
+    /// takes the request over).
+    private func waitForOtherRun(_ record: TaskRecord, task: Int, deadline: Date) async throws {
         progress.update(task, .waiting(pid: record.ownerPID ?? 0))
         while true {
             guard Date() < deadline else {
@@ -154,12 +193,11 @@ public final class LiveGenerator: VideoGenerator {
             } catch {
                 throw VideoAPIError(.cancelled, "stopped waiting for another run's generation")
             }
-            guard let now = try await journal.record(id: record.id) else { break }
-            if now.state == .downloaded { return .reuse(now) }
+            guard let now = try await journal.record(id: record.id) else { return }
+            if now.state == .downloaded { return }
             let ownerAlive = now.owner?.isAlive ?? false
-            if now.state == .failed || now.state == .unknown || !ownerAlive { break }
+            if now.state == .failed || now.state == .unknown || !ownerAlive { return }
         }
-        return try await journal.claim(submission, fresh: false, resubmitUnknown: resubmitUnknown)
     }
 
     /// The POST. Ctrl-C stops a submission that is waiting (a backoff, a 429 pause: nothing
