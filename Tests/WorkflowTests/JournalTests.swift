@@ -159,8 +159,10 @@ import VideoAPI
         let live = try await LiveHarness({ $0.faults.rateLimited = 1; $0.faults.retryAfterSeconds = 1; $0.faults.includeSubmissions = true })
         defer { Task { await live.stop() } }
         let started = Date()
+        // The 429s stop once the first has been answered (not after a fixed time: on a loaded
+        // machine the first POST can go later than any fixed delay).
         Task {
-            try await Task.sleep(nanoseconds: 300_000_000)
+            while await live.simulator.state.stats.faultsInjected == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
             await live.simulator.state.setFaults(SimulatorConfiguration.Faults())
         }
         try await live.run("parallel(function() text_to_video 'a' end, function() text_to_video 'b' end)")
