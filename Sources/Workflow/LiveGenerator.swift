@@ -71,37 +71,48 @@ public final class LiveGenerator: VideoGenerator {
     private func generate(_ request: GenerationRequest, key: String, options: GenerationOptions, claimed: ClaimSignal) async throws -> GeneratedVideo {
         let task = progress.begin(request, callSite: options.callSite, sequence: options.sequence)
         do {
-            // Claiming and submitting hold large values (journal rows, the submission) in a
-            // frame of their own (about 12 KiB), gone before the minutes of polling; and
-            // thousands of generations waiting for their turn to POST wait for `settling` as
-            // one continuation each, before that frame exists (README, Performance).
-            var deadline: Date?
-            while true {
-                let settled = try await settling.withPermit { [deadline] in
-                    // A child task: a task keeps its stack slabs until it ends, so settle's
-                    // large frame would otherwise stay allocated for the whole generation.
-                    async let settled = self.settle(request, key: key, options: options, claimed: claimed, task: task, deadline: deadline)
-                    return try await settled
-                }
-                switch settled {
-                case .video(let video):
-                    return video
-                case .finish(let row, let taskID, let due):
-                    return try await finish(request, row: row, taskID: taskID, key: key, task: task, deadline: due, fileName: options.fileName)
-                case .waitForOtherRun(let record, let due):
-                    // Outside `settling`: another run's generation may take minutes.
-                    deadline = due
-                    try await waitForOtherRun(record, task: task, deadline: due)
-                }
+            switch try await settleInTurn(request, key: key, options: options, claimed: claimed, task: task) {
+            case .video(let video):
+                return video
+            case .finish(let row, let taskID, let due):
+                return try await finish(request, row: row, taskID: taskID, key: key, task: task, deadline: due, fileName: options.fileName)
+            case .waitForOtherRun:
+                preconditionFailure("settleInTurn waits for other runs itself")
             }
-        } catch let error as VideoAPIError {
-            progress.update(task, .failed(error))
-            throw error
         } catch {
-            let wrapped = (error is CancellationError) ? VideoAPIError(.cancelled, "cancelled")
-                : VideoAPIError(.journal, "the journal failed: \(error) (nothing was sent for this call)")
-            progress.update(task, .failed(wrapped))
-            throw wrapped
+            throw failed(task, error)
+        }
+    }
+
+    /// The error a generation ends with, shown in its progress line. (A plain function: its
+    /// message building stays off the async frame a waiting generation keeps.)
+    private func failed(_ task: Int, _ error: any Error) -> VideoAPIError {
+        let reported = error as? VideoAPIError ?? ((error is CancellationError) ? VideoAPIError(.cancelled, "cancelled")
+            : VideoAPIError(.journal, "the journal failed: \(error) (nothing was sent for this call)"))
+        progress.update(task, .failed(reported))
+        return reported
+    }
+
+    /// Claims and submits, waiting out other runs' generations. Claiming and submitting hold
+    /// large values (journal rows, the submission) in a frame of their own (about 10 KiB),
+    /// gone before the minutes of polling; and thousands of generations waiting for their
+    /// turn to POST wait for `settling` as one continuation each, before that frame exists
+    /// (README, Performance).
+    @inline(never)
+    private func settleInTurn(_ request: GenerationRequest, key: String, options: GenerationOptions, claimed: ClaimSignal,
+                              task: Int) async throws -> Settled {
+        var deadline: Date?
+        while true {
+            let settled = try await settling.withPermit { [deadline] in
+                // A child task: a task keeps its stack slabs until it ends, so settle's
+                // large frame would otherwise stay allocated for the whole generation.
+                async let settled = self.settle(request, key: key, options: options, claimed: claimed, task: task, deadline: deadline)
+                return try await settled
+            }
+            guard case .waitForOtherRun(let record, let due) = settled else { return settled }
+            // Outside `settling`: another run's generation may take minutes.
+            deadline = due
+            try await waitForOtherRun(record, task: task, deadline: due)
         }
     }
 
@@ -260,17 +271,7 @@ public final class LiveGenerator: VideoGenerator {
                         fileName: FileName?) async throws -> GeneratedVideo {
         let finished = try await waitForResult(row: row, taskID: taskID, task: task, deadline: deadline)
         progress.update(task, .downloading)
-        var path = (outputDirectory as NSString).appendingPathComponent(fileName?.render(id: taskID) ?? ReelLibrary.fileName(forID: taskID))
-        // A template's name taken by another take (an earlier run's, or two takes with the same
-        // fields) gets the task id, so no file is ever overwritten.
-        if fileName != nil {
-            let wanted = path
-            let taken = namesInUse.withLock { names in
-                defer { names.insert(wanted) }
-                return names.contains(wanted) || FileManager.default.fileExists(atPath: wanted)
-            }
-            if taken { path = (path as NSString).deletingPathExtension + "-" + FileName.slug(taskID, limit: 80, keepCase: true) + ".mp4" }
-        }
+        let path = downloadPath(taskID: taskID, fileName: fileName)
         let file = try await client.download(taskID, resultURL: finished.resultURL, to: path, deadline: deadline)
         do {
             try await journal.recordDownloaded(row, path: path, sha256: file.sha256, bytes: file.bytes, resultURL: finished.resultURL)
@@ -281,6 +282,19 @@ public final class LiveGenerator: VideoGenerator {
         progress.update(task, .saved(path: path, bytes: file.bytes))
         let url = finished.resultURL ?? "\(baseURL)/v1/videos/\(taskID)/content"
         return GeneratedVideo(id: taskID, url: url, status: "succeeded", request: request, localPath: path, journalKey: key)
+    }
+
+    /// Where the take's video goes. A template's name taken by another take (an earlier
+    /// run's, or two takes with the same fields) gets the task id, so no file is ever
+    /// overwritten.
+    private func downloadPath(taskID: String, fileName: FileName?) -> String {
+        let path = (outputDirectory as NSString).appendingPathComponent(fileName?.render(id: taskID) ?? ReelLibrary.fileName(forID: taskID))
+        guard fileName != nil else { return path }
+        let taken = namesInUse.withLock { names in
+            defer { names.insert(path) }
+            return names.contains(path) || FileManager.default.fileExists(atPath: path)
+        }
+        return taken ? (path as NSString).deletingPathExtension + "-" + FileName.slug(taskID, limit: 80, keepCase: true) + ".mp4" : path
     }
 
     /// Polls until the task finishes, journaling each change of state.

@@ -55,7 +55,7 @@ extension VideoClient {
                 async let reading = pollResult(taskID, deadline: deadline)
                 (snapshot, hint) = try await reading.get()
             } catch where error.code == .timeout && deadline.timeIntervalSinceNow < 1 {
-                throw VideoAPIError(.timeout, "task \(taskID) did not finish within --timeout (\(Self.seconds(configuration.taskTimeout))): the gateway had not answered the last poll by then (\(error.message)). It may still finish on the gateway: raise --timeout, or check it later with `reel task \(taskID)`", taskID: taskID)
+                throw unansweredAtDeadline(taskID, error)
             }
             polls += 1
             await onUpdate(snapshot)
@@ -63,14 +63,14 @@ extension VideoClient {
             case .succeeded:
                 return snapshot
             case .failed:
-                throw VideoAPIError(.taskFailed, "task \(taskID) failed: \(snapshot.failureReason ?? "no reason given")", taskID: taskID)
+                throw Self.taskFailed(taskID, snapshot)
             default:
                 break
             }
             let elapsed = Date().timeIntervalSince(start)
             let wait = configuration.poll.interval(afterPoll: polls - 1, elapsed: elapsed, serverHint: hint)
             if Date().addingTimeInterval(wait) > deadline {
-                throw VideoAPIError(.timeout, "task \(taskID) did not finish within --timeout (\(Self.seconds(configuration.taskTimeout))); it was still \(snapshot.status?.description ?? "unfinished") after \(Self.seconds(elapsed)) and the next poll would come after the limit. It may still finish on the gateway: raise --timeout, or check it later with `reel task \(taskID)`", taskID: taskID)
+                throw unfinishedAtDeadline(taskID, snapshot, elapsed: elapsed)
             }
             do {
                 try await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
@@ -78,6 +78,22 @@ extension VideoClient {
                 throw VideoAPIError(.cancelled, "stopped waiting for task \(taskID)", taskID: taskID)
             }
         }
+    }
+
+    // The errors are made in plain functions: their message building then uses the thread's
+    // stack, not the frame a waiting generation keeps for minutes (async frames hold every
+    // temporary of the function).
+
+    func unansweredAtDeadline(_ taskID: String, _ error: VideoAPIError) -> VideoAPIError {
+        VideoAPIError(.timeout, "task \(taskID) did not finish within --timeout (\(Self.seconds(configuration.taskTimeout))): the gateway had not answered the last poll by then (\(error.message)). It may still finish on the gateway: raise --timeout, or check it later with `reel task \(taskID)`", taskID: taskID)
+    }
+
+    static func taskFailed(_ taskID: String, _ snapshot: TaskSnapshot) -> VideoAPIError {
+        VideoAPIError(.taskFailed, "task \(taskID) failed: \(snapshot.failureReason ?? "no reason given")", taskID: taskID)
+    }
+
+    func unfinishedAtDeadline(_ taskID: String, _ snapshot: TaskSnapshot, elapsed: Double) -> VideoAPIError {
+        VideoAPIError(.timeout, "task \(taskID) did not finish within --timeout (\(Self.seconds(configuration.taskTimeout))); it was still \(snapshot.status?.description ?? "unfinished") after \(Self.seconds(elapsed)) and the next poll would come after the limit. It may still finish on the gateway: raise --timeout, or check it later with `reel task \(taskID)`", taskID: taskID)
     }
 
     /// "8 s", "1.5 s".
