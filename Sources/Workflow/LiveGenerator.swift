@@ -76,8 +76,6 @@ public final class LiveGenerator: VideoGenerator {
                 return video
             case .finish(let row, let taskID, let due):
                 return try await finish(request, row: row, taskID: taskID, key: key, task: task, deadline: due, fileName: options.fileName)
-            case .waitForOtherRun:
-                preconditionFailure("settleInTurn waits for other runs itself")
             }
         } catch {
             throw failed(task, error)
@@ -97,38 +95,46 @@ public final class LiveGenerator: VideoGenerator {
     /// large values (journal rows, the submission) in a frame of their own (about 10 KiB),
     /// gone before the minutes of polling; and thousands of generations waiting for their
     /// turn to POST wait for `settling` as one continuation each, before that frame exists
-    /// (README, Performance).
+    /// (README, Performance). Never inlined: its frame would join the one that waits.
     @inline(never)
     private func settleInTurn(_ request: GenerationRequest, key: String, options: GenerationOptions, claimed: ClaimSignal,
                               task: Int) async throws -> Settled {
         var deadline: Date?
         while true {
-            let settled = try await settling.withPermit { [deadline] in
+            let outcome = try await settling.withPermit { [deadline] in
                 // A child task: a task keeps its stack slabs until it ends, so settle's
                 // large frame would otherwise stay allocated for the whole generation.
-                async let settled = self.settle(request, key: key, options: options, claimed: claimed, task: task, deadline: deadline)
-                return try await settled
+                async let outcome = self.settle(request, key: key, options: options, claimed: claimed, task: task, deadline: deadline)
+                return try await outcome
             }
-            guard case .waitForOtherRun(let record, let due) = settled else { return settled }
-            // Outside `settling`: another run's generation may take minutes.
-            deadline = due
-            try await waitForOtherRun(record, task: task, deadline: due)
+            switch outcome {
+            case .settled(let settled):
+                return settled
+            case .waitForOtherRun(let record, let due):
+                // Outside `settling`: another run's generation may take minutes.
+                deadline = due
+                try await waitForOtherRun(record, task: task, deadline: due)
+            }
         }
     }
 
-    /// What a claim came to: a video at once (reused), a task to poll and download, or
-    /// another live run's generation to wait for. `deadline`: --timeout, counted from the
-    /// first claim.
+    /// What a claim came to: a video at once (reused), or a task to poll and download.
+    /// `deadline`: --timeout, counted from the first claim.
     private enum Settled: Sendable {
         case video(GeneratedVideo)
         case finish(row: Int64, taskID: String, deadline: Date)
+    }
+
+    /// One claim: settled, or another live run's generation to wait for before claiming again.
+    private enum ClaimOutcome: Sendable {
+        case settled(Settled)
         case waitForOtherRun(TaskRecord, deadline: Date)
     }
 
     /// Claims the request in the journal and acts on the claim: reuses a file, resumes a
     /// task, or submits. `deadline`: the one set by an earlier claim of this call, if any.
     private func settle(_ request: GenerationRequest, key: String, options: GenerationOptions, claimed: ClaimSignal, task: Int,
-                        deadline: Date?) async throws -> Settled {
+                        deadline: Date?) async throws -> ClaimOutcome {
         let submission = Journal.NewSubmission(
             key: key, idempotencyKey: "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())", runID: runID,
             baseURL: identity, request: request, callSite: options.callSite, sequence: options.sequence,
@@ -136,7 +142,6 @@ public final class LiveGenerator: VideoGenerator {
         // The next call's claim may go as soon as this one has its place in the journal's
         // queue: claims commit in that order, and side by side.
         let claim = try await journal.claim(submission, fresh: options.fresh, resubmitUnknown: resubmitUnknown, enqueued: claimed.send)
-        claimed.send()
         // --timeout bounds the generation's dealings with the gateway from here: the POST,
         // slow replies, retries, the download (not the journal's own bookkeeping).
         let deadline = deadline ?? Date().addingTimeInterval(client.configuration.taskTimeout)
@@ -144,17 +149,17 @@ public final class LiveGenerator: VideoGenerator {
         case .reuse(let record):
             if let video = try await reuse(record, request: request, key: key) {
                 progress.update(task, .reused(id: video.id, path: video.localPath ?? ""))
-                return .video(video)
+                return .settled(.video(video))
             }
             // The file is gone or changed: fetch it again.
             try await journal.takeOver(record.id)
-            return .finish(row: record.id, taskID: record.taskID ?? "", deadline: deadline)
+            return .settled(.finish(row: record.id, taskID: record.taskID ?? "", deadline: deadline))
         case .resume(let record):
             guard let id = record.taskID else {
                 throw VideoAPIError(.journal, "journal row \(record.id) is \(record.state.rawValue) but has no task id; run with --fresh to submit anew")
             }
             progress.update(task, .resumed(id: id))
-            return .finish(row: record.id, taskID: id, deadline: deadline)
+            return .settled(.finish(row: record.id, taskID: id, deadline: deadline))
         case .submit(let record), .resubmit(let record):
             // A new row can say nothing was sent; a resubmitted one stands for a POST of
             // unknown outcome and goes back to `unknown` if it is not sent again.
@@ -173,7 +178,7 @@ public final class LiveGenerator: VideoGenerator {
                 budget.release(request)  // nothing was created
                 throw error
             }
-            return .finish(row: record.id, taskID: id, deadline: deadline)
+            return .settled(.finish(row: record.id, taskID: id, deadline: deadline))
         case .unknown(let record):
             throw Self.unknownOutcome(record)
         case .wait(let record):
