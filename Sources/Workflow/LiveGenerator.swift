@@ -61,21 +61,33 @@ public final class LiveGenerator: VideoGenerator {
         // and the POSTs follow the calls, not the race between their tasks.
         let turn = options.sequence.map { SubmissionOrder.Turn(script: options.script, sequence: $0) }
         if let turn { await order.waitForTurn(turn) }
-        let claimed = ClaimSignal(order, turn)
-        defer { claimed.send() }
-        let base = try RequestKey.base(baseURL: identity, request: request, inputKeys: options.inputKeys)
-        let key = RequestKey.occurrence(base, occurrences.next(base))
-        return try await limiter.withPermit { try await self.generate(request, key: key, options: options, claimed: claimed) }
+        let call = try place(request, options: options, turn: turn)
+        defer { call.claimed.send() }
+        return try await limiter.withPermit { try await self.run(call) }
     }
 
-    private func generate(_ request: GenerationRequest, key: String, options: GenerationOptions, claimed: ClaimSignal) async throws -> GeneratedVideo {
-        let task = progress.begin(request, callSite: options.callSite, sequence: options.sequence)
+    /// The call with its journal key, once it is its turn. (A plain function: its temporaries
+    /// stay off the async frame a waiting generation keeps.)
+    private func place(_ request: GenerationRequest, options: GenerationOptions, turn: SubmissionOrder.Turn?) throws -> Call {
+        let claimed = ClaimSignal(order, turn)
         do {
-            switch try await settleInTurn(request, key: key, options: options, claimed: claimed, task: task) {
+            let base = try RequestKey.base(baseURL: identity, request: request, inputKeys: options.inputKeys)
+            return Call(request: request, options: options, key: RequestKey.occurrence(base, occurrences.next(base)), claimed: claimed)
+        } catch {
+            claimed.send()
+            throw error
+        }
+    }
+
+    private func run(_ call: Call) async throws -> GeneratedVideo {
+        let task = progress.begin(call.request, callSite: call.options.callSite, sequence: call.options.sequence)
+        do {
+            switch try await settleInTurn(call, task: task) {
             case .video(let video):
                 return video
             case .finish(let row, let taskID, let due):
-                return try await finish(request, row: row, taskID: taskID, key: key, task: task, deadline: due, fileName: options.fileName)
+                let resultURL = try await waitForResult(row: row, taskID: taskID, task: task, deadline: due)
+                return try await download(call, row: row, taskID: taskID, resultURL: resultURL, task: task, deadline: due)
             }
         } catch {
             throw failed(task, error)
@@ -97,14 +109,13 @@ public final class LiveGenerator: VideoGenerator {
     /// turn to POST wait for `settling` as one continuation each, before that frame exists
     /// (README, Performance). Never inlined: its frame would join the one that waits.
     @inline(never)
-    private func settleInTurn(_ request: GenerationRequest, key: String, options: GenerationOptions, claimed: ClaimSignal,
-                              task: Int) async throws -> Settled {
+    private func settleInTurn(_ call: Call, task: Int) async throws -> Settled {
         var deadline: Date?
         while true {
             let outcome = try await settling.withPermit { [deadline] in
                 // A child task: a task keeps its stack slabs until it ends, so settle's
                 // large frame would otherwise stay allocated for the whole generation.
-                async let outcome = self.settle(request, key: key, options: options, claimed: claimed, task: task, deadline: deadline)
+                async let outcome = self.settle(call, task: task, deadline: deadline)
                 return try await outcome
             }
             switch outcome {
@@ -120,28 +131,29 @@ public final class LiveGenerator: VideoGenerator {
 
     /// What a claim came to: a video at once (reused), or a task to poll and download.
     /// `deadline`: --timeout, counted from the first claim.
+    /// (The video is boxed: the frames that wait hold a pointer, not its bytes.)
     private enum Settled: Sendable {
-        case video(GeneratedVideo)
+        indirect case video(GeneratedVideo)
         case finish(row: Int64, taskID: String, deadline: Date)
     }
 
     /// One claim: settled, or another live run's generation to wait for before claiming again.
     private enum ClaimOutcome: Sendable {
         case settled(Settled)
-        case waitForOtherRun(TaskRecord, deadline: Date)
+        indirect case waitForOtherRun(TaskRecord, deadline: Date)
     }
 
     /// Claims the request in the journal and acts on the claim: reuses a file, resumes a
     /// task, or submits. `deadline`: the one set by an earlier claim of this call, if any.
-    private func settle(_ request: GenerationRequest, key: String, options: GenerationOptions, claimed: ClaimSignal, task: Int,
-                        deadline: Date?) async throws -> ClaimOutcome {
+    private func settle(_ call: Call, task: Int, deadline: Date?) async throws -> ClaimOutcome {
+        let request = call.request, key = call.key, options = call.options
         let submission = Journal.NewSubmission(
             key: key, idempotencyKey: "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())", runID: runID,
             baseURL: identity, request: request, callSite: options.callSite, sequence: options.sequence,
             arguments: options.arguments)
         // The next call's claim may go as soon as this one has its place in the journal's
         // queue: claims commit in that order, and side by side.
-        let claim = try await journal.claim(submission, fresh: options.fresh, resubmitUnknown: resubmitUnknown, enqueued: claimed.send)
+        let claim = try await journal.claim(submission, fresh: options.fresh, resubmitUnknown: resubmitUnknown, enqueued: call.claimed.send)
         // --timeout bounds the generation's dealings with the gateway from here: the POST,
         // slow replies, retries, the download (not the journal's own bookkeeping).
         let deadline = deadline ?? Date().addingTimeInterval(client.configuration.taskTimeout)
@@ -205,7 +217,7 @@ public final class LiveGenerator: VideoGenerator {
                 throw VideoAPIError(.timeout, "another reel run (pid \(record.ownerPID ?? 0)) is still generating this request after --timeout; it keeps it in the journal, so a later run reuses it", taskID: record.taskID)
             }
             do {
-                try await Task.sleep(nanoseconds: 250_000_000)
+                try await LoopTimer.sleep(seconds: 0.25)
             } catch {
                 throw VideoAPIError(.cancelled, "stopped waiting for another run's generation")
             }
@@ -271,22 +283,22 @@ public final class LiveGenerator: VideoGenerator {
             """)
     }
 
-    /// Polls to the end, downloads, and journals the file.
-    private func finish(_ request: GenerationRequest, row: Int64, taskID: String, key: String, task: Int, deadline: Date,
-                        fileName: FileName?) async throws -> GeneratedVideo {
-        let finished = try await waitForResult(row: row, taskID: taskID, task: task, deadline: deadline)
+    /// Downloads the finished task's video and journals the file. Never inlined: its frame
+    /// (paths, digests, the video) exists only after the wait, not during it.
+    @inline(never)
+    private func download(_ call: Call, row: Int64, taskID: String, resultURL: String?, task: Int, deadline: Date) async throws -> GeneratedVideo {
         progress.update(task, .downloading)
-        let path = downloadPath(taskID: taskID, fileName: fileName)
-        let file = try await client.download(taskID, resultURL: finished.resultURL, to: path, deadline: deadline)
+        let path = downloadPath(taskID: taskID, fileName: call.options.fileName)
+        let file = try await client.download(taskID, resultURL: resultURL, to: path, deadline: deadline)
         do {
-            try await journal.recordDownloaded(row, path: path, sha256: file.sha256, bytes: file.bytes, resultURL: finished.resultURL)
+            try await journal.recordDownloaded(row, path: path, sha256: file.sha256, bytes: file.bytes, resultURL: resultURL)
         } catch {
-            Self.keep(Journal.RecoveryEntry(row: row, taskID: taskID, download: (path, file.sha256, file.bytes, finished.resultURL)),
+            Self.keep(Journal.RecoveryEntry(row: row, taskID: taskID, download: (path, file.sha256, file.bytes, resultURL)),
                       in: journal, after: error, progress: progress)
         }
         progress.update(task, .saved(path: path, bytes: file.bytes))
-        let url = finished.resultURL ?? "\(baseURL)/v1/videos/\(taskID)/content"
-        return GeneratedVideo(id: taskID, url: url, status: "succeeded", request: request, localPath: path, journalKey: key)
+        let url = resultURL ?? "\(baseURL)/v1/videos/\(taskID)/content"
+        return GeneratedVideo(id: taskID, url: url, status: "succeeded", request: call.request, localPath: path, journalKey: call.key)
     }
 
     /// Where the take's video goes. A template's name taken by another take (an earlier
@@ -302,8 +314,9 @@ public final class LiveGenerator: VideoGenerator {
         return taken ? (path as NSString).deletingPathExtension + "-" + FileName.slug(taskID, limit: 80, keepCase: true) + ".mp4" : path
     }
 
-    /// Polls until the task finishes, journaling each change of state.
-    private func waitForResult(row: Int64, taskID: String, task: Int, deadline: Date) async throws(VideoAPIError) -> TaskSnapshot {
+    /// Polls until the task finishes, journaling each change of state; its result URL, if the
+    /// gateway gave one.
+    private func waitForResult(row: Int64, taskID: String, task: Int, deadline: Date) async throws(VideoAPIError) -> String? {
         let journal = self.journal, progress = self.progress
         let lastState = StateMemory()
         do {
@@ -320,7 +333,7 @@ public final class LiveGenerator: VideoGenerator {
                 if state != .succeeded && lastState.changed(to: state) {
                     try? await journal.recordState(row, state, progress: snapshot.progress, resultURL: snapshot.resultURL)
                 }
-            }
+            }.resultURL
         } catch {
             if error.code == .taskFailed { try? await journal.recordFailure(row, .failed, error: error.message) }
             throw error
@@ -365,6 +378,25 @@ public final class LiveGenerator: VideoGenerator {
         var fields = snapshot.fields(id: video.id)
         if let path = video.localPath { fields.append(("path", .string(path))) }
         return fields
+    }
+}
+
+/// One generation call's particulars, held once on the heap: the frames that stay allocated
+/// under a generation parked for minutes hold a reference, not copies of the request and
+/// options (README, Performance).
+private final class Call: Sendable {
+    let request: GenerationRequest
+    let options: GenerationOptions
+    /// The journal key (the request's, with its occurrence number).
+    let key: String
+    /// Lets the script's next call claim once this one has its place in the journal.
+    let claimed: ClaimSignal
+
+    init(request: GenerationRequest, options: GenerationOptions, key: String, claimed: ClaimSignal) {
+        self.request = request
+        self.options = options
+        self.key = key
+        self.claimed = claimed
     }
 }
 

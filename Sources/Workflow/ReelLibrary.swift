@@ -156,19 +156,31 @@ final class ReelLibrary {
         let options = generationOptions
         let videos = self.videos
         return .wait {
-            let video: GeneratedVideo
+            // The error and the Lua value are made in plain functions: this frame stays
+            // allocated for as long as the generation waits (README, Performance).
             do {
-                video = try await generator.generate(request, options: options)
-            } catch let error as VideoAPIError {
-                var prefixed = error
-                prefixed.message = "\(caller): \(error.message)"
-                throw ReelLuaError(prefixed)
-            } catch is CancellationError {
-                throw ReelLuaError(.cancelled, "\(caller): cancelled")
+                return Self.finished(try await generator.generate(request, options: options), callSite: options.callSite, in: videos)
+            } catch {
+                throw Self.generationError(error, caller: caller)
             }
-            videos.insert(video)
-            return [LuaVideo.make(video, label: ProgressDisplay.label(request, callSite: options.callSite))]
         }
+    }
+
+    /// A generation's Video, once it has one.
+    private static func finished(_ video: GeneratedVideo, callSite: String?, in videos: VideoRegistry) -> [LuaValue] {
+        videos.insert(video)
+        return [LuaVideo.make(video, label: ProgressDisplay.label(video.request, callSite: callSite))]
+    }
+
+    /// What a failed generation raises in the script: the API's error named by its caller.
+    private static func generationError(_ error: any Error, caller: String) -> any Error {
+        if let error = error as? VideoAPIError {
+            var prefixed = error
+            prefixed.message = "\(caller): \(error.message)"
+            return ReelLuaError(prefixed)
+        }
+        if error is CancellationError { return ReelLuaError(.cancelled, "\(caller): cancelled") }
+        return error
     }
 
     /// The Videos among an options table's values (`generate{ video = v }`).

@@ -199,7 +199,7 @@ extension VideoClient {
 
     func sleep(_ seconds: Double, taskID: String?) async throws(VideoAPIError) {
         do {
-            try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+            try await LoopTimer.sleep(seconds: seconds)
         } catch {
             throw VideoAPIError(.cancelled, "cancelled", taskID: taskID)
         }

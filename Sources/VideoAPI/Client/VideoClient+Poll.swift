@@ -73,7 +73,7 @@ extension VideoClient {
                 throw unfinishedAtDeadline(taskID, snapshot, elapsed: elapsed)
             }
             do {
-                try await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
+                try await LoopTimer.sleep(seconds: wait)
             } catch {
                 throw VideoAPIError(.cancelled, "stopped waiting for task \(taskID)", taskID: taskID)
             }
