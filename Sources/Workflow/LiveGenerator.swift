@@ -80,7 +80,7 @@ public final class LiveGenerator: VideoGenerator {
     }
 
     private func run(_ call: Call) async throws -> GeneratedVideo {
-        let task = progress.begin(call.request, callSite: call.options.callSite, sequence: call.options.sequence)
+        let task = begin(call)
         do {
             switch try await settleInTurn(call, task: task) {
             case .video(let video):
@@ -94,8 +94,16 @@ public final class LiveGenerator: VideoGenerator {
         }
     }
 
+    /// The call's progress line. (Here and below, `@inline(never)` keeps a plain function's
+    /// temporaries on the thread's stack rather than in the async frame of its caller.)
+    @inline(never)
+    private func begin(_ call: Call) -> Int {
+        progress.begin(call.request, callSite: call.options.callSite, sequence: call.options.sequence)
+    }
+
     /// The error a generation ends with, shown in its progress line. (A plain function: its
     /// message building stays off the async frame a waiting generation keeps.)
+    @inline(never)
     private func failed(_ task: Int, _ error: any Error) -> VideoAPIError {
         let reported = error as? VideoAPIError ?? ((error is CancellationError) ? VideoAPIError(.cancelled, "cancelled")
             : VideoAPIError(.journal, "the journal failed: \(error) (nothing was sent for this call)"))
@@ -113,10 +121,9 @@ public final class LiveGenerator: VideoGenerator {
         var deadline: Date?
         while true {
             let outcome = try await settling.withPermit { [deadline] in
-                // A child task: a task keeps its stack slabs until it ends, so settle's
+                // A task of its own: a task keeps its stack slabs until it ends, so settle's
                 // large frame would otherwise stay allocated for the whole generation.
-                async let outcome = self.settle(call, task: task, deadline: deadline)
-                return try await outcome
+                try await FreshStack.run { try await self.settle(call, task: task, deadline: deadline) }
             }
             switch outcome {
             case .settled(let settled):
@@ -316,6 +323,7 @@ public final class LiveGenerator: VideoGenerator {
 
     /// Polls until the task finishes, journaling each change of state; its result URL, if the
     /// gateway gave one.
+    @inline(never)
     private func waitForResult(row: Int64, taskID: String, task: Int, deadline: Date) async throws(VideoAPIError) -> String? {
         let journal = self.journal, progress = self.progress
         let lastState = StateMemory()

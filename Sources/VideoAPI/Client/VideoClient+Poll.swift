@@ -30,15 +30,6 @@ extension VideoClient {
         throw failure(of: lastReply!, doing: "polling task \(taskID) (tried \(PollRoute.allCases.map { $0.path(for: escaped) }.joined(separator: " and ")))", taskID: taskID)
     }
 
-    /// `poll` as a value, for a child task.
-    func pollResult(_ taskID: String, deadline: Date) async -> Result<(TaskSnapshot, hint: Double?), VideoAPIError> {
-        do throws(VideoAPIError) {
-            return .success(try await poll(taskID, deadline: deadline))
-        } catch {
-            return .failure(error)
-        }
-    }
-
     /// Polls until the task has succeeded; raises `task_failed` or `timeout` otherwise.
     /// `deadline` (default: `taskTimeout` from now) bounds every poll, slow replies included.
     /// `onUpdate` sees every reading (for progress and warnings).
@@ -50,10 +41,9 @@ extension VideoClient {
         while true {
             let (snapshot, hint): (TaskSnapshot, Double?)
             do {
-                // A child task per reading: the exchange's frames (some KiB) get their own stack,
+                // A task per reading: the exchange's frames (some KiB) get their own stack,
                 // freed when it ends, rather than a slab the parked generation keeps for minutes.
-                async let reading = pollResult(taskID, deadline: deadline)
-                (snapshot, hint) = try await reading.get()
+                (snapshot, hint) = try await FreshStack.run { () async throws(VideoAPIError) in try await self.poll(taskID, deadline: deadline) }
             } catch where error.code == .timeout && deadline.timeIntervalSinceNow < 1 {
                 throw unansweredAtDeadline(taskID, error)
             }
