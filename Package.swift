@@ -33,6 +33,9 @@ let package = Package(
         ),
         // The one place that calls lua_error / lua_yieldk: Swift returns a status, C raises.
         .target(name: "CLuaShim", dependencies: ["CLua"]),
+        // The address of the Swift runtime's global-enqueue hook, so Swift concurrency can run
+        // on NIO's event loops (reel/EventLoopExecutor.swift).
+        .target(name: "CExecutorHook"),
         .target(
             name: "LuaRuntime",
             dependencies: ["CLua", "CLuaShim"],
@@ -84,8 +87,10 @@ let package = Package(
         .executableTarget(
             name: "reel",
             dependencies: [
-                "Workflow", "VideoAPI", "Simulator", "Gallery",
+                "Workflow", "VideoAPI", "Simulator", "Gallery", "CExecutorHook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 // Prices: the project's reel.json, the environment and --price, layered.
                 .product(name: "Configuration", package: "swift-configuration"),
             ],

@@ -43,6 +43,9 @@ enum ReelMain {
         APIKey.takeFromEnvironment()
         do {
             var command = try parse(Array(CommandLine.arguments.dropFirst()))
+            // `reel run` does its async work on NIO's event loops. Not the REPL: it waits for
+            // the keyboard in a blocking read, which must not hold an event loop.
+            if command is RunCommand { EventLoopExecutor.install() }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

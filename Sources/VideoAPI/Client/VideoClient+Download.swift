@@ -52,7 +52,7 @@ extension VideoClient {
                 guard deadline.timeIntervalSinceNow > 0 else { throw pastDeadline("downloading task \(taskID)", taskID: taskID) }
                 try await requests.acquire()
                 defer { requests.release() }
-                // A child task (as in exchange()), bounded by the deadline: a stalled
+                // On a task of its own (as in exchange()), bounded by the deadline: a stalled
                 // download ends there instead of waiting for the idle timeout.
                 return try await TimeBound.run(until: deadline) {
                     try await self.downloadOnce(from: source, to: path, taskID: taskID)

@@ -82,12 +82,12 @@ extension VideoClient {
                 // The reply's time limit starts once the request can go.
                 let bound = min(deadline ?? .distantFuture, Date().addingTimeInterval(configuration.requestTimeout))
                 guard bound.timeIntervalSinceNow > 0 else { throw pastDeadline(what, taskID: nil) }
+                // The HTTP work itself runs on a task of its own (TimeBound's), so its deep frames
+                // never grow the stack of a generation that then sits parked for minutes.
                 if method != .POST {
-                    // A child task: its deep HTTP frames get their own stack, freed when it ends,
-                    // instead of growing the stack of a generation that then sits parked for minutes.
-                    async let child = attemptResult(method, url: url, path: path, body: body, headers: headers, until: bound)
-                    outcome = await child
+                    outcome = await attemptResult(method, url: url, path: path, body: body, headers: headers, until: bound)
                 } else {
+                    // Unstructured: a POST on the wire is not cancelled with its caller.
                     outcome = await Task { await self.attemptResult(method, url: url, path: path, body: body, headers: headers, until: bound) }.value
                 }
             }
