@@ -30,6 +30,51 @@ import Crypto
         limiter.release()
     }
 
+    @Test func aLoopTimerWaitsItsTimeAndEndsAtOnceWhenCancelled() async throws {
+        let started = ContinuousClock.now
+        try await LoopTimer.sleep(seconds: 0.2)
+        #expect(ContinuousClock.now - started >= .milliseconds(195))
+        // Cancelled while waiting: a minute's sleep ends with CancellationError, long before.
+        let sleeper = Task { try await LoopTimer.sleep(seconds: 60) }
+        try await Task.sleep(nanoseconds: 50_000_000)
+        let cancelled = ContinuousClock.now
+        sleeper.cancel()
+        await #expect(throws: CancellationError.self) { try await sleeper.value }
+        #expect(ContinuousClock.now - cancelled < .seconds(10))
+        // Cancelled before it starts: it does not wait at all.
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await LoopTimer.sleep(seconds: 60)
+        }
+        await #expect(throws: CancellationError.self) { try await early.value }
+    }
+
+    @Test func workOnAFreshStackIsCancelledWithItsCaller() async throws {
+        struct Failed: Error, Equatable {}
+        // Values and typed errors come back as they were.
+        #expect(await FreshStack.run { 42 } == 42)
+        await #expect(throws: Failed()) { try await FreshStack.run { () async throws(Failed) -> Int in throw Failed() } }
+        // Cancelling the caller cancels the work it waits for.
+        let caller = Task { try await FreshStack.run { try await LoopTimer.sleep(seconds: 60) } }
+        try await Task.sleep(nanoseconds: 50_000_000)
+        caller.cancel()
+        await #expect(throws: CancellationError.self) { try await caller.value }
+    }
+
+    @Test func aTimeBoundCancelsWorkPastItsDeadlineAndKeepsWhatCameInTime() async throws {
+        let quick = try await TimeBound.run(until: Date().addingTimeInterval(5)) { "in time" }
+        #expect(quick == "in time")
+        let started = ContinuousClock.now
+        await #expect(throws: TimeBound.Exceeded.self) {
+            try await TimeBound.run(until: Date().addingTimeInterval(0.2)) { try await LoopTimer.sleep(seconds: 60) }
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        // The work's own error is its own, not a timeout.
+        await #expect(throws: CancellationError.self) {
+            try await TimeBound.run(until: Date().addingTimeInterval(5)) { throw CancellationError() }
+        }
+    }
+
     @Test func theKeyAndBearerTokensAreRedacted() {
         Redaction.register("sk-registered-key-123")
         let text = "denied: Authorization: Bearer sk-other-token.abc; key sk-registered-key-123 again"
