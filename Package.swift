@@ -33,8 +33,8 @@ let package = Package(
         ),
         // The one place that calls lua_error / lua_yieldk: Swift returns a status, C raises.
         .target(name: "CLuaShim", dependencies: ["CLua"]),
-        // The address of the Swift runtime's global-enqueue hook, so Swift concurrency can run
-        // on NIO's event loops (reel/EventLoopExecutor.swift).
+        // Sets the Swift runtime's global-enqueue hook, so Swift concurrency can run on NIO's
+        // event loops (VideoAPI/EventLoopExecutor.swift).
         .target(name: "CExecutorHook"),
         .target(
             name: "LuaRuntime",
@@ -45,6 +45,7 @@ let package = Package(
         .target(
             name: "VideoAPI",
             dependencies: [
+                "CExecutorHook",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -87,10 +88,8 @@ let package = Package(
         .executableTarget(
             name: "reel",
             dependencies: [
-                "Workflow", "VideoAPI", "Simulator", "Gallery", "CExecutorHook",
+                "Workflow", "VideoAPI", "Simulator", "Gallery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 // Prices: the project's reel.json, the environment and --price, layered.
                 .product(name: "Configuration", package: "swift-configuration"),
             ],

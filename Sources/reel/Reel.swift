@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VideoAPI
 import Workflow
 
 /// `reel`: runs Lua workflow scripts against a Veo 3.1 video-generation gateway.

@@ -8,14 +8,14 @@ import NIOPosix
 /// item of a generation's CPU after the kernel's file creation (README, Performance). This is
 /// NIO's `unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor`, with the
 /// hook found by linking (CExecutorHook) instead of by name.
-enum EventLoopExecutor {
+public enum EventLoopExecutor {
     /// The runtime's hook: a job, and the enqueue it replaces.
     private typealias Hook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
 
     /// Call once, early in `main`, and only where no task blocks a thread for long (a blocked
     /// event loop also holds up the connections it serves). False if a hook was already set.
     @discardableResult
-    static func install() -> Bool {
+    public static func install() -> Bool {
         withUnsafeTemporaryAllocation(of: Hook.self, capacity: 1) { hook in
             hook.baseAddress!.initialize(to: { job, _ in
                 // `any()` is the current loop when called on one: no hop for a task that is
