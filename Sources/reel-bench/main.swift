@@ -57,8 +57,6 @@ func wanted(_ section: BenchOptions.Section) -> Bool { options.only.isEmpty || o
 func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
 
 let options = BenchOptions.parseOrExit()
-// As in `reel run`, for the in-process client figure.
-EventLoopExecutor.install()
 guard FileManager.default.isExecutableFile(atPath: options.reel) else {
     FileHandle.standardError.write(Data("reel-bench: no reel binary at \(options.reel); run `swift build -c release` first\n".utf8))
     exit(2)
@@ -102,30 +100,6 @@ let machine = "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessI
 say("reel-bench on \(machine)\(options.quick ? " (quick)" : "")")
 figures.append(("machine", .string(machine)))
 
-/// CPU seconds for the map job done by `VideoClient` alone in this process: submit, poll and
-/// download each task, 32 at once, every video saved.
-func clientAlone(n: Int, baseURL: String) async throws -> Double {
-    let dir = try freshDirectory("client")
-    let client = VideoClient(ClientConfiguration(baseURL: baseURL, apiKey: "sk-bench"))
-    let parser = RequestParser(caller: "text_to_video", expectedMode: .text, source: .lua(baseDirectory: work))
-    let started = ProcessCPU.seconds()
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for i in 0..<n {
-            if i >= 32 { try await group.next() }
-            let request = try parser.parse([("prompt", .string("bench job \(i)")), ("duration", .int(4)), ("seed", .int(Int64(i)))]).request
-            group.addTask {
-                let id = try await client.submit(request).task.id!
-                let finished = try await client.waitForResult(id)
-                _ = try await client.download(id, resultURL: finished.resultURL, to: dir + "/\(id).mp4")
-            }
-        }
-        try await group.waitForAll()
-    }
-    let seconds = ProcessCPU.seconds() - started
-    await client.shutdown()
-    return seconds
-}
-
 // MARK: 2. The same job as the peer: CPU and memory
 if wanted(.throughput) {
     say("\njobs: map with concurrency 32, zero generation latency, small results, every video saved (simulator in its own process)")
@@ -145,13 +119,6 @@ if wanted(.throughput) {
         report("jobs", "\(n) tasks: reel ÷ peer, peak memory", "\(f(memoryRatio, 2))×", target: "≤ 1×", json: "jobs_\(n)_memory_ratio", memoryRatio)
         figures.append(("jobs_\(n)_reel_peak_kib", .double(Double(reel.maxRSSKiB))))
         figures.append(("jobs_\(n)_peer_peak_kib", .double(Double(peer.maxRSSKiB))))
-        if n == (options.quick ? 200 : 1_000) {
-            // The floor under reel's figure: the HTTP client alone, without Lua, the journal
-            // or progress, on the same simulator.
-            let client = try await clientAlone(n: n, baseURL: simulator.baseURL)
-            report("jobs", "\(n) tasks: VideoClient alone (in process) ÷ peer, CPU", "\(f(client / peer.cpuSeconds, 2))× (\(f(client, 2)) s)",
-                   json: "jobs_\(n)_client_alone_cpu_ratio", client / peer.cpuSeconds)
-        }
     }
 }
 
