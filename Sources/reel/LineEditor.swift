@@ -57,6 +57,14 @@ final class LineEditor {
         return session.run(editor: self, interrupted: interrupted)
     }
 
+    /// Ctrl-C as a key again (not a signal), as soon as an entry has ended and before its
+    /// output shows: a Ctrl-C typed once the output is on the screen then reaches the next
+    /// read as a key, with the line typed before it, instead of racing the editor as a signal.
+    func takeKeys() {
+        guard isTerminal, original != nil else { return }
+        setMode(signals: false)
+    }
+
     /// The terminal as it was before the REPL: call when leaving.
     func restore() {
         guard var saved = original else { return }

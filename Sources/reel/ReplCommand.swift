@@ -104,8 +104,9 @@ struct ReplCommand: AsyncParsableCommand {
             current.set(work)
             if liveView { display.switchStyle(to: .live) }
             let result = await work.value
-            if liveView { display.switchStyle(to: .lines) }
             current.set(nil)
+            editor.takeKeys()
+            if liveView { display.switchStyle(to: .lines) }
             switch result {
             case .success(let values) where !values.isEmpty:
                 print(values.map(WorkflowSession.describe).joined(separator: "\t"))
