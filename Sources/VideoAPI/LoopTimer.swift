@@ -11,8 +11,7 @@ public enum LoopTimer {
     /// task is cancelled, before or while it waits.
     public static func sleep(seconds: Double) async throws {
         try Task.checkCancellation()
-        let nanoseconds = Int64(min(max(seconds, 0), 1e9) * 1e9)
-        let scheduled = MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: .nanoseconds(nanoseconds)) {}
+        let scheduled = after(seconds: seconds) {}
         do {
             try await withTaskCancellationHandler {
                 try await scheduled.futureResult.get()

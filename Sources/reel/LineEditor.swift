@@ -61,8 +61,7 @@ final class LineEditor {
     /// output shows: a Ctrl-C typed once the output is on the screen then reaches the next
     /// read as a key, with the line typed before it, instead of racing the editor as a signal.
     func takeKeys() {
-        guard isTerminal, original != nil else { return }
-        setMode(signals: false)
+        setMode(signals: false)  // nothing before the first read, or off a terminal
     }
 
     /// The terminal as it was before the REPL: call when leaving.
