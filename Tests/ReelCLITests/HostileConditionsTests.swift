@@ -119,6 +119,37 @@ import Testing
         #expect(stats["submissions"] as? Int == 20)
     }
 
+    @Test func aRunHeldUpPastItsTimeLimitsKeepsTheSubmissionItWasWaitingFor() throws {
+        // Ctrl-Z with a POST on the wire, and `fg` 10 s later: every time limit is overdue when
+        // reel runs again, and the reply of a gateway that does not replay submissions comes
+        // 1 s after that. Cut off then, it would be a task billed whose id reel never learns.
+        let (server, url) = try Self.simulator(["--submit-delay", "11", "--ignore-idempotency-keys"])
+        defer { server.stop() }
+        let dir = try Self.scratch("text_to_video{ prompt = 'held up', duration = 4 }\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try BackgroundReel(["run", "s.lua", "--timeout", "8"], in: dir, environment: Self.gateway(url))
+        let started = Date()
+        while Self.stats(url)["submissions"] as? Int != 1 {
+            guard Date().timeIntervalSince(started) < 30 else { Issue.record("the submission never arrived: \(run.standardError)"); return }
+            usleep(10_000)
+        }
+        run.send(SIGSTOP)
+        usleep(10_000_000)
+        run.send(SIGCONT)
+        let code = run.waitForExit(timeout: 60)
+        let states = try Self.journalStates(dir)
+        // The generation's own --timeout has passed, so this run ends with an error, knowing the
+        // task; a run with time to spare polls it instead of paying for it again.
+        let again = try CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(url))
+        let stats = Self.stats(url)
+        print("held up 10 s (SIGSTOP) with a POST in flight: exit \(code.map(String.init) ?? "hung"); journal \(states); re-run exit \(again.status), POSTs in all \(stats["submissions"] ?? "?")")
+        #expect(code == 1, "\(run.standardError)")
+        #expect(run.standardError.contains("--timeout") && !run.standardError.contains("may have been accepted"), "\(run.standardError)")
+        #expect(states["unknown"] == nil && states["submitting"] == nil, "\(states)")
+        #expect(again.status == 0, "\(again.stderr.suffix(800))")
+        #expect(stats["submissions"] as? Int == 1)
+    }
+
     @Test func aRunawayScriptStopsAtOnceOnSIGTERM() throws {
         let dir = try Self.scratch("while true do xpcall(function() while true do end end, function(e) while true do end end) end\n")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import VideoAPI
 import Crypto
@@ -75,6 +76,28 @@ import Crypto
         }
     }
 
+    @Test func anIdleLimitCutsOffWorkThatStopsBeatingAndOnlyThat() async throws {
+        // Beats every 0.1 s (from an event loop, as a download's chunks arrive) keep 3 s of work
+        // alive through a 2 s idle limit.
+        let metronome = Metronome()
+        let steady = try await TimeBound.run(until: Date().addingTimeInterval(60), idle: 2) { pulse in
+            metronome.start(pulse)
+            while metronome.beats < 30 { try await LoopTimer.sleep(seconds: 0.05) }
+            return "done"
+        }
+        metronome.stop()
+        #expect(steady == "done")
+        // Work that stops beating ends at the idle limit, long before its deadline.
+        let started = ContinuousClock.now
+        await #expect(throws: TimeBound.Exceeded.self) {
+            try await TimeBound.run(until: Date().addingTimeInterval(60), idle: 2) { pulse in
+                for _ in 0..<3 { try await LoopTimer.sleep(seconds: 0.1); pulse.beat() }
+                try await LoopTimer.sleep(seconds: 60)
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
     @Test func theKeyAndBearerTokensAreRedacted() {
         Redaction.register("sk-registered-key-123")
         let text = "denied: Authorization: Bearer sk-other-token.abc; key sk-registered-key-123 again"
@@ -107,4 +130,23 @@ import Crypto
         #expect(Hex.string([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
         #expect(Hex.string(SHA256.hash(data: Data("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
+}
+
+/// Beats a pulse every 0.1 s from an event loop until stopped: progress that keeps coming
+/// however busy the test process's task threads are.
+private final class Metronome: Sendable {
+    private let count = Atomic<Int>(0)
+    private let stopped = Atomic<Bool>(false)
+    var beats: Int { count.load(ordering: .relaxed) }
+
+    func start(_ pulse: TimeBound.Pulse) {
+        _ = LoopTimer.after(seconds: 0.1) {
+            guard !self.stopped.load(ordering: .relaxed) else { return }
+            pulse.beat()
+            self.count.add(1, ordering: .relaxed)
+            self.start(pulse)
+        }
+    }
+
+    func stop() { stopped.store(true, ordering: .relaxed) }
 }

@@ -52,10 +52,15 @@ extension VideoClient {
                 guard deadline.timeIntervalSinceNow > 0 else { throw pastDeadline("downloading task \(taskID)", taskID: taskID) }
                 try await requests.acquire()
                 defer { requests.release() }
-                // On a task of its own (as in exchange()), bounded by the deadline: a stalled
-                // download ends there instead of waiting for the idle timeout.
-                return try await TimeBound.run(until: deadline) {
-                    try await self.downloadOnce(from: source, to: path, taskID: taskID)
+                // On a task of its own (as in exchange()), bounded by the deadline, and by the
+                // request time limit without a byte: a stalled download is tried again.
+                do {
+                    return try await TimeBound.run(until: deadline, idle: configuration.requestTimeout) { pulse in
+                        try await self.downloadOnce(from: source, to: path, taskID: taskID, pulse: pulse)
+                    }
+                } catch is TimeBound.Exceeded where deadline.timeIntervalSinceNow > 0 {
+                    throw DownloadFailure(error: VideoAPIError(.network, "downloading task \(taskID): no data for \(Self.seconds(configuration.requestTimeout))", taskID: taskID),
+                                          retry: .maybeSent)
                 }
             } catch is TimeBound.Exceeded {
                 throw pastDeadline("downloading task \(taskID)", taskID: taskID)
@@ -91,7 +96,7 @@ extension VideoClient {
         VideoAPIError(.timeout, "\(what): stopped at the --timeout limit (\(Self.seconds(configuration.taskTimeout)) per generation); raise --timeout if the gateway is just slow", taskID: taskID)
     }
 
-    func downloadOnce(from source: String, to path: String, taskID: String) async throws -> DownloadedFile {
+    func downloadOnce(from source: String, to path: String, taskID: String, pulse: TimeBound.Pulse) async throws -> DownloadedFile {
         let directory = (path as NSString).deletingLastPathComponent
         // Usually there already: one access(2), not FileManager's walk up the path.
         if !directory.isEmpty && access(directory, F_OK) != 0 {
@@ -112,7 +117,8 @@ extension VideoClient {
         authorize(&request, for: source)
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(request, timeout: .milliseconds(Int64(configuration.requestTimeout * 1000)))
+            // Time limits: TimeBound's, around this attempt (see VideoClient.init).
+            response = try await http.execute(request, deadline: .distantFuture)
         } catch let error as HTTPClientError where error == .redirectLimitReached || error == .redirectCycleDetected {
             throw VideoAPIError(.network, "downloading task \(taskID): too many redirects", taskID: taskID)
         } catch {
@@ -152,6 +158,7 @@ extension VideoClient {
             try await Self.videoFiles.withFileHandle(forWritingAt: FilePath(temporary), options: options) { handle in
                 var writer = handle.bufferedWriter()
                 for try await chunk in response.body {
+                    pulse.beat()
                     written += Int64(chunk.readableBytes)
                     if written > configuration.maxDownloadBytes {
                         throw VideoAPIError(.apiError, "task \(taskID)'s video grew past the \(configuration.maxDownloadBytes >> 20) MiB limit", taskID: taskID)

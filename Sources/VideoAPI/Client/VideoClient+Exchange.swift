@@ -174,8 +174,8 @@ extension VideoClient {
         }
         let started = Date()
         do {
-            let timeout = max(0.001, bound.timeIntervalSinceNow)
-            let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            // `bound` is kept by the caller's TimeBound (see VideoClient.init).
+            let response = try await http.execute(request, deadline: .distantFuture)
             var bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
             // A gateway or proxy may quote the request's Authorization header back: take the
             // key out here, before any message, journal row or Lua value is made from the reply.

@@ -29,8 +29,11 @@ public final class VideoClient: Sendable {
         self.observer = observer
         gatewayOrigin = Self.origin(of: configuration.baseURL)
         var http = HTTPClient.Configuration()
-        http.timeout = .init(connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
-                             read: .milliseconds(Int64(configuration.requestTimeout * 1000)))
+        // Only a connect limit (nothing has been sent while connecting). Waiting for replies is
+        // bounded by TimeBound, which can tell a slow gateway from a process that was held up
+        // (Ctrl-Z, a paused pipe): AsyncHTTPClient's read timeout, ringing late after such a
+        // stall, cut off submissions whose replies were already there.
+        http.timeout = .init(connect: .milliseconds(Int64(configuration.connectTimeout * 1000)))
         http.connectionPool = .init(idleTimeout: .seconds(60),
                                     concurrentHTTP1ConnectionsPerHostSoftLimit: min(max(8, configuration.connectionsPerHost), ClientConfiguration.maxConnectionsPerHost))
         // AsyncHTTPClient drops Authorization on a redirect to another origin, so the key
