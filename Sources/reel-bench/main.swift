@@ -23,8 +23,8 @@ struct BenchOptions: ParsableCommand {
     @Option(help: ArgumentHelp("The Python asyncio peer.", valueName: "path"))
     var peer = "../shared/bench/peer_asyncio.py"
 
-    @Option(help: ArgumentHelp("Where to write the figures as JSON.", valueName: "file"))
-    var json = "docs/bench-results.json"
+    @Option(help: ArgumentHelp("Where to write the figures as JSON (default: docs/bench-results.json, for a full run only; --quick and --only write only where this says).", valueName: "file"))
+    var json: String?
 
     @Flag(help: "A one-minute version: fewer tasks, shorter generations.")
     var quick = false
@@ -220,8 +220,12 @@ if wanted(.bridge) {
     report("bridge", "requests parsed + encoded (Swift alone)", "\(Int(bridge.parsesPerSecond))/s", json: "parses_per_s", bridge.parsesPerSecond)
 }
 
-let document = JSONValue.object(figures)
-try document.pretty().write(toFile: options.json, atomically: true, encoding: .utf8)
-say("\nfigures written to \(options.json)")
+// The README's table comes from full runs: a quick or partial run does not replace them.
+if let path = options.json ?? (options.quick || !options.only.isEmpty ? nil : "docs/bench-results.json") {
+    try JSONValue.object(figures).pretty().write(toFile: path, atomically: true, encoding: .utf8)
+    say("\nfigures written to \(path)")
+} else {
+    say("\nfigures not written: a quick or partial run keeps docs/bench-results.json as it is (--json FILE writes them)")
+}
 say("\n| section | figure | value | target |\n|---|---|---|---|")
 for row in rows { say("| \(row.section) | \(row.figure) | \(row.value) | \(row.target) |") }
