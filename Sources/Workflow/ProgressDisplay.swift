@@ -63,6 +63,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     private let lock = NSLock()
     private var rows: [Int: Row] = [:]
     private var renderedLines = 0
+    /// Between Ctrl-Z and `fg`: the terminal is the shell's.
+    private var suspended = false
     private var succeeded = 0
     private var failed = 0
     private var reused = 0
@@ -328,6 +330,28 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
         return value < 10 ? "\((value * 10).rounded() / 10) \(units[unit])" : "\(Int(value.rounded())) \(units[unit])"
     }
 
+    /// Whether this is the redrawn live block (on a terminal).
+    public var isLive: Bool { style == .live }
+
+    /// Ctrl-Z: the shell is about to take the terminal. The live block is cleared and not
+    /// drawn again until `resume`, so the shell's lines are not wiped by a later redraw that
+    /// thinks the block is still just above the cursor.
+    public func suspend() {
+        lock.withLock {
+            clearBlock()
+            suspended = true
+        }
+    }
+
+    /// `fg`: drawn anew below whatever the shell wrote meanwhile.
+    public func resume() {
+        lock.withLock {
+            suspended = false
+            renderedLines = 0
+        }
+        redraw()
+    }
+
     /// Stops the live display and clears its lines.
     public func finish() {
         ticker?.cancel()
@@ -359,7 +383,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     }
 
     private func drawBlock() {
-        guard style == .live, !rows.isEmpty else { return }
+        guard style == .live, !suspended, !rows.isEmpty else { return }
         let shown = rows.values.sorted { $0.number < $1.number }
         let limit = 20
         var text = ""

@@ -65,7 +65,8 @@ struct RunCommand: AsyncParsableCommand {
             if !script.quiet { await RunEstimate.announce(script, options: options, on: display) }
             return (try? await script.execute(options, generator: session, reporter: display, concurrency: concurrency)) ?? []
         }
-        let signals = SignalWatcher { presses in
+        let jobControl = display.isLive ? (suspend: display.suspend, resume: display.resume) : nil
+        let signals = SignalWatcher(jobControl: jobControl) { presses in
             if presses == 1 {
                 display.log("reel: interrupted; submitting nothing more (press Ctrl-C again to quit at once)")
                 session.stopSubmitting()

@@ -3,24 +3,43 @@ import Foundation
 
 /// Calls `handler` with the count of stop signals so far: Ctrl-C (SIGINT), SIGTERM, and
 /// SIGHUP (the terminal closed, an SSH session dropped) all ask for the same orderly stop.
-/// Dispatch sources are thread-safe; they are only created here and cancelled once.
+/// With `jobControl`, Ctrl-Z (SIGTSTP) first calls `suspend` and then stops the process, and
+/// SIGCONT (`fg`) calls `resume`: a live display clears itself before the shell takes the
+/// terminal and draws anew after. Dispatch sources are thread-safe; they are only created
+/// here and cancelled once.
 final class SignalWatcher: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
 
-    init(_ handler: @escaping @Sendable (Int) -> Void) {
+    init(jobControl: (suspend: @Sendable () -> Void, resume: @Sendable () -> Void)? = nil, _ handler: @escaping @Sendable (Int) -> Void) {
         let queue = DispatchQueue(label: "reel.signals")
         let counter = Counter()
-        sources = [SIGINT, SIGTERM, SIGHUP].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { handler(counter.increment()) }
-            source.resume()
-            return source
+        var sources = [SIGINT, SIGTERM, SIGHUP].map { number in
+            Self.source(number, queue) { handler(counter.increment()) }
         }
+        if let jobControl {
+            sources.append(Self.source(SIGTSTP, queue) {
+                jobControl.suspend()
+                kill(getpid(), SIGSTOP)  // what Ctrl-Z would have done
+            })
+            // Ignoring SIGCONT does not keep it from continuing the process; it only routes it here.
+            sources.append(Self.source(SIGCONT, queue, jobControl.resume))
+        }
+        self.sources = sources
+    }
+
+    private static func source(_ number: Int32, _ queue: DispatchQueue, _ handler: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+        source.setEventHandler(handler: handler)
+        source.resume()
+        return source
     }
 
     func cancel() {
         for source in sources { source.cancel() }
+        // Ctrl-Z stops the process again by itself once there is no live block to clear.
+        signal(SIGTSTP, SIG_DFL)
+        signal(SIGCONT, SIG_DFL)
     }
 
     private final class Counter: @unchecked Sendable {
