@@ -9,6 +9,7 @@ import Foundation
 /// here and cancelled once.
 final class SignalWatcher: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
+    private let catchesJobControl: Bool
 
     init(jobControl: (suspend: @Sendable () -> Void, resume: @Sendable () -> Void)? = nil, _ handler: @escaping @Sendable (Int) -> Void) {
         let queue = DispatchQueue(label: "reel.signals")
@@ -25,6 +26,7 @@ final class SignalWatcher: @unchecked Sendable {
             sources.append(Self.source(SIGCONT, queue, jobControl.resume))
         }
         self.sources = sources
+        catchesJobControl = jobControl != nil
     }
 
     private static func source(_ number: Int32, _ queue: DispatchQueue, _ handler: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
@@ -38,8 +40,10 @@ final class SignalWatcher: @unchecked Sendable {
     func cancel() {
         for source in sources { source.cancel() }
         // Ctrl-Z stops the process again by itself once there is no live block to clear.
-        signal(SIGTSTP, SIG_DFL)
-        signal(SIGCONT, SIG_DFL)
+        if catchesJobControl {
+            signal(SIGTSTP, SIG_DFL)
+            signal(SIGCONT, SIG_DFL)
+        }
     }
 
     private final class Counter: @unchecked Sendable {
