@@ -114,7 +114,7 @@ extension VideoClient {
         // Redirects (a gateway handing over to its CDN) are followed by AsyncHTTPClient, which
         // drops Authorization when the redirect leaves the gateway's origin.
         var request = HTTPClientRequest(url: source)
-        authorize(&request, for: source)
+        authorize(&request.headers, for: source)
         let response: HTTPClientResponse
         do {
             // Time limits: TimeBound's, around this attempt (see VideoClient.init).

@@ -163,20 +163,20 @@ extension VideoClient {
 
     func attemptOnce(_ method: HTTPMethod, url: String, path: String, body: String?, headers: [(String, String)],
                              until bound: Date) async throws(VideoAPIError) -> Attempt {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        authorize(&request, for: url)
-        request.headers.add(name: "Accept", value: "application/json")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
+        var head = HTTPHeaders()
+        authorize(&head, for: url)
+        head.add(name: "Accept", value: "application/json")
+        for (name, value) in headers { head.add(name: name, value: value) }
+        if body != nil { head.add(name: "Content-Type", value: "application/json") }
         let started = Date()
         do {
-            // `bound` is kept by the caller's TimeBound (see VideoClient.init).
-            let response = try await http.execute(request, deadline: .distantFuture)
-            var bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
+            // AsyncHTTPClient's future-based API: a JSON reply arrives whole, without the
+            // async body stream's machinery (9% of a 1,000-generation run's CPU).
+            let request = try HTTPClient.Request(url: url, method: method, headers: head, body: body.map { .byteBuffer(ByteBuffer(string: $0)) })
+            let task = http.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: configuration.maxResponseBytes),
+                                    eventLoop: .indifferent, deadline: nil, logger: nil)
+            let response = try await withTaskCancellationHandler { try await task.futureResult.get() } onCancel: { task.cancel() }
+            var bytes = response.body ?? ByteBuffer()
             // A gateway or proxy may quote the request's Authorization header back: take the
             // key out here, before any message, journal row or Lua value is made from the reply.
             let text = String(buffer: bytes)
@@ -185,7 +185,7 @@ extension VideoClient {
                               json: try? JSONValue.parse(bytes))
             observer?(.exchange(method: method.rawValue, path: path, status: reply.status, seconds: Date().timeIntervalSince(started), note: nil))
             return .reply(reply)
-        } catch is NIOTooManyBytesError {
+        } catch is ResponseAccumulator.ResponseTooBigError {
             throw VideoAPIError(.apiError, "\(method.rawValue) \(path): the reply is larger than \(configuration.maxResponseBytes >> 20) MiB")
         } catch is CancellationError {
             throw VideoAPIError(.cancelled, "\(method.rawValue) \(path): cancelled")

@@ -51,9 +51,9 @@ public final class VideoClient: Sendable {
     func url(_ path: String) -> String { configuration.baseURL + path }
 
     /// The key goes to the gateway's own origin only, never to a CDN or a redirect target.
-    func authorize(_ request: inout HTTPClientRequest, for url: String) {
+    func authorize(_ headers: inout HTTPHeaders, for url: String) {
         guard let key = configuration.apiKey, !key.isEmpty, isGatewayOrigin(url) else { return }
-        request.headers.add(name: "Authorization", value: "Bearer \(key)")
+        headers.add(name: "Authorization", value: "Bearer \(key)")
     }
 
     /// Whether `url` is on the gateway's own origin. The client's own URLs start with the
