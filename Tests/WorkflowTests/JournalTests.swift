@@ -196,7 +196,7 @@ import VideoAPI
     }
 
     /// Claims arriving together share transactions (group commit): each caller still gets its
-    /// own row, in the order the claims were handed in, and one that fails (here: a run that
+    /// own row (exactly as stored), in the order the claims were handed in, and one that fails (here: a run that
     /// does not exist, refused by the foreign key) fails alone, rolled back in its savepoint.
     @Test func claimsCommittedTogetherKeepTheirOrderAndFailAlone() async throws {
         let directory = NSTemporaryDirectory() + "reel-group-commit-\(UUID().uuidString)"
@@ -218,6 +218,9 @@ import VideoAPI
                         let claim = try await journal.claim(submission(n, run: n == 77 ? 9_999 : run), fresh: false, resubmitUnknown: false,
                                                             enqueued: { enqueued.continuation.finish() })
                         guard case .submit(let record) = claim, record.key == "key-\(n)" else { return (n, .failure(CancellationError())) }
+                        // The claim's row is made in memory, not read back: it must be the row as stored.
+                        let stored = try await journal.record(id: record.id)
+                        #expect(stored == record)
                         return (n, .success(record.id))
                     } catch {
                         enqueued.continuation.finish()

@@ -286,13 +286,21 @@ public final class Journal: Sendable {
             }
         }
         let now = Date().timeIntervalSince1970
+        // The row as written, made here rather than read back (a SELECT and a decode of every
+        // column per generation).
+        var row = TaskRecord(id: 0, key: s.key, runID: s.runID, state: .submitting, taskID: nil, idempotencyKey: s.idempotencyKey,
+                             baseURL: s.baseURL, mode: s.request.mode.rawValue, model: s.request.model, prompt: s.request.prompt,
+                             seconds: s.request.plannedSeconds, request: s.request.body().encoded(), progress: nil, resultURL: nil,
+                             path: nil, sha256: nil, bytes: nil, error: nil, createdAt: now, updatedAt: now,
+                             ownerPID: me.pid, ownerStart: me.start, callSite: s.callSite)
         try db.cachedStatement(sql: """
             INSERT INTO task (key, runID, state, idempotencyKey, baseURL, mode, model, prompt, seconds, request, createdAt, updatedAt,
                               ownerPID, ownerStart, callSite)
-            VALUES (?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [s.key, s.runID, s.idempotencyKey, s.baseURL, s.request.mode.rawValue, s.request.model, s.request.prompt,
-                             s.request.plannedSeconds, s.request.body().encoded(), now, now, me.pid, me.start, s.callSite])
-        return .submit(try reread(db, db.lastInsertedRowID))
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [row.key, row.runID, row.state.rawValue, row.idempotencyKey, row.baseURL, row.mode, row.model, row.prompt,
+                             row.seconds, row.request, row.createdAt, row.updatedAt, row.ownerPID, row.ownerStart, row.callSite])
+        row.id = db.lastInsertedRowID
+        return .submit(row)
     }
 
     private static func own(_ db: Database, _ row: Int64, _ me: ProcessIdentity) throws {
