@@ -1,6 +1,7 @@
 import CExecutorHook
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Swift concurrency's global executor, run on NIO's event loops (the HTTP client's). Without
 /// it every HTTP reply hops from an event-loop thread to a Dispatch thread to resume its task,
@@ -14,7 +15,7 @@ public enum EventLoopExecutor {
 
     /// Call once, early in `main` (before anything uses NIO's shared loops), and only where no
     /// task blocks a thread for long (a blocked event loop also holds up the connections it
-    /// serves). False if a hook was already set.
+    /// serves). False if it was called before, or another hook was already set.
     ///
     /// It also makes the shared group one loop. A run's work is waiting on the network; with
     /// two loops a generation's reply, its Lua and the journal's answer kept waking each other
@@ -23,6 +24,9 @@ public enum EventLoopExecutor {
     /// written off the loop, on the file system's own thread, so a slow disk does not hold it up.
     @discardableResult
     public static func install() -> Bool {
+        // NIO stops the process if the count is set twice, or after its loops have started:
+        // once only, before the hook can start them.
+        guard !called.exchange(true, ordering: .relaxed) else { return false }
         NIOSingletons.groupLoopCountSuggestion = 1
         return withUnsafeTemporaryAllocation(of: Hook.self, capacity: 1) { hook in
             hook.baseAddress!.initialize(to: { job, _ in
@@ -35,4 +39,6 @@ public enum EventLoopExecutor {
             }
         }
     }
+
+    private static let called = Atomic<Bool>(false)
 }

@@ -21,10 +21,10 @@ enum TimeBound {
     /// `body` runs as a task of its own that an event-loop timer cancels at the limit, and
     /// that follows the caller's cancellation. (A task group racing a `Task.sleep` child made
     /// three tasks and a Dispatch timer per request; this makes one task and a loop timer.)
-    static func run<T: Sendable>(until deadline: Date, idle: Double? = nil,
+    /// `pulse` is the one `body` is given, a new one unless the caller beats its own.
+    static func run<T: Sendable>(until deadline: Date, idle: Double? = nil, pulse: Pulse = Pulse(),
                                  _ body: @escaping @Sendable (Pulse) async throws -> T) async throws -> T {
         guard deadline.timeIntervalSinceNow > 0 else { throw Exceeded() }
-        let pulse = Pulse()
         let alarm = Alarm<T>(deadline: deadline, idle: idle, pulse: pulse)
         let work = Task { try await body(pulse) }
         alarm.start(cancelling: work)

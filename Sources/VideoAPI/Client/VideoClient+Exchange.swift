@@ -168,11 +168,16 @@ extension VideoClient {
         head.add(name: "Accept", value: "application/json")
         for (name, value) in headers { head.add(name: name, value: value) }
         if body != nil { head.add(name: "Content-Type", value: "application/json") }
+        let request: HTTPClient.Request
+        do {
+            request = try HTTPClient.Request(url: url, method: method, headers: head, body: body.map { .byteBuffer(ByteBuffer(string: $0)) })
+        } catch {
+            throw VideoAPIError(.apiError, "\(method.rawValue) \(path): cannot make a request of '\(url)' (\(error)); nothing was sent")
+        }
         let started = Date()
         do {
             // AsyncHTTPClient's future-based API: a JSON reply arrives whole, without the
             // async body stream's machinery (9% of a 1,000-generation run's CPU).
-            let request = try HTTPClient.Request(url: url, method: method, headers: head, body: body.map { .byteBuffer(ByteBuffer(string: $0)) })
             let task = http.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: configuration.maxResponseBytes),
                                     eventLoop: .indifferent, deadline: nil, logger: nil)
             let response = try await withTaskCancellationHandler { try await task.futureResult.get() } onCancel: { task.cancel() }
