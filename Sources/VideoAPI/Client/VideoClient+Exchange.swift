@@ -149,7 +149,7 @@ extension VideoClient {
                                headers: [(String, String)], until bound: Date) async -> Result<Attempt, VideoAPIError> {
         do {
             return .success(try await TimeBound.run(until: bound) {
-                try await self.attemptOnce(method, url: url, path: path, body: body, headers: headers, until: bound)
+                try await self.attemptOnce(method, url: url, path: path, body: body, headers: headers)
             })
         } catch let error as VideoAPIError {
             return .failure(error)
@@ -161,8 +161,9 @@ extension VideoClient {
         }
     }
 
-    func attemptOnce(_ method: HTTPMethod, url: String, path: String, body: String?, headers: [(String, String)],
-                             until bound: Date) async throws(VideoAPIError) -> Attempt {
+    /// One HTTP exchange, with no time limit of its own: the caller's TimeBound keeps it.
+    func attemptOnce(_ method: HTTPMethod, url: String, path: String, body: String?,
+                     headers: [(String, String)]) async throws(VideoAPIError) -> Attempt {
         var head = HTTPHeaders()
         authorize(&head, for: url)
         head.add(name: "Accept", value: "application/json")
