@@ -11,12 +11,17 @@ public final class DryRunGenerator: VideoGenerator, Sendable {
         var media: [MediaStep] = []
     }
     private let record = Mutex(Record())
+    private let order: SubmissionOrder
 
     /// The run's cap: a dry run refuses what the real run would, so `reel check --max-seconds`
     /// finds the call that would pass it.
     let budget: Budget
 
-    public init(budget: Budget = Budget()) { self.budget = budget }
+    /// `orderPatience`: how long a call waits for the one before it (SubmissionOrder).
+    public init(budget: Budget = Budget(), orderPatience: Duration = .milliseconds(500)) {
+        self.budget = budget
+        order = SubmissionOrder(patience: orderPatience)
+    }
 
     /// The requests in the order the script made them.
     public var requests: [GenerationRequest] { record.withLock { $0.requests } }
@@ -40,6 +45,12 @@ public final class DryRunGenerator: VideoGenerator, Sendable {
     }
 
     public func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo {
+        // In the script's order, as a live run claims them: the plan's order and the
+        // placeholder ids do not depend on which of a map's parallel calls arrives first.
+        let turn = options.sequence.map { SubmissionOrder.Turn(script: options.script, sequence: $0) }
+        if let turn { await order.waitForTurn(turn) }
+        let claimed = ClaimSignal(order, turn)
+        defer { claimed.send() }
         try budget.reserve(request)
         let n = record.withLock {
             $0.requests.append(request)

@@ -64,6 +64,21 @@ import VideoAPI
         #expect(reporter.logs == ["[log] 1\tdry-run-1", "[log] 2\tinvalid_request 2", "[log] 3\tdry-run-2"])
     }
 
+    /// A dry run numbers takes in the script's order, as a live run claims them: the second
+    /// call arriving first (a parallel map under load) waits for the first.
+    @Test func aDryRunNumbersTakesInScriptOrderWhicheverArrivesFirst() async throws {
+        let dry = DryRunGenerator(orderPatience: .seconds(600))
+        let parser = RequestParser(caller: "text_to_video", expectedMode: .text, source: .wire)
+        let first = try parser.parse([("prompt", "first")]).request, second = try parser.parse([("prompt", "second")]).request
+        let secondTake = Task { try await dry.generate(second, options: GenerationOptions(sequence: 2)) }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(dry.requests.isEmpty, "the second call waits for the first")
+        let firstTake = try await dry.generate(first, options: GenerationOptions(sequence: 1))
+        #expect(firstTake.id == "dry-run-1")
+        #expect(try await secondTake.value.id == "dry-run-2")
+        #expect(dry.requests.map(\.prompt) == ["first", "second"])
+    }
+
     /// A Video is the record of a generation: its fields can be read and listed, not changed.
     @Test func aVideoIsReadOnly() async throws {
         let h = try ScriptHarness(); defer { h.cleanUp() }
