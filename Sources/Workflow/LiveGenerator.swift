@@ -158,6 +158,11 @@ public final class LiveGenerator: VideoGenerator {
             key: key, idempotencyKey: "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())", runID: runID,
             baseURL: identity, request: request, callSite: options.callSite, sequence: options.sequence,
             arguments: options.arguments)
+        // A place among the submissions from before the claim: a stop that comes while the
+        // claim waits in the journal's queue waits for it and for its row to say what came of
+        // it (a new row left `submitting` would read as a POST of unknown outcome).
+        guard submissions.begin() else { throw VideoAPIError(.cancelled, "not submitted: the run is stopping") }
+        defer { submissions.end() }
         // The next call's claim may go as soon as this one has its place in the journal's
         // queue: claims commit in that order, and side by side.
         let claim = try await journal.claim(submission, fresh: options.fresh, resubmitUnknown: resubmitUnknown, enqueued: call.claimed.send)
@@ -242,7 +247,7 @@ public final class LiveGenerator: VideoGenerator {
     private func submit(_ request: GenerationRequest, row: Int64, newRow: Bool, idempotencyKey: String, task: Int,
                         deadline: Date) async throws -> String {
         let client = self.client, journal = self.journal, probe = self.probe, progress = self.progress
-        guard submissions.begin() else {
+        guard !submissions.isStopping else {
             try? await journal.recordFailure(row, newRow ? .failed : .unknown,
                                              error: newRow ? "not submitted: the run was stopping" : "not sent again: the run was stopping")
             throw VideoAPIError(.cancelled, "not submitted: the run is stopping")
@@ -274,7 +279,7 @@ public final class LiveGenerator: VideoGenerator {
             return id
         }
         submissions.attach(attempt)
-        defer { submissions.end(attempt) }
+        defer { submissions.detach(attempt) }
         let id = try await attempt.value
         progress.update(task, .submitted(id: id))
         return id
@@ -462,8 +467,9 @@ private actor IdempotencyProbe {
     }
 }
 
-/// POSTs in flight, and whether new ones may start. Stopping cancels them: a POST on the
-/// wire is shielded from that inside the client; one waiting out a backoff gives up.
+/// Claims and their POSTs in flight, and whether new ones may start. Stopping cancels the
+/// POSTs: one on the wire is shielded from that inside the client; one waiting out a backoff
+/// gives up.
 private final class SubmissionTracker: Sendable {
     private struct State {
         var reserved = 0
@@ -472,7 +478,8 @@ private final class SubmissionTracker: Sendable {
     }
     private let state = Mutex(State())
 
-    /// Reserves a place for a submission, unless the run is stopping.
+    /// Reserves a place for a claim and its submission, unless the run is stopping; `drain`
+    /// waits until every place is given back with `end`.
     func begin() -> Bool {
         state.withLock {
             guard !$0.stopped else { return false }
@@ -481,7 +488,9 @@ private final class SubmissionTracker: Sendable {
         }
     }
 
-    /// The reserved submission's task; cancelled at once if a stop came in between.
+    var isStopping: Bool { state.withLock { $0.stopped } }
+
+    /// A reserved place's POST; cancelled at once if a stop came in between.
     func attach(_ task: Task<String, any Error>) {
         let cancel = state.withLock {
             $0.inFlight.insert(task)
@@ -490,11 +499,12 @@ private final class SubmissionTracker: Sendable {
         if cancel { task.cancel() }
     }
 
-    func end(_ task: Task<String, any Error>) {
-        state.withLock {
-            $0.reserved -= 1
-            $0.inFlight.remove(task)
-        }
+    func detach(_ task: Task<String, any Error>) {
+        _ = state.withLock { $0.inFlight.remove(task) }
+    }
+
+    func end() {
+        state.withLock { $0.reserved -= 1 }
     }
 
     func stop() {
