@@ -14,49 +14,49 @@ import Testing
         log("made " .. made .. ", refused " .. refused .. ", used " .. budget().used)
         """
 
-    @Test func aCapSubmitsExactlyWhatFitsEvenAtFullConcurrency() throws {
+    @Test func aCapSubmitsExactlyWhatFitsEvenAtFullConcurrency() async throws {
         let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.3", "--sample-videos"])
         defer { server.stop() }
-        let url = try server.waitForURL()
+        let url = try await server.waitForURL()
         let dir = try HostileConditionsTests.scratch(Self.tenTakes)
         defer { try? FileManager.default.removeItem(at: dir) }
         let environment = ["REEL_BASE_URL": url, "REEL_API_KEY": "sk-budget-0123456789"]
 
         // Ten 4-second takes, all at once, under a 20-second cap: five are sent, five refused.
-        let first = try CLI.run(["run", "s.lua", "--max-seconds", "20", "--concurrency", "10"], in: dir, environment: environment)
+        let first = try await CLI.run(["run", "s.lua", "--max-seconds", "20", "--concurrency", "10"], in: dir, environment: environment)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stderr.contains("[log] made 5, refused 5, used 20"), "\(first.stderr)")
         #expect(HostileConditionsTests.stats(url)["submissions"] as? Int == 5)
 
         // Run again under the same cap: the five made are reused for free, the other five fit.
-        let second = try CLI.run(["run", "s.lua", "--max-seconds", "20", "--concurrency", "10"], in: dir, environment: environment)
+        let second = try await CLI.run(["run", "s.lua", "--max-seconds", "20", "--concurrency", "10"], in: dir, environment: environment)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stderr.contains("[log] made 10, refused 0, used 20"), "\(second.stderr)")
         let submissions = HostileConditionsTests.stats(url)["submissions"] as? Int ?? -1
         #expect(submissions == 10)
 
         // The ledger adds up against the gateway's own count.
-        let spend = try JSONSerialization.jsonObject(with: Data(try CLI.run(["spend", "--json"], in: dir).stdout.utf8)) as? [[String: Any]]
+        let spend = try JSONSerialization.jsonObject(with: Data(try await CLI.run(["spend", "--json"], in: dir).stdout.utf8)) as? [[String: Any]]
         let total = try #require(spend?.last)
         print("budget: 10 × 4 s under --max-seconds 20 → 5 submitted, 5 refused; re-run → 5 reused + 5 new; ledger: generated \(total["generated_seconds"] ?? "?") s, reused \(total["reused_seconds"] ?? "?") s; the simulator counted \(submissions) submissions")
         #expect(total["generated_seconds"] as? Int == submissions * 4)
         #expect(total["reused_seconds"] as? Int == 20)
     }
 
-    @Test func checkFindsTheCallThatWouldPassTheCap() throws {
+    @Test func checkFindsTheCallThatWouldPassTheCap() async throws {
         let dir = try HostileConditionsTests.scratch("""
             text_to_video{ prompt = 'one', duration = 8 }
             text_to_video{ prompt = 'two', duration = 8 }
             """)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try CLI.run(["check", "s.lua", "--max-seconds", "10"], in: dir)
+        let result = try await CLI.run(["check", "s.lua", "--max-seconds", "10"], in: dir)
         #expect(result.status == 1)
         #expect(result.stderr.contains("s.lua:2: text_to_video: not submitted: its 8 s of video would take this run past its budget of 10 s"), "\(result.stderr)")
     }
 
     /// Prices layer --price over the environment over reel.json; check estimates the money and
     /// --max-cost refuses the call that would pass it.
-    @Test func pricesEstimateAndCapMoney() throws {
+    @Test func pricesEstimateAndCapMoney() async throws {
         let dir = try HostileConditionsTests.scratch("""
             text_to_video{ prompt = 'a', duration = 4 }
             text_to_video{ prompt = 'b', duration = 8, generate_audio = true }
@@ -69,7 +69,7 @@ import Testing
                 "veo3.1-video-720p": { "per_second": 0.40 } } }
             """.write(to: dir.appendingPathComponent("reel.json"), atomically: true, encoding: .utf8)
 
-        let models = try CLI.run(["models", "--json", "--price", "veo3.1-video-720p=0.35"], in: dir,
+        let models = try await CLI.run(["models", "--json", "--price", "veo3.1-video-720p=0.35"], in: dir,
                                  environment: ["REEL_PRICES_VEO3_1_VIDEO_1080P_PER_SECOND": "0.5"])
         let list = try #require(try JSONSerialization.jsonObject(with: Data(models.stdout.utf8)) as? [[String: Any]])
         func price(_ model: String) -> [String: Any]? { list.first { $0["name"] as? String == model }?["price"] as? [String: Any] }
@@ -78,21 +78,21 @@ import Testing
         #expect(price("veo3.1-video-1080p")?["source"] as? String == "environment")
         #expect(price("veo3.1-video-4k") == nil)
 
-        let check = try CLI.run(["check", "s.lua"], in: dir)
+        let check = try await CLI.run(["check", "s.lua"], in: dir)
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stdout.contains("1.60 USD") && check.stdout.contains("3.20 USD") && check.stdout.contains("4.80 USD"), "\(check.stdout)")
 
-        let capped = try CLI.run(["check", "s.lua", "--max-cost", "2"], in: dir)
+        let capped = try await CLI.run(["check", "s.lua", "--max-cost", "2"], in: dir)
         #expect(capped.status == 1)
         #expect(capped.stderr.contains("s.lua:3: text_to_video: not submitted: its 3.20 USD would take this run past its budget of 2.00 USD"), "\(capped.stderr)")
 
-        let unpriced = try CLI.run(["check", "s.lua", "--max-cost", "2", "--config", "missing.json"], in: dir)
+        let unpriced = try await CLI.run(["check", "s.lua", "--max-cost", "2", "--config", "missing.json"], in: dir)
         #expect(unpriced.status == 2 && unpriced.stderr.contains("--max-cost needs prices"), "\(unpriced.stderr)")
     }
 
     /// The live run shows money spent against the script's plan and reuse as money saved; the
     /// ledger shows money at the prices set.
-    @Test func aRunShowsSpendingAgainstItsPlanAndTheLedgerCountsMoney() throws {
+    @Test func aRunShowsSpendingAgainstItsPlanAndTheLedgerCountsMoney() async throws {
         let dir = try HostileConditionsTests.scratch("""
             text_to_video{ prompt = 'a', duration = 4 }
             text_to_video{ prompt = 'b', duration = 8, generate_audio = true }
@@ -106,27 +106,27 @@ import Testing
             """.write(to: dir.appendingPathComponent("reel.json"), atomically: true, encoding: .utf8)
 
         // 4 × 0.10 + 8 × 0.15 + 8 × 0.40 = 4.80, all new the first time, all reused the second.
-        let first = try CLI.run(["run", "s.lua"], in: dir)
+        let first = try await CLI.run(["run", "s.lua"], in: dir)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stderr.contains("the script plans 3 generations, 20 s of video (4.80 USD)"), "\(first.stderr)")
         #expect(first.stdout.contains("Spent 20 s (4.80 USD) of 20 s (4.80 USD) planned"), "\(first.stdout)")
         // The estimate's dry pass leaves no trace: the script's own output appears once.
         #expect(first.stdout.components(separatedBy: "script ran").count == 2, "\(first.stdout)")
-        let second = try CLI.run(["run", "s.lua"], in: dir)
+        let second = try await CLI.run(["run", "s.lua"], in: dir)
         #expect(second.stdout.contains("Spent 0 s (0.00 USD) of 20 s (4.80 USD) planned; saved 20 s (4.80 USD) by reusing earlier takes"), "\(second.stdout)")
 
-        let ledger = try CLI.run(["spend"], in: dir)
+        let ledger = try await CLI.run(["spend"], in: dir)
         #expect(ledger.stdout.contains("total") && ledger.stdout.contains("20 s 4.80 USD"), "\(ledger.stdout)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(try CLI.run(["spend", "--json"], in: dir).stdout.utf8)) as? [[String: Any]])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try await CLI.run(["spend", "--json"], in: dir).stdout.utf8)) as? [[String: Any]])
         let total = try #require(json.last)
         #expect(total["generated_cost"] as? Double == 4.8 && total["reused_cost"] as? Double == 4.8, "\(total)")
-        let unpriced = try CLI.run(["spend", "--config", "none.json"], in: dir)
+        let unpriced = try await CLI.run(["spend", "--config", "none.json"], in: dir)
         #expect(unpriced.stdout.contains("Set prices") && !unpriced.stdout.contains("USD"), "\(unpriced.stdout)")
     }
 
     /// A script the dry pass cannot run without a trace (it writes a file) runs without an
     /// estimate, and writes its file once.
-    @Test func aScriptThatWritesFilesRunsOnceWithoutAnEstimate() throws {
+    @Test func aScriptThatWritesFilesRunsOnceWithoutAnEstimate() async throws {
         let dir = try HostileConditionsTests.scratch("""
             local f = assert(io.open("notes.txt", "a"))
             f:write("line\\n")
@@ -134,7 +134,7 @@ import Testing
             text_to_video{ prompt = 'a', duration = 4 }
             """)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let run = try CLI.run(["run", "s.lua"], in: dir)
+        let run = try await CLI.run(["run", "s.lua"], in: dir)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try String(contentsOf: dir.appendingPathComponent("notes.txt"), encoding: .utf8) == "line\n")
         #expect(!run.stderr.contains("the script plans") && run.stdout.contains("Spent 4 s") && !run.stdout.contains("planned"), "\(run.stdout)")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs the built `reel` binary as a user would, capturing its output and exit code.
 struct CLI {
@@ -47,8 +48,11 @@ struct CLI {
         return process
     }
 
+    /// Runs `reel` to its end (terminated after `timeout`). Async, and every wait here polls
+    /// with `Task.sleep`: a test that blocks a thread of Swift's task pool (two threads on a
+    /// two-core machine) holds up every other test's tasks, for as long as the run takes.
     static func run(_ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:],
-                    timeout: TimeInterval = 120) throws -> Result {
+                    timeout: TimeInterval = 120) async throws -> Result {
         let process = Self.process(arguments, in: directory, environment: environment)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -56,28 +60,56 @@ struct CLI {
         try process.run()
         // Read both pipes while it runs so a chatty process cannot fill one and stall.
         let outData = Reader(out.fileHandleForReading), errData = Reader(err.fileHandleForReading)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: outData.text(), stderr: errData.text())
+        await process.exit(within: timeout)
+        return Result(status: process.terminationStatus, stdout: await outData.text(), stderr: await errData.text())
     }
 }
 
-/// Drains a pipe on a background thread.
-final class Reader: @unchecked Sendable {
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
+extension Process {
+    /// Waits for the process to end, without holding a thread of the task pool; terminates
+    /// it after `timeout`. True if it ended by itself.
+    @discardableResult
+    func exit(within timeout: TimeInterval = .infinity) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 10_000_000) }
+        let ended = !isRunning
+        if !ended { terminate() }
+        while isRunning { try? await Task.sleep(nanoseconds: 10_000_000) }
+        waitUntilExit()  // reaped: returns at once
+        return ended
+    }
+}
+
+/// Drains a pipe on a thread of its own (not the task pool's).
+final class Reader: Sendable {
+    private struct State {
+        var data: Data?
+        var waiting: [CheckedContinuation<Data, Never>] = []
+    }
+    private let state = Mutex(State())
 
     init(_ handle: FileHandle) {
         Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
-            done.signal()
+            let data = handle.readDataToEndOfFile()
+            let waiting = state.withLock { state in
+                state.data = data
+                defer { state.waiting = [] }
+                return state.waiting
+            }
+            for continuation in waiting { continuation.resume(returning: data) }
         }
     }
 
-    func text() -> String {
-        done.wait()
-        return String(decoding: data, as: UTF8.self)
+    /// Everything the pipe carried, once it is closed.
+    func data() async -> Data {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Data, Never>) in
+            let ready = state.withLock { state -> Data? in
+                if state.data == nil { state.waiting.append(continuation) }
+                return state.data
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
     }
+
+    func text() async -> String { String(decoding: await data(), as: UTF8.self) }
 }

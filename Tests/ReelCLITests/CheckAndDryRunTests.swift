@@ -8,8 +8,8 @@ import Testing
                            "scripts/storyboard.lua"]
 
     @Test(arguments: examples)
-    func everyExamplePassesCheckAndPrintsThePlan(script: String) throws {
-        let result = try CLI.run(["check", script])
+    func everyExamplePassesCheckAndPrintsThePlan(script: String) async throws {
+        let result = try await CLI.run(["check", script])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Plan: "))
         #expect(result.stdout.contains("Seconds of video by model:"))
@@ -17,25 +17,25 @@ import Testing
     }
 
     @Test(arguments: examples)
-    func everyExampleDryRuns(script: String) throws {
-        let result = try CLI.run(["run", "--dry-run", script])
+    func everyExampleDryRuns(script: String) async throws {
+        let result = try await CLI.run(["run", "--dry-run", script])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("\"model\": \"veo3.1-"))
     }
 
     /// A misspelt flag after the script is named as a flag, not taken for a script argument;
     /// `check` takes a `run` line as it is; `--version` answers.
-    @Test func flagsAfterTheScriptAreFlags() throws {
-        let typo = try CLI.run(["run", "--dry-run", "scripts/prompt_sweep.lua", "--concurency", "6"])
+    @Test func flagsAfterTheScriptAreFlags() async throws {
+        let typo = try await CLI.run(["run", "--dry-run", "scripts/prompt_sweep.lua", "--concurency", "6"])
         #expect(typo.status == 2)
         #expect(typo.stderr.contains("unknown option '--concurency' (did you mean '--concurrency'?)"), "\(typo.stderr)")
-        let check = try CLI.run(["check", "scripts/prompt_sweep.lua", "--concurrency", "3", "--fresh"])
+        let check = try await CLI.run(["check", "scripts/prompt_sweep.lua", "--concurrency", "3", "--fresh"])
         #expect(check.status == 0, "\(check.stderr)")
-        let version = try CLI.run(["--version"])
+        let version = try await CLI.run(["--version"])
         #expect(version.status == 0 && !version.stdout.isEmpty)
     }
 
-    @Test func examplesAreInTheScriptsFolder() throws {
+    @Test func examplesAreInTheScriptsFolder() async throws {
         let found = try FileManager.default.contentsOfDirectory(atPath: CLI.packageRoot.appendingPathComponent("scripts").path)
             .filter { $0.hasSuffix(".lua") }.map { "scripts/" + $0 }
         #expect(Set(found) == Set(Self.examples), "add new examples to CheckAndDryRunTests.examples")
@@ -56,11 +56,11 @@ import Testing
          "error: broken.lua:1: reference_to_video: veo3.1-fast-video-1080p cannot do multi-image-reference ('images'); use veo3.1-video-1080p"),
         ("local a = 1\n\ntext_to_video{ prompt = 'x', duration = 5 }", "error: broken.lua:3: text_to_video: 'duration' must be 4, 6 or 8 (got 5)"),
     ])
-    func brokenScriptsExitOneWithOneClearMessage(script: String, message: String) throws {
+    func brokenScriptsExitOneWithOneClearMessage(script: String, message: String) async throws {
         let (dir, name) = try brokenScript(script)
         defer { try? FileManager.default.removeItem(at: dir) }
         for command in [["check", name], ["run", "--dry-run", name]] {
-            let result = try CLI.run(command, in: dir)
+            let result = try await CLI.run(command, in: dir)
             #expect(result.status == 1)
             #expect(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines) == message)
             #expect(!result.stdout.contains("Plan:"))
@@ -69,7 +69,7 @@ import Testing
 
     /// One check lists every invalid call of a script, each at its line, and goes on past
     /// them (an extend of a refused call is checked too).
-    @Test func checkReportsEveryInvalidCall() throws {
+    @Test func checkReportsEveryInvalidCall() async throws {
         let (dir, name) = try brokenScript("""
             local a = text_to_video{ prompt = 'x', duration = 5 }
             local b = extend(a, { prompt = 'y', seed = -1 })
@@ -78,7 +78,7 @@ import Testing
             """)
         defer { try? FileManager.default.removeItem(at: dir) }
         for command in [["check", name], ["run", "--dry-run", name]] {
-            let result = try CLI.run(command, in: dir)
+            let result = try await CLI.run(command, in: dir)
             #expect(result.status == 1)
             let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }
             #expect(lines.count == 3, "\(result.stderr)")
@@ -88,86 +88,86 @@ import Testing
         }
     }
 
-    @Test func usageErrorsExitTwo() throws {
-        #expect(try CLI.run(["run", "--bogus", "x.lua"]).status == 2)
-        #expect(try CLI.run(["run", "--dry-run", "missing.lua"]).status == 2)
-        #expect(try CLI.run(["run", "--dry-run", "scripts/prompt_sweep.lua", "not-a-pair"]).status == 2)
-        let badModel = try CLI.run(["check", "scripts/prompt_sweep.lua", "--model", "veo3"])
+    @Test func usageErrorsExitTwo() async throws {
+        #expect(try await CLI.run(["run", "--bogus", "x.lua"]).status == 2)
+        #expect(try await CLI.run(["run", "--dry-run", "missing.lua"]).status == 2)
+        #expect(try await CLI.run(["run", "--dry-run", "scripts/prompt_sweep.lua", "not-a-pair"]).status == 2)
+        let badModel = try await CLI.run(["check", "scripts/prompt_sweep.lua", "--model", "veo3"])
         #expect(badModel.status == 2)
         #expect(badModel.stderr.contains("--model: unknown model 'veo3'"))
-        #expect(try CLI.run(["check", "scripts/prompt_sweep.lua"], environment: ["REEL_MODEL": "nope"]).status == 2)
+        #expect(try await CLI.run(["check", "scripts/prompt_sweep.lua"], environment: ["REEL_MODEL": "nope"]).status == 2)
     }
 
-    @Test func verboseAddsATraceback() throws {
+    @Test func verboseAddsATraceback() async throws {
         let (dir, name) = try brokenScript("local function f()\n  error('deep')\nend\nf()\n")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try CLI.run(["check", "--verbose", name], in: dir)
+        let result = try await CLI.run(["check", "--verbose", name], in: dir)
         #expect(result.status == 1)
         #expect(result.stderr.contains("error: broken.lua:2: deep"))
         #expect(result.stderr.contains("stack traceback"))
     }
 
     /// A map that asks for more at once than the run's --concurrency is told, once, at its line.
-    @Test func aMapAboveTheRunsConcurrencyWarnsOnce() throws {
+    @Test func aMapAboveTheRunsConcurrencyWarnsOnce() async throws {
         let dir = try HostileConditionsTests.scratch("""
             map({ 1, 2, 3 }, function(i) return text_to_video{ prompt = "p" .. i, duration = 4 } end, { concurrency = 6 })
             map({ 4, 5 }, function(i) return text_to_video{ prompt = "p" .. i, duration = 4 } end, { concurrency = 8 })
             map({ 6 }, function(i) return text_to_video{ prompt = "p" .. i, duration = 4 } end, { concurrency = 2 })
             """)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try CLI.run(["run", "--dry-run", "s.lua", "--concurrency", "2"], in: dir)
+        let result = try await CLI.run(["run", "--dry-run", "s.lua", "--concurrency", "2"], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.components(separatedBy: "warning: ").count == 2, "\(result.stderr)")
         #expect(result.stderr.contains("warning: s.lua:1: map: concurrency = 6 is above this run's --concurrency 2"), "\(result.stderr)")
-        let within = try CLI.run(["run", "--dry-run", "s.lua", "--concurrency", "8"], in: dir)
+        let within = try await CLI.run(["run", "--dry-run", "s.lua", "--concurrency", "8"], in: dir)
         #expect(!within.stderr.contains("warning"), "\(within.stderr)")
     }
 
-    @Test func scriptArgumentsReachTheScript() throws {
-        let result = try CLI.run(["run", "--dry-run", "scripts/prompt_sweep.lua", "subject=a windmill", "concurrency=2"])
+    @Test func scriptArgumentsReachTheScript() async throws {
+        let result = try await CLI.run(["run", "--dry-run", "scripts/prompt_sweep.lua", "subject=a windmill", "concurrency=2"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("a windmill at dawn, wide shot"))
     }
 
-    @Test func modelsPrintsTheCapabilityTable() throws {
-        let result = try CLI.run(["models"])
+    @Test func modelsPrintsTheCapabilityTable() async throws {
+        let result = try await CLI.run(["models"])
         #expect(result.status == 0)
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.first?.hasPrefix("MODEL") == true)
         #expect(lines.contains { $0.hasPrefix("veo3.1-fast-video-720p *") })
         let fastRow = lines.first { $0.hasPrefix("veo3.1-fast-video-4k") }!
         #expect(fastRow.split(separator: " ").filter { $0 == "-" }.count == 1, "fast models cannot do reference")
-        let json = try CLI.run(["models", "--json"])
+        let json = try await CLI.run(["models", "--json"])
         #expect(json.stdout.contains("\"name\": \"veo3.1-video-1080p\""))
     }
 
-    @Test func eachRunsTheScriptOncePerCSVRow() throws {
-        let result = try CLI.run(["run", "--dry-run", "--each", "scripts/rows.csv", "scripts/csv_sweep.lua"])
+    @Test func eachRunsTheScriptOncePerCSVRow() async throws {
+        let result = try await CLI.run(["run", "--dry-run", "--each", "scripts/rows.csv", "scripts/csv_sweep.lua"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Plan: 3 requests"))
         #expect(result.stdout.contains("an otter in a river, full of reeds at noon, wildlife documentary"))
         #expect(result.stderr.contains("[log] row 2: dry-run-"))
     }
 
-    @Test func eachReportsEveryFailingRowByNumber() throws {
+    @Test func eachReportsEveryFailingRowByNumber() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-each-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         try "d\n4\n5\n8\n7\n".write(to: dir.appendingPathComponent("d.csv"), atomically: true, encoding: .utf8)
         try "text_to_video{ prompt = 'x', duration = tonumber(args.d) }\n".write(to: dir.appendingPathComponent("s.lua"), atomically: true, encoding: .utf8)
-        let result = try CLI.run(["check", "--each", "d.csv", "s.lua"], in: dir)
+        let result = try await CLI.run(["check", "--each", "d.csv", "s.lua"], in: dir)
         #expect(result.status == 1)
         #expect(result.stderr.contains("row 2 of d.csv:\nerror: s.lua:1: text_to_video: 'duration' must be 4, 6 or 8 (got 5)"))
         #expect(result.stderr.contains("row 4 of d.csv:"))
         #expect(result.stderr.contains("2 rows failed"))
         try "a,b\n1\n".write(to: dir.appendingPathComponent("bad.csv"), atomically: true, encoding: .utf8)
-        let bad = try CLI.run(["check", "--each", "bad.csv", "s.lua"], in: dir)
+        let bad = try await CLI.run(["check", "--each", "bad.csv", "s.lua"], in: dir)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("bad.csv:2: 1 field, but the header has 2"))
     }
 
-    @Test func helpAnswersTheQuestion() throws {
-        let result = try CLI.run(["run", "--help"])
+    @Test func helpAnswersTheQuestion() async throws {
+        let result = try await CLI.run(["run", "--help"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("--dry-run"))
         #expect(result.stdout.contains("key=value"))
@@ -176,8 +176,8 @@ import Testing
     /// Help text is wrapped by the terminal's width, not by hand: no paragraph line breaks
     /// early and then goes on (the raggedness of text wrapped twice).
     @Test(arguments: ["", "run", "check", "models", "simulator", "history", "spend", "gallery", "task", "repl", "docs"])
-    func helpParagraphsWrapEvenly(command: String) throws {
-        let result = try CLI.run((command.isEmpty ? [] : [command]) + ["--help"], environment: ["COLUMNS": "80"])
+    func helpParagraphsWrapEvenly(command: String) async throws {
+        let result = try await CLI.run((command.isEmpty ? [] : [command]) + ["--help"], environment: ["COLUMNS": "80"])
         #expect(result.status == 0)
         let text = result.stdout.components(separatedBy: "USAGE:")[0]
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

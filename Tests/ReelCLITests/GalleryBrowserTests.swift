@@ -12,14 +12,14 @@ import Testing
     }
 
     /// The page's DOM after its scripts ran (and its videos had time to load).
-    static func dom(_ page: URL, fragment: String = "", profile: URL) throws -> String {
-        try Shell.run(chromium()!, ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile.path)", "--virtual-time-budget=6000",
+    static func dom(_ page: URL, fragment: String = "", profile: URL) async throws -> String {
+        try await Shell.run(chromium()!, ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile.path)", "--virtual-time-budget=6000",
                                     "--dump-dom", page.absoluteString + fragment])
     }
 
     static func count(_ text: String, _ needle: String) -> Int { text.components(separatedBy: needle).count - 1 }
 
-    @Test func aSweepsGalleryWorksInARealBrowser() throws {
+    @Test func aSweepsGalleryWorksInARealBrowser() async throws {
         guard Self.chromium() != nil else {
             Issue.record("chromium is not installed; run scripts/setup.sh")
             return
@@ -31,7 +31,7 @@ import Testing
             map(jobs, function(j) return text_to_video{ prompt = j.prompt, seed = j.seed, duration = 4 } end)
             """, name: "sweep.lua")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let run = try CLI.run(["run", "sweep.lua", "--latency", "0.3"], in: dir)
+        let run = try await CLI.run(["run", "sweep.lua", "--latency", "0.3"], in: dir)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("Gallery: out/gallery.html"), "\(run.stdout)")
         let page = dir.appendingPathComponent("out/gallery.html")
@@ -40,7 +40,7 @@ import Testing
         #expect(Self.count(html, #"poster="data:image/jpeg;base64,"#) == 6, "a poster per take")
 
         let profile = dir.appendingPathComponent("chromium-profile")
-        let dom = try Self.dom(page, profile: profile)
+        let dom = try await Self.dom(page, profile: profile)
         let body = try #require(dom.firstMatch(of: /<body[^>]*>/)).0
         #expect(body.contains(#"data-loaded="6""#) && !body.contains("data-broken"), "every video loads its file: \(body)")
         #expect(!body.contains("pwned"), "the hostile prompt ran: \(body)")
@@ -52,14 +52,14 @@ import Testing
         #expect(dom.contains(">seed: 1</th>") && dom.contains(">seed: 2</th>"))
 
         // The filter: by text, and by a status no take has.
-        let lighthouse = try Self.dom(page, fragment: "#q=lighthouse", profile: profile)
+        let lighthouse = try await Self.dom(page, fragment: "#q=lighthouse", profile: profile)
         #expect(lighthouse.contains(#"data-shown="2""#) && Self.count(lighthouse, #"hidden="""#) == 4, "filter by text")
-        let failed = try Self.dom(page, fragment: "#status=failed", profile: profile)
+        let failed = try await Self.dom(page, fragment: "#status=failed", profile: profile)
         #expect(failed.contains(#"data-shown="0""#), "filter by status")
 
         // A screenshot kept with the test output.
         let shot = CLI.packageRoot.appendingPathComponent(".build/gallery-test.png")
-        _ = try Shell.run(Self.chromium()!, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile.path)",
+        _ = try await Shell.run(Self.chromium()!, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile.path)",
                                              "--window-size=1280,1000", "--virtual-time-budget=4000", "--screenshot=\(shot.path)", page.absoluteString])
         #expect(FileManager.default.fileExists(atPath: shot.path))
         print("gallery: 3 × 2 sweep → 3 rows × 2 columns, 6/6 videos loaded, filter 2 and 0 shown, hostile prompt inert; screenshot \(shot.path)")

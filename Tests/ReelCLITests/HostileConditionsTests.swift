@@ -23,16 +23,16 @@ import Testing
         map(prompts, function(p) return text_to_video{ prompt = p, duration = 4 } end)
         """
 
-    static func simulator(_ extra: [String] = []) throws -> (BackgroundReel, String) {
+    static func simulator(_ extra: [String] = []) async throws -> (BackgroundReel, String) {
         let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.6", "--sample-videos"] + extra)
-        return (server, try server.waitForURL())
+        return (server, try await server.waitForURL())
     }
 
     static func gateway(_ url: String) -> [String: String] { ["REEL_BASE_URL": url, "REEL_API_KEY": "sk-hostile-0123456789"] }
 
     /// How many requests stand in each state, by the newest row of each request.
-    static func journalStates(_ dir: URL) throws -> [String: Int] {
-        let rows = CLI.parseJSONArray(try CLI.run(["history", "--json", "--limit", "1000"], in: dir).stdout)
+    static func journalStates(_ dir: URL) async throws -> [String: Int] {
+        let rows = CLI.parseJSONArray(try await CLI.run(["history", "--json", "--limit", "1000"], in: dir).stdout)
         var byKey: [String: String] = [:]
         for run in rows {
             for case let task as [String: Any] in (run["tasks"] as? [Any]) ?? [] {
@@ -48,22 +48,33 @@ import Testing
         return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
     }
 
+    /// Waits until the simulator has received `count` submissions: a condition, not a time a
+    /// loaded machine may not keep (a signal sent before reel is up kills it outright).
+    static func waitForSubmissions(_ count: Int, at url: String, from run: BackgroundReel, timeout: TimeInterval = 60) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while (stats(url)["submissions"] as? Int ?? 0) < count {
+            guard Date() < deadline else { throw CLIError(message: "\(count) submissions did not arrive in \(Int(timeout)) s: \(run.standardError)") }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+    }
+
     static func seconds(since start: Date) -> String { String(format: "%.1f s", Date().timeIntervalSince(start)) }
 
     // MARK: Two runs at once
 
     @Test(arguments: [2, 3, 5])
     func concurrentRunsOfOneSweepPostEachPromptOnce(runs: Int) async throws {
-        let (server, url) = try Self.simulator()
+        let (server, url) = try await Self.simulator()
         defer { server.stop() }
         let dir = try Self.scratch(Self.sweep)
         defer { try? FileManager.default.removeItem(at: dir) }
         let started = (0..<runs).map { _ in
             try? BackgroundReel(["run", "s.lua", "--concurrency", "8", "--quiet"], in: dir, environment: Self.gateway(url))
         }
-        let codes = started.map { $0?.waitForExit(timeout: 120) }
+        var codes: [Int32?] = []
+        for run in started { codes.append(await run?.waitForExit(timeout: 120)) }
         let stats = Self.stats(url)
-        let history = CLI.parseJSONArray(try CLI.run(["history", "--json"], in: dir).stdout)
+        let history = CLI.parseJSONArray(try await CLI.run(["history", "--json"], in: dir).stdout)
         let perRun = history.map { (($0["tasks"] as? [[String: Any]]) ?? []).filter { $0["state"] as? String == "downloaded" }.count }
         let posts = stats["submissions"] as? Int ?? -1
         print("concurrent runs: \(runs) runs of a 20-prompt sweep in one folder → \(posts) POSTs (\(Double(posts) / 20) per prompt); exits \(codes.map { $0.map(String.init) ?? "hung" }); downloaded per run: \(perRun)")
@@ -76,7 +87,7 @@ import Testing
     // MARK: Output that goes away, signals
 
     @Test func aClosedPipeNeitherCrashesNorLosesWork() async throws {
-        let (server, url) = try Self.simulator()
+        let (server, url) = try await Self.simulator()
         defer { server.stop() }
         let dir = try Self.scratch(Self.sweep)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -88,8 +99,8 @@ import Testing
         try process.run()
         _ = pipe.fileHandleForReading.availableData
         try pipe.fileHandleForReading.close()
-        process.waitUntilExit()
-        let states = try Self.journalStates(dir)
+        await process.exit()
+        let states = try await Self.journalStates(dir)
         print("closed pipe: exit \(process.terminationStatus) (\(process.terminationReason == .uncaughtSignal ? "killed by a signal" : "exited")); journal: \(states)")
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
         #expect(states == ["downloaded": 20])
@@ -97,19 +108,18 @@ import Testing
 
     @Test(arguments: [SIGTERM, SIGHUP, SIGINT])
     func aStopSignalJournalsThePOSTsInFlight(signal: Int32) async throws {
-        let (server, url) = try Self.simulator(["--submit-delay", "1.5"])
+        let (server, url) = try await Self.simulator(["--submit-delay", "1.5"])
         defer { server.stop() }
         let dir = try Self.scratch(Self.sweep)
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try BackgroundReel(["run", "s.lua", "--concurrency", "8"], in: dir, environment: Self.gateway(url))
-        // Waited for synchronously: other tests' blocking waits can starve the async pool.
-        usleep(700_000)  // eight POSTs are on the wire
+        try await Self.waitForSubmissions(8, at: url, from: run)  // on the wire, held by --submit-delay
         let sent = Date()
         run.send(signal)
-        let code = run.waitForExit(timeout: 60)
+        let code = await run.waitForExit(timeout: 60)
         let took = Self.seconds(since: sent)
-        let states = try Self.journalStates(dir)
-        let again = try CLI.run(["run", "s.lua", "--concurrency", "8"], in: dir, environment: Self.gateway(url))
+        let states = try await Self.journalStates(dir)
+        let again = try await CLI.run(["run", "s.lua", "--concurrency", "8"], in: dir, environment: Self.gateway(url))
         let stats = Self.stats(url)
         let name = signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "SIGINT"
         print("\(name) with 8 POSTs in flight: exit \(code.map(String.init) ?? "hung") \(took) after the signal; journal \(states); re-run exit \(again.status), POSTs in all \(stats["submissions"] ?? "?") for 20 prompts")
@@ -119,28 +129,24 @@ import Testing
         #expect(stats["submissions"] as? Int == 20)
     }
 
-    @Test func aRunHeldUpPastItsTimeLimitsKeepsTheSubmissionItWasWaitingFor() throws {
+    @Test func aRunHeldUpPastItsTimeLimitsKeepsTheSubmissionItWasWaitingFor() async throws {
         // Ctrl-Z with a POST on the wire, and `fg` 10 s later: every time limit is overdue when
         // reel runs again, and the reply of a gateway that does not replay submissions comes
         // 1 s after that. Cut off then, it would be a task billed whose id reel never learns.
-        let (server, url) = try Self.simulator(["--submit-delay", "11", "--ignore-idempotency-keys"])
+        let (server, url) = try await Self.simulator(["--submit-delay", "11", "--ignore-idempotency-keys"])
         defer { server.stop() }
         let dir = try Self.scratch("text_to_video{ prompt = 'held up', duration = 4 }\n")
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try BackgroundReel(["run", "s.lua", "--timeout", "8"], in: dir, environment: Self.gateway(url))
-        let started = Date()
-        while Self.stats(url)["submissions"] as? Int != 1 {
-            guard Date().timeIntervalSince(started) < 30 else { Issue.record("the submission never arrived: \(run.standardError)"); return }
-            usleep(10_000)
-        }
+        try await Self.waitForSubmissions(1, at: url, from: run)
         run.send(SIGSTOP)
-        usleep(10_000_000)
+        try await Task.sleep(nanoseconds: 10_000_000_000)
         run.send(SIGCONT)
-        let code = run.waitForExit(timeout: 60)
-        let states = try Self.journalStates(dir)
+        let code = await run.waitForExit(timeout: 60)
+        let states = try await Self.journalStates(dir)
         // The generation's own --timeout has passed, so this run ends with an error, knowing the
         // task; a run with time to spare polls it instead of paying for it again.
-        let again = try CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(url))
+        let again = try await CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(url))
         let stats = Self.stats(url)
         print("held up 10 s (SIGSTOP) with a POST in flight: exit \(code.map(String.init) ?? "hung"); journal \(states); re-run exit \(again.status), POSTs in all \(stats["submissions"] ?? "?")")
         #expect(code == 1, "\(run.standardError)")
@@ -150,32 +156,33 @@ import Testing
         #expect(stats["submissions"] as? Int == 1)
     }
 
-    @Test func aRunawayScriptStopsAtOnceOnSIGTERM() throws {
+    @Test func aRunawayScriptStopsAtOnceOnSIGTERM() async throws {
         let dir = try Self.scratch("while true do xpcall(function() while true do end end, function(e) while true do end end) end\n")
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try BackgroundReel(["run", "s.lua"], in: dir)
-        usleep(800_000)
+        try await run.waitUntilCatching(SIGTERM)
+        try await Task.sleep(nanoseconds: 300_000_000)  // into the loop
         let sent = Date()
         run.send(SIGTERM)
-        let code = run.waitForExit(timeout: 30)
+        let code = await run.waitForExit(timeout: 30)
         print("runaway script (xpcall with a looping handler): exit \(code.map(String.init) ?? "hung") \(Self.seconds(since: sent)) after SIGTERM")
         #expect(code == 130)
-        let limited = try CLI.run(["run", "--dry-run", "--max-instructions", "2000000", "s.lua"], in: dir, timeout: 30)
+        let limited = try await CLI.run(["run", "--dry-run", "--max-instructions", "2000000", "s.lua"], in: dir, timeout: 30)
         #expect(limited.status == 1 && limited.stderr.contains("instruction limit reached"), "\(limited.stderr)")
     }
 
     // MARK: A journal another program holds
 
     @Test func aLockedJournalIsWaitedOutNotLost() async throws {
-        let (server, url) = try Self.simulator(["--submit-delay", "1"])
+        let (server, url) = try await Self.simulator(["--submit-delay", "1"])
         defer { server.stop() }
         let dir = try Self.scratch("text_to_video{ prompt = 'held journal', duration = 4 }\n")
         defer { try? FileManager.default.removeItem(at: dir) }
         // Create the journal, then let another program hold a write lock while the POST is out.
         try "text_to_video{ prompt = 'warm-up', duration = 4 }\n".write(to: dir.appendingPathComponent("w.lua"), atomically: true, encoding: .utf8)
-        #expect(try CLI.run(["run", "w.lua"], in: dir, environment: Self.gateway(url)).status == 0)
+        #expect(try await CLI.run(["run", "w.lua"], in: dir, environment: Self.gateway(url)).status == 0)
         let run = try BackgroundReel(["run", "s.lua"], in: dir, environment: Self.gateway(url))
-        usleep(300_000)
+        try await Self.waitForSubmissions(2, at: url, from: run)  // this run's POST (after the warm-up's), held by --submit-delay
         let locker = Process()
         locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         locker.arguments = ["python3", "-c", """
@@ -185,9 +192,9 @@ import Testing
             """]
         locker.currentDirectoryURL = dir
         try locker.run()
-        let code = run.waitForExit(timeout: 90)
-        locker.waitUntilExit()
-        let states = try Self.journalStates(dir)
+        let code = await run.waitForExit(timeout: 90)
+        await locker.exit()
+        let states = try await Self.journalStates(dir)
         print("journal locked 15 s by another process during a POST: exit \(code.map(String.init) ?? "hung"); journal \(states)")
         #expect(code == 0, "\(run.standardError)")
         #expect(states["downloaded"] == 2)
@@ -208,14 +215,14 @@ import Testing
             """)
         defer { try? FileManager.default.removeItem(at: dir) }
         let environment = Self.gateway(simulator.baseURL)
-        #expect(try CLI.run(["run", "s.lua"], in: dir, environment: environment).status == 0)
+        #expect(try await CLI.run(["run", "s.lua"], in: dir, environment: environment).status == 0)
 
         // The same script again, fresh, on a gateway that drops the reply after creating the task.
         var faults = SimulatorConfiguration.Faults()
         faults.dropAfterSubmit = 1
         await simulator.state.setFaults(faults)
         try "text_to_video{ prompt = 'a new take whose reply is lost', duration = 4 }\n".write(to: dir.appendingPathComponent("s.lua"), atomically: true, encoding: .utf8)
-        let lost = try CLI.run(["run", "s.lua"], in: dir, environment: environment)
+        let lost = try await CLI.run(["run", "s.lua"], in: dir, environment: environment)
         #expect(lost.status == 1)
         #expect(lost.stderr.contains("1 submission has an unknown outcome"), "\(lost.stderr)")
         #expect(lost.stderr.contains("s.lua:1") && lost.stderr.contains("journal row"))
@@ -224,12 +231,12 @@ import Testing
 
         // Plain re-run: nothing is sent again.
         await simulator.state.setFaults(SimulatorConfiguration.Faults())
-        let plain = try CLI.run(["run", "s.lua"], in: dir, environment: environment)
+        let plain = try await CLI.run(["run", "s.lua"], in: dir, environment: environment)
         #expect(plain.status == 1 && plain.stderr.contains("--resubmit-unknown"))
         #expect(await simulator.state.stats.submissions == before)
 
         // --resubmit-unknown: exactly that one.
-        let resubmitted = try CLI.run(["run", "s.lua", "--resubmit-unknown"], in: dir, environment: environment)
+        let resubmitted = try await CLI.run(["run", "s.lua", "--resubmit-unknown"], in: dir, environment: environment)
         #expect(resubmitted.status == 0, "\(resubmitted.stderr)")
         let after = await simulator.state.stats.submissions
         print("unknown outcome: listed with its line and the command; plain re-run sent \(0); --resubmit-unknown sent \(after - before)")
@@ -237,28 +244,29 @@ import Testing
     }
 
     @Test func ctrlCDuringARateLimitBackoffLeavesNothingUnknown() async throws {
-        let (server, url) = try Self.simulator(["--rate-limit-rate", "1", "--retry-after", "30"])
+        let (server, url) = try await Self.simulator(["--rate-limit-rate", "1", "--retry-after", "30"])
         defer { server.stop() }
         let dir = try Self.scratch("text_to_video{ prompt = 'patient', duration = 4 }\n")
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try BackgroundReel(["run", "s.lua"], in: dir, environment: Self.gateway(url))
-        _ = try run.waitForLine(containing: "asked to wait 30 s", in: .standardError)
+        _ = try await run.waitForLine(containing: "asked to wait 30 s", in: .standardError)
         let sent = Date()
         run.interrupt()
-        let code = run.waitForExit(timeout: 30)
-        let states = try Self.journalStates(dir)
-        print("Ctrl-C during a 30 s Retry-After: exit \(code.map(String.init) ?? "hung") \(Self.seconds(since: sent)) later; journal \(states)")
+        let code = await run.waitForExit(timeout: 30)
+        let took = Date().timeIntervalSince(sent)
+        let states = try await Self.journalStates(dir)
+        print("Ctrl-C during a 30 s Retry-After: exit \(code.map(String.init) ?? "hung") \(String(format: "%.1f s", took)) later; journal \(states)")
         if code != 130 { print(run.standardError) }
         #expect(code == 130)
-        #expect(Date().timeIntervalSince(sent) < 5)
+        #expect(took < 15, "Ctrl-C waited out the Retry-After")
         #expect(states == ["failed": 1])
     }
 
     // MARK: The key
 
-    @Test func aGatewayThatEchoesTheKeyNeverGetsItPrintedJournaledOrIntoLua() throws {
+    @Test func aGatewayThatEchoesTheKeyNeverGetsItPrintedJournaledOrIntoLua() async throws {
         let key = "sk-echoed-\(UUID().uuidString)"
-        let (server, url) = try Self.simulator(["--require-key", "sk-the-right-one-000", "--echo-authorization"])
+        let (server, url) = try await Self.simulator(["--require-key", "sk-the-right-one-000", "--echo-authorization"])
         defer { server.stop() }
         let dir = try Self.scratch("""
             local ok, e = pcall(text_to_video, "a kite")
@@ -266,7 +274,7 @@ import Testing
             """)
         defer { try? FileManager.default.removeItem(at: dir) }
         for sandbox in [false, true] {
-            let result = try CLI.run(["run", "s.lua", "--verbose"] + (sandbox ? ["--sandbox"] : []), in: dir,
+            let result = try await CLI.run(["run", "s.lua", "--verbose"] + (sandbox ? ["--sandbox"] : []), in: dir,
                                      environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key])
             #expect(result.stderr.contains("lua sees:") && result.stderr.contains("Bearer [redacted]"), "\(result.stderr)")
             #expect(!(result.stdout + result.stderr).contains(key))
@@ -277,13 +285,13 @@ import Testing
         print("echoed key: printed 0 times, journaled 0 times, seen by Lua 0 times (with and without --sandbox)")
     }
 
-    @Test func aRedirectToAnotherOriginNeverCarriesTheKey() throws {
+    @Test func aRedirectToAnotherOriginNeverCarriesTheKey() async throws {
         let key = "sk-redirected-0123456789"
-        let (server, url) = try Self.simulator(["--require-key", key, "--redirect-downloads"])
+        let (server, url) = try await Self.simulator(["--require-key", key, "--redirect-downloads"])
         defer { server.stop() }
         let dir = try Self.scratch("text_to_video{ prompt = 'via a CDN', duration = 4 }\n")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try CLI.run(["run", "s.lua"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key])
+        let result = try await CLI.run(["run", "s.lua"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key])
         let stats = Self.stats(url)
         print("redirect to another origin: exit \(result.status); CDN downloads \(stats["cdn_downloads"] ?? "?"), with the key \(stats["cdn_downloads_with_authorization"] ?? "?")")
         #expect(result.status == 0, "\(result.stderr)")
@@ -291,9 +299,9 @@ import Testing
         #expect(stats["cdn_downloads_with_authorization"] as? Int == 0)
     }
 
-    @Test func aKeyFileKeepsTheKeyOutOfEveryEnvironment() throws {
+    @Test func aKeyFileKeepsTheKeyOutOfEveryEnvironment() async throws {
         let key = "sk-from-file-\(UUID().uuidString)"
-        let (server, url) = try Self.simulator(["--require-key", key])
+        let (server, url) = try await Self.simulator(["--require-key", key])
         defer { server.stop() }
         let dir = try Self.scratch(SafetyCLITests.hunt + """
 
@@ -306,14 +314,14 @@ import Testing
         let keyFile = dir.appendingPathComponent("key.txt")
         try (key + "\n").write(to: keyFile, atomically: true, encoding: .utf8)
         // Launched through a shell, as a user would: the shell is the parent a script can read.
-        let result = try CLI.run(["run", "s.lua", "needle=\(String(key.reversed()))"], in: dir,
+        let result = try await CLI.run(["run", "s.lua", "needle=\(String(key.reversed()))"], in: dir,
                                  environment: ["REEL_BASE_URL": url, "REEL_API_KEY_FILE": keyFile.path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("[log] found: nothing"), "\(result.stderr)")
         #expect(result.stderr.contains("parent environ holds the key: false"), "\(result.stderr)")
     }
 
-    @Test func theSandboxConfinesReadsToTheScriptFolderAndOut() throws {
+    @Test func theSandboxConfinesReadsToTheScriptFolderAndOut() async throws {
         let outside = FileManager.default.temporaryDirectory.appendingPathComponent("reel-secret-\(UUID().uuidString).png")
         try "id_rsa contents".write(to: outside, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: outside) }
@@ -331,7 +339,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("out/link").path, withDestinationPath: outside.path)
-        let result = try CLI.run(["run", "--dry-run", "--sandbox", "s.lua", "secret=\(outside.path)"], in: dir)
+        let result = try await CLI.run(["run", "--dry-run", "--sandbox", "s.lua", "secret=\(outside.path)"], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let log = result.stderr
         #expect(log.contains("direct: \(outside.path): --sandbox allows reading only under"), "\(log)")
@@ -352,26 +360,31 @@ import Testing
         case "refused":
             url = "http://127.0.0.1:9"  // discard port: nothing listens
         case "retry-after":
-            let (s, u) = try Self.simulator(["--rate-limit-rate", "1", "--retry-after", "86400"])
+            let (s, u) = try await Self.simulator(["--rate-limit-rate", "1", "--retry-after", "86400"])
             (server, url) = (s, u)
         default:
-            let (s, u) = try Self.simulator([gateway])
+            let (s, u) = try await Self.simulator([gateway])
             (server, url) = (s, u)
         }
         defer { server?.stop() }
         let dir = try Self.scratch("text_to_video{ prompt = 'slow gateway', duration = 4 }\n")
         defer { try? FileManager.default.removeItem(at: dir) }
+        // A gateway that says no at once is given up on at once: its --timeout is long, so a
+        // run that waited it out would stand out even on a loaded machine, where starting and
+        // ending a debug build can take seconds. A slow gateway is cut off at its --timeout.
+        let givesUpAtOnce = gateway == "refused" || gateway == "retry-after"
+        let limit = givesUpAtOnce ? 60 : 10
         let started = Date()
-        let result = try CLI.run(["run", "s.lua", "--timeout", "10"], in: dir, environment: Self.gateway(url), timeout: 120)
+        let result = try await CLI.run(["run", "s.lua", "--timeout", String(limit)], in: dir, environment: Self.gateway(url), timeout: 120)
         let took = Date().timeIntervalSince(started)
-        print("--timeout 10 against \(gateway): exit \(result.status) in \(String(format: "%.1f", took)) s — \(result.stderr.split(separator: "\n").last { $0.hasPrefix("error:") } ?? "")")
+        print("--timeout \(limit) against \(gateway): exit \(result.status) in \(String(format: "%.1f", took)) s — \(result.stderr.split(separator: "\n").last { $0.hasPrefix("error:") } ?? "")")
         #expect(result.status == 1)
-        #expect(took < 15)
+        #expect(took < Double(givesUpAtOnce ? limit / 2 : limit + 30))
         switch gateway {
         case "refused":
-            #expect(took < 6 && result.stderr.contains("cannot connect to http://127.0.0.1:9"), "\(result.stderr)")
+            #expect(result.stderr.contains("cannot connect to http://127.0.0.1:9"), "\(result.stderr)")
         case "retry-after":
-            #expect(took < 5 && result.stderr.contains("asked to wait 86400 s"), "\(result.stderr)")
+            #expect(result.stderr.contains("asked to wait 86400 s"), "\(result.stderr)")
         default:
             #expect(result.stderr.contains("--timeout"), "\(result.stderr)")
         }
@@ -379,14 +392,14 @@ import Testing
 
     // MARK: Downloads
 
-    @Test func aWebPageIsNeverSavedAsTheVideo() throws {
-        let (server, url) = try Self.simulator(["--html-results"])
+    @Test func aWebPageIsNeverSavedAsTheVideo() async throws {
+        let (server, url) = try await Self.simulator(["--html-results"])
         defer { server.stop() }
         let dir = try Self.scratch("text_to_video{ prompt = 'html', duration = 4 }\n")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(url))
+        let result = try await CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(url))
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
-        let states = try Self.journalStates(dir)
+        let states = try await Self.journalStates(dir)
         print("HTML result: exit \(result.status); files \(files); journal \(states)")
         #expect(result.status == 1)
         #expect(result.stderr.contains("is not a video: the server sent text/html"), "\(result.stderr)")
@@ -394,23 +407,23 @@ import Testing
         #expect(states["downloaded"] == nil)
     }
 
-    @Test func anUnwritableOutIsFoundBeforeAnythingIsPaid() throws {
-        let (server, url) = try Self.simulator()
+    @Test func anUnwritableOutIsFoundBeforeAnythingIsPaid() async throws {
+        let (server, url) = try await Self.simulator()
         defer { server.stop() }
         let dir = try Self.scratch("text_to_video{ prompt = 'nowhere to go', duration = 4 }\n")
         defer { try? FileManager.default.removeItem(at: dir) }
         try "a file".write(to: dir.appendingPathComponent("blocker"), atomically: true, encoding: .utf8)
-        let result = try CLI.run(["run", "s.lua", "--out", "blocker/videos"], in: dir, environment: Self.gateway(url))
+        let result = try await CLI.run(["run", "s.lua", "--out", "blocker/videos"], in: dir, environment: Self.gateway(url))
         #expect(result.status == 2)
         #expect(result.stderr.contains("cannot create the output folder 'blocker/videos' (--out)"), "\(result.stderr)")
         let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(string: url + "/__simulator/stats")!)) as? [String: Any]
         #expect(stats?["submissions"] as? Int == 0)
     }
 
-    @Test func savingToAnEmptyPathSaysSo() throws {
+    @Test func savingToAnEmptyPathSaysSo() async throws {
         let dir = try Self.scratch("local v = text_to_video 'x'\nv:save('')\n")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try CLI.run(["run", "--dry-run", "s.lua"], in: dir)
+        let result = try await CLI.run(["run", "--dry-run", "s.lua"], in: dir)
         #expect(result.status == 1)
         #expect(result.stderr.contains("s.lua:2: Video:save: the path is empty"), "\(result.stderr)")
     }

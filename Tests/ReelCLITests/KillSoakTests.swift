@@ -11,7 +11,7 @@ import Testing
     @Test func killNineThenRerunLosesAndRebuysNothing() async throws {
         let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.8", "--sample-videos"])
         defer { server.stop() }
-        let url = try server.waitForURL()
+        let url = try await server.waitForURL()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-kill-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -24,21 +24,30 @@ import Testing
 
         var generator = SeededRandom(seed: 20261125)
         var killedAt: [Double] = []
-        for _ in 0..<4 {
+        for attempt in 0..<4 {
             let run = try BackgroundReel(["run", "soak.lua", "--concurrency", "8"], in: dir, environment: environment)
+            if attempt == 0 {
+                // Killed before any reply, a run cannot know whether the gateway replays
+                // Idempotency-Keys: its claimed rows rightly stay unknown. Kill after the first.
+                let patience = Date().addingTimeInterval(60)
+                while (try await Self.json(from: url + "/__simulator/stats")["submissions"] as? Int ?? 0) < 1 {
+                    guard Date() < patience else { throw CLIError(message: "no submission in 60 s: \(run.standardError)") }
+                    try await Task.sleep(nanoseconds: 10_000_000)
+                }
+            }
             let delay = 0.4 + Double(generator.next() % 2100) / 1000
             try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
             run.kill9()
-            _ = run.waitForExit(timeout: 10)
+            _ = await run.waitForExit(timeout: 10)
             killedAt.append(delay)
         }
-        let final = try CLI.run(["run", "soak.lua", "--concurrency", "8"], in: dir, environment: environment)
+        let final = try await CLI.run(["run", "soak.lua", "--concurrency", "8"], in: dir, environment: environment)
         #expect(final.status == 0, "\(final.stderr.suffix(2000))")
 
         let stats = try await Self.json(from: url + "/__simulator/stats")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)
         let partial = files.filter { $0.contains(".partial") }
-        let history = CLI.parseJSONArray(try CLI.run(["history", "--json", "--limit", "100"], in: dir).stdout)
+        let history = CLI.parseJSONArray(try await CLI.run(["history", "--json", "--limit", "100"], in: dir).stdout)
         var latest: [String: [String: Any]] = [:]  // newest row per prompt
         for run in history.reversed() {
             for case let task as [String: Any] in (run["tasks"] as? [Any]) ?? [] {

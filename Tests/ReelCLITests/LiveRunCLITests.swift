@@ -13,11 +13,11 @@ import Testing
         return dir
     }
 
-    @Test func withNothingConfiguredARunUsesTheSimulatorAndLeavesPlayableVideos() throws {
+    @Test func withNothingConfiguredARunUsesTheSimulatorAndLeavesPlayableVideos() async throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let script = CLI.packageRoot.appendingPathComponent("scripts/generate_then_extend.lua").path
-        let result = try CLI.run(["run", script, "--latency", "0.2", "--out", dir.appendingPathComponent("out").path], in: dir)
+        let result = try await CLI.run(["run", script, "--latency", "0.2", "--out", dir.appendingPathComponent("out").path], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("REEL_BASE_URL is not set, so this run uses the built-in simulator"))
         #expect(result.stdout.contains("3 videos generated"))
@@ -45,28 +45,28 @@ import Testing
 
     /// The built-in simulator gets a new port every run, but the journal knows it by one name:
     /// a re-run reuses every video, and `reel task` answers from the journal at once.
-    @Test func aReRunOnTheBuiltInSimulatorReusesEverything() throws {
+    @Test func aReRunOnTheBuiltInSimulatorReusesEverything() async throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let script = CLI.packageRoot.appendingPathComponent("scripts/generate_then_extend.lua").path
-        let first = try CLI.run(["run", script, "--latency", "0.2"], in: dir)
+        let first = try await CLI.run(["run", script, "--latency", "0.2"], in: dir)
         #expect(first.status == 0, "\(first.stderr)")
-        let again = try CLI.run(["run", script, "--latency", "0.2"], in: dir)
+        let again = try await CLI.run(["run", script, "--latency", "0.2"], in: dir)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.contains("0 videos generated") && again.stdout.contains("3 reused"), "\(again.stdout)")
 
-        let history = CLI.parseJSONArray(try CLI.run(["history", "--json"], in: dir).stdout)
+        let history = CLI.parseJSONArray(try await CLI.run(["history", "--json"], in: dir).stdout)
         let id = try #require(((history.first?["tasks"] as? [[String: Any]])?.first?["task_id"]) as? String)
         let started = Date()
-        let task = try CLI.run(["task", id, "--save", "kept.mp4"], in: dir)
+        let task = try await CLI.run(["task", id, "--save", "kept.mp4"], in: dir)
         #expect(task.status == 0, "\(task.stderr)")
-        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(Date().timeIntervalSince(started) < 30)  // no waiting on a gateway (a loaded machine starts a debug build slowly)
         #expect(task.stdout.contains("answered from the journal") && task.stdout.contains("succeeded"))
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("kept.mp4").path))
     }
 
     /// History is the full record: arguments, seed, line, request body, and filters for what failed.
-    @Test func historyIsTheFullRecord() throws {
+    @Test func historyIsTheFullRecord() async throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         try """
@@ -74,9 +74,9 @@ import Testing
               return text_to_video{ prompt = p .. " " .. args.place, seed = 7, duration = 4 }
             end, { errors = "collect" })
             """.write(to: dir.appendingPathComponent("s.lua"), atomically: true, encoding: .utf8)
-        let run = try CLI.run(["run", "s.lua", "place=harbour", "--latency", "0.2", "--task-failure-rate", "0.5", "--fault-seed", "4"], in: dir)
+        let run = try await CLI.run(["run", "s.lua", "place=harbour", "--latency", "0.2", "--task-failure-rate", "0.5", "--fault-seed", "4"], in: dir)
         #expect(run.status == 0, "\(run.stderr)")
-        let all = CLI.parseJSONArray(try CLI.run(["history", "--json"], in: dir).stdout)
+        let all = CLI.parseJSONArray(try await CLI.run(["history", "--json"], in: dir).stdout)
         let first = try #require(all.first)
         #expect((first["arguments"] as? [String: Any])?["place"] as? String == "harbour")
         let tasks = try #require(first["tasks"] as? [[String: Any]])
@@ -84,68 +84,68 @@ import Testing
         #expect(tasks.allSatisfy { $0["seed"] as? Int == 7 && ($0["call_site"] as? String)?.hasSuffix("s.lua:2") == true })
         #expect(tasks.allSatisfy { (($0["request"] as? [String: Any])?["duration"] as? Int) == 4 })
         let failedCount = tasks.filter { $0["state"] as? String == "failed" }.count
-        let failed = try CLI.run(["history", "--failed"], in: dir)
+        let failed = try await CLI.run(["history", "--failed"], in: dir)
         #expect(failed.stdout.components(separatedBy: "  failed  ").count - 1 == failedCount, "\(failed.stdout)")
-        let grep = try CLI.run(["history", "--grep", "STORM"], in: dir)
+        let grep = try await CLI.run(["history", "--grep", "STORM"], in: dir)
         #expect(grep.stdout.contains("\"storm harbour\"") && !grep.stdout.contains("\"calm sea harbour\""), "\(grep.stdout)")
     }
 
-    @Test func theKeyIsNeverPrintedEvenVerbose() throws {
+    @Test func theKeyIsNeverPrintedEvenVerbose() async throws {
         let key = "sk-live-\(UUID().uuidString)"
         let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.1", "--require-key", key])
         defer { server.stop() }
-        let url = try server.waitForURL()
+        let url = try await server.waitForURL()
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         try "local v = text_to_video 'a kite'\nlog(v.id)\n".write(to: dir.appendingPathComponent("kite.lua"), atomically: true, encoding: .utf8)
-        let ok = try CLI.run(["run", "--verbose", "kite.lua"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key])
+        let ok = try await CLI.run(["run", "--verbose", "kite.lua"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stderr.contains("POST /v1/video/generations → 200"))
         #expect(!(ok.stdout + ok.stderr).contains(key))
-        let refused = try CLI.run(["run", "--verbose", "--fresh", "kite.lua"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key + "-wrong"])
+        let refused = try await CLI.run(["run", "--verbose", "--fresh", "kite.lua"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key + "-wrong"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("401"))
         #expect(!(refused.stdout + refused.stderr).contains(key))
     }
 
-    @Test func aGatewayWithoutAKeyIsAConfigurationError() throws {
-        let result = try CLI.run(["run", "scripts/prompt_sweep.lua"], environment: ["REEL_BASE_URL": "http://127.0.0.1:9", "REEL_API_KEY": ""])
+    @Test func aGatewayWithoutAKeyIsAConfigurationError() async throws {
+        let result = try await CLI.run(["run", "scripts/prompt_sweep.lua"], environment: ["REEL_BASE_URL": "http://127.0.0.1:9", "REEL_API_KEY": ""])
         #expect(result.status == 2)
         #expect(result.stderr.contains("REEL_API_KEY is not set"))
-        let badURL = try CLI.run(["run", "scripts/prompt_sweep.lua"], environment: ["REEL_BASE_URL": "gateway.example.com", "REEL_API_KEY": "k"])
+        let badURL = try await CLI.run(["run", "scripts/prompt_sweep.lua"], environment: ["REEL_BASE_URL": "gateway.example.com", "REEL_API_KEY": "k"])
         #expect(badURL.status == 2)
         #expect(badURL.stderr.contains("is not an http(s) URL"))
     }
 
-    @Test func aFailedTaskExitsOneWithItsCode() throws {
+    @Test func aFailedTaskExitsOneWithItsCode() async throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         try "text_to_video 'x'\n".write(to: dir.appendingPathComponent("fail.lua"), atomically: true, encoding: .utf8)
-        let result = try CLI.run(["run", "fail.lua", "--latency", "0.1", "--task-failure-rate", "1"], in: dir)
+        let result = try await CLI.run(["run", "fail.lua", "--latency", "0.1", "--task-failure-rate", "1"], in: dir)
         #expect(result.status == 1)
         #expect(result.stderr.contains("error: fail.lua:1: text_to_video: task sim-"))
         #expect(result.stderr.contains("content filter"))
     }
 
-    @Test func ctrlCStopsSaysHowToResumeAndTheRerunPaysNothingTwice() throws {
+    @Test func ctrlCStopsSaysHowToResumeAndTheRerunPaysNothingTwice() async throws {
         let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "3"])
         defer { server.stop() }
-        let url = try server.waitForURL()
+        let url = try await server.waitForURL()
         let environment = ["REEL_BASE_URL": url, "REEL_API_KEY": "sk-ctrl-c"]
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         try "text_to_video 'slow'\n".write(to: dir.appendingPathComponent("slow.lua"), atomically: true, encoding: .utf8)
         let run = try BackgroundReel(["run", "slow.lua"], in: dir, environment: environment)
         defer { run.stop() }
-        _ = try run.waitForLine(containing: "submitted", in: .standardError)
+        _ = try await run.waitForLine(containing: "submitted", in: .standardError)
         run.interrupt()
-        #expect(run.waitForExit(timeout: 20) == 130)
-        let said = try run.waitForLine(containing: "interrupted.", in: .standardError)
+        #expect(await run.waitForExit(timeout: 20) == 130)
+        let said = try await run.waitForLine(containing: "interrupted.", in: .standardError)
         #expect(said.contains("1 generation is still running on the gateway") && said.contains("run the same command again"))
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
         #expect(leftovers.isEmpty)
 
-        let again = try CLI.run(["run", "slow.lua"], in: dir, environment: environment)
+        let again = try await CLI.run(["run", "slow.lua"], in: dir, environment: environment)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stderr.contains("resumed from the journal"))
         let stats = String(decoding: try Data(contentsOf: URL(string: url + "/__simulator/stats")!), as: UTF8.self)
@@ -154,34 +154,34 @@ import Testing
 
     /// map claims its items in list order, also with many in flight: the journal's rows (and
     /// the takes' numbers) follow the list, whatever order the tasks happened to start in.
-    @Test func mapSubmitsInListOrder() throws {
+    @Test func mapSubmitsInListOrder() async throws {
         let dir = try HostileConditionsTests.scratch("""
             local items = {}
             for i = 1, 16 do items[i] = "ordered take " .. i end
             map(items, function(p) return text_to_video{ prompt = p, duration = 4 } end, { concurrency = 8 })
             """)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let run = try CLI.run(["run", "s.lua", "--latency", "0.2", "--sample-videos", "--concurrency", "8"], in: dir)
+        let run = try await CLI.run(["run", "s.lua", "--latency", "0.2", "--sample-videos", "--concurrency", "8"], in: dir)
         #expect(run.status == 0, "\(run.stderr)")
-        let prompts = try Shell.run("/usr/bin/env", ["sqlite3", dir.appendingPathComponent(".reel/journal.sqlite").path, "SELECT prompt FROM task ORDER BY id"])
+        let prompts = try await Shell.run("/usr/bin/env", ["sqlite3", dir.appendingPathComponent(".reel/journal.sqlite").path, "SELECT prompt FROM task ORDER BY id"])
         #expect(prompts.split(separator: "\n").map(String.init) == (1...16).map { "ordered take \($0)" }, "\(prompts)")
     }
 
     /// Files named from a template, readable and collision-free: --name for every take, a
     /// call's own name over it, the task id added when a name is taken.
-    @Test func filesAreNamedFromATemplateWithoutCollisions() throws {
+    @Test func filesAreNamedFromATemplateWithoutCollisions() async throws {
         let dir = try HostileConditionsTests.scratch("""
             map({ 7, 42 }, function(seed) return text_to_video{ prompt = "a red kite", seed = seed, duration = 4 } end)
             text_to_video{ prompt = "the hero shot", duration = 4, name = "hero" }
             text_to_video{ prompt = "another hero", duration = 4, name = "hero" }
             """)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let run = try CLI.run(["run", "s.lua", "--latency", "0.2", "--name", "{n}-{prompt}-seed{seed}"], in: dir)
+        let run = try await CLI.run(["run", "s.lua", "--latency", "0.2", "--name", "{n}-{prompt}-seed{seed}"], in: dir)
         #expect(run.status == 0, "\(run.stderr)")
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path))
         #expect(files.isSuperset(of: ["1-a-red-kite-seed7.mp4", "2-a-red-kite-seed42.mp4", "hero.mp4"]), "\(files.sorted())")
         #expect(files.contains { $0.hasPrefix("hero-sim-") && $0.hasSuffix(".mp4") }, "the second hero keeps its own file: \(files.sorted())")
-        let bad = try CLI.run(["run", "s.lua", "--name", "{sede}-{id}"], in: dir)
+        let bad = try await CLI.run(["run", "s.lua", "--name", "{sede}-{id}"], in: dir)
         #expect(bad.status == 2 && bad.stderr.contains("--name uses {sede}, which is not a field (did you mean {seed}?)"), "\(bad.stderr)")
     }
 }
@@ -209,23 +209,37 @@ final class BackgroundReel: @unchecked Sendable {
         try process.run()
     }
 
-    func waitForLine(containing text: String, in stream: Stream = .standardOutput, timeout: TimeInterval = 30) throws -> String {
+    func waitForLine(containing text: String, in stream: Stream = .standardOutput, timeout: TimeInterval = 30) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let buffer = lock.withLock { stream == .standardOutput ? out : err }
             if let line = buffer.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
-            usleep(20_000)
+            try await Task.sleep(nanoseconds: 20_000_000)
         }
         throw CLIError(message: "no line containing '\(text)' within \(timeout) s; stdout: \(out) stderr: \(err)")
     }
 
     /// The URL a `reel simulator` announces.
-    func waitForURL() throws -> String {
-        let line = try waitForLine(containing: "listening on")
+    func waitForURL() async throws -> String {
+        let line = try await waitForLine(containing: "listening on")
         guard let range = line.range(of: #"http://[0-9.:]+"#, options: .regularExpression) else {
             throw CLIError(message: "no URL in '\(line)'")
         }
         return String(line[range])
+    }
+
+    /// Waits until it has its handler for `signal` in place (Linux's /proc says which signals
+    /// a process catches): sent earlier, the signal would kill it outright.
+    func waitUntilCatching(_ signal: Int32, timeout: TimeInterval = 60) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline && process.isRunning {
+            let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+            if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+               let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16),
+               mask & (1 << UInt64(signal - 1)) != 0 { return }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        throw CLIError(message: "no handler for signal \(signal) within \(timeout) s; stderr: \(standardError)")
     }
 
     func interrupt() { kill(process.processIdentifier, SIGINT) }
@@ -236,12 +250,15 @@ final class BackgroundReel: @unchecked Sendable {
     var standardOutput: String { lock.withLock { out } }
     func kill9() { kill(process.processIdentifier, SIGKILL) }
 
-    func waitForExit(timeout: TimeInterval) -> Int32? {
+    /// Its exit status, or nil if it is still running after `timeout` (it is left running).
+    func waitForExit(timeout: TimeInterval) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
+        while process.isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
         return process.isRunning ? nil : process.terminationStatus
     }
 
+    /// Terminates it and reaps it (a blocking wait, but a short one: reel ends on SIGTERM;
+    /// sync so that `defer` can call it).
     func stop() {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()

@@ -39,29 +39,33 @@ import Glibc
 
         func type(_ keys: String) { _ = keys.utf8CString.withUnsafeBufferPointer { write(master, $0.baseAddress, $0.count - 1) } }
 
-        /// Reads until `text` has appeared `times` times on the screen, or the timeout.
+        /// Reads until `text` has appeared `times` times on the screen, or the timeout. (Between
+        /// reads it sleeps as a task, not in poll(2): a blocked thread of the task pool would
+        /// hold up every other test's tasks.)
         @discardableResult
-        func wait(for text: String, times: Int = 1, timeout: Double = 20) -> Bool {
+        func wait(for text: String, times: Int = 1, timeout: Double = 20) async -> Bool {
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
                 if screen.components(separatedBy: text).count - 1 >= times { return true }
                 var fds = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
-                if poll(&fds, 1, 50) > 0 {
-                    var buffer = [UInt8](repeating: 0, count: 4096)
-                    let n = read(master, &buffer, buffer.count)
-                    if n <= 0 { break }
-                    screen += String(decoding: buffer[0..<n], as: UTF8.self)
+                guard poll(&fds, 1, 0) > 0 else {
+                    try? await Task.sleep(nanoseconds: 20_000_000)
+                    continue
                 }
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let n = read(master, &buffer, buffer.count)
+                if n <= 0 { break }
+                screen += String(decoding: buffer[0..<n], as: UTF8.self)
             }
             return screen.components(separatedBy: text).count - 1 >= times
         }
 
-        func exitStatus(timeout: Double = 20) -> Int32? {
+        func exitStatus(timeout: Double = 20) async -> Int32? {
             let deadline = Date().addingTimeInterval(timeout)
             var status: Int32 = 0
             while Date() < deadline {
                 if waitpid(pid, &status, WNOHANG) == pid { return (status >> 8) & 0xff }
-                _ = wait(for: "\u{0}", timeout: 0.05)
+                _ = await wait(for: "\u{0}", timeout: 0.05)
             }
             // Still running: say where it is stuck before ending it.
             let gdb = Process()
@@ -71,8 +75,8 @@ import Glibc
             gdb.standardOutput = pipe
             gdb.standardError = FileHandle.nullDevice
             if (try? gdb.run()) != nil {
-                let trace = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                gdb.waitUntilExit()
+                let trace = await Reader(pipe.fileHandleForReading).text()
+                await gdb.exit()
                 print("reel repl did not exit; its threads:\n" + trace.split(separator: "\n").filter { $0.contains("#") || $0.hasPrefix("Thread") }.joined(separator: "\n"))
             }
             kill(pid, SIGKILL)
@@ -80,107 +84,107 @@ import Glibc
         }
     }
 
-    @Test func aSessionAtTheKeyboard() throws {
+    @Test func aSessionAtTheKeyboard() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-repl-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let t = try Terminal(["repl", "--latency", "0.1"], in: dir.path)
 
-        #expect(t.wait(for: "reel> "), "no prompt: \(t.screen)")
+        #expect(await t.wait(for: "reel> "), "no prompt: \(t.screen)")
         t.type("1 + 2\r")
-        #expect(t.wait(for: "\r\n3\r\n"), "an expression's value: \(t.screen)")
+        #expect(await t.wait(for: "\r\n3\r\n"), "an expression's value: \(t.screen)")
 
         t.type("function f()\r")
-        #expect(t.wait(for: "  ... "), "an unfinished entry continues")
+        #expect(await t.wait(for: "  ... "), "an unfinished entry continues")
         t.type("return 7\r")
         t.type("end\r")
         t.type("f()\r")
-        #expect(t.wait(for: "\r\n7\r\n"), "multi-line function: \(t.screen)")
+        #expect(await t.wait(for: "\r\n7\r\n"), "multi-line function: \(t.screen)")
 
         t.type("error('boom')\r")
-        #expect(t.wait(for: "error: repl:1: boom"), "errors are shown: \(t.screen)")
+        #expect(await t.wait(for: "error: repl:1: boom"), "errors are shown: \(t.screen)")
         t.type("2 * 3\r")
-        #expect(t.wait(for: "\r\n6\r\n"), "and the session goes on")
+        #expect(await t.wait(for: "\r\n6\r\n"), "and the session goes on")
 
         t.type("\u{1B}[A\r")  // ↑ recalls 2 * 3
-        #expect(t.wait(for: "\r\n6\r\n", times: 2), "history: \(t.screen)")
+        #expect(await t.wait(for: "\r\n6\r\n", times: 2), "history: \(t.screen)")
 
         t.type("3 + 4\u{01}10 * \r")  // Ctrl-A, then insert at the start: 10 * 3 + 4
-        #expect(t.wait(for: "\r\n34\r\n"), "line editing: \(t.screen)")
+        #expect(await t.wait(for: "\r\n34\r\n"), "line editing: \(t.screen)")
 
         t.type("half a line\u{03}")
-        #expect(t.wait(for: "^C"), "Ctrl-C drops the line")
+        #expect(await t.wait(for: "^C"), "Ctrl-C drops the line")
         t.type("v = text_to_video 'a kite'\r")
         t.type("v\r")
-        #expect(t.wait(for: "Video(id=sim-"), "a Video prints readably: \(t.screen)")
-        #expect(t.wait(for: "status=succeeded"))
+        #expect(await t.wait(for: "Video(id=sim-"), "a Video prints readably: \(t.screen)")
+        #expect(await t.wait(for: "status=succeeded"))
 
         t.type("\u{04}")  // Ctrl-D
-        #expect(t.exitStatus() == 0, "screen: \(t.screen.suffix(400))")
+        #expect(await t.exitStatus() == 0, "screen: \(t.screen.suffix(400))")
         let history = try String(contentsOf: dir.appendingPathComponent(".reel/repl_history"), encoding: .utf8)
         #expect(history.contains("function f()\\nreturn 7\\nend"))
     }
 
     /// The keys of a shell: Home/End in their VT forms, Alt-b and Ctrl-W, Ctrl-K, Tab for
     /// functions, options and models, Ctrl-R, multi-line recall; errors name the REPL input.
-    @Test func editingLikeAShell() throws {
+    @Test func editingLikeAShell() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-repl-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let t = try Terminal(["repl", "--latency", "0.1"], in: dir.path)
-        #expect(t.wait(for: "reel> "), "no prompt: \(t.screen)")
+        #expect(await t.wait(for: "reel> "), "no prompt: \(t.screen)")
 
         t.type("23 + 4\u{1B}[1~1\u{1B}[4~ + 1\r")  // Home, "1", End: 123 + 4 + 1
-        #expect(t.wait(for: "\r\n128\r\n"), "Home/End: \(t.screen)")
+        #expect(await t.wait(for: "\r\n128\r\n"), "Home/End: \(t.screen)")
         t.type("100 + 20 + 3\u{1B}b\u{17}\r")  // Alt-b before 3, Ctrl-W deletes "20 + "
-        #expect(t.wait(for: "\r\n103\r\n"), "Alt-b, Ctrl-W: \(t.screen)")
+        #expect(await t.wait(for: "\r\n103\r\n"), "Alt-b, Ctrl-W: \(t.screen)")
         t.type("6 * 7\u{1B}b\u{0B}8\r")  // Alt-b before 7, Ctrl-K deletes it
-        #expect(t.wait(for: "\r\n48\r\n"), "Ctrl-K: \(t.screen)")
+        #expect(await t.wait(for: "\r\n48\r\n"), "Ctrl-K: \(t.screen)")
         t.type("\u{12}6 *\r")  // Ctrl-R finds 6 * 8 and runs it
-        #expect(t.wait(for: "\r\n48\r\n", times: 2), "Ctrl-R: \(t.screen)")
+        #expect(await t.wait(for: "\r\n48\r\n", times: 2), "Ctrl-R: \(t.screen)")
 
         // Tab: a function, an option inside { }, a model inside model = "…".
         t.type("text_to_v\t{ prompt = 'a kite', dur\t4, model = \"veo3.1-fast-video-7\t\" }\r")
-        #expect(t.wait(for: "text_to_video{ prompt = 'a kite', duration = 4, model = \"veo3.1-fast-video-720p\" }"), "Tab: \(t.screen)")
-        #expect(t.wait(for: "Video(id=sim-"), "the completed call ran: \(t.screen)")
+        #expect(await t.wait(for: "text_to_video{ prompt = 'a kite', duration = 4, model = \"veo3.1-fast-video-720p\" }"), "Tab: \(t.screen)")
+        #expect(await t.wait(for: "Video(id=sim-"), "the completed call ran: \(t.screen)")
 
         // A multi-line entry is recalled whole and runs again.
         t.type("function f()\rreturn 7\rend\r")
         t.type("f = nil\r")
         t.type("\u{1B}[A\u{1B}[A\r")  // ↑↑: the function
         t.type("f()\r")
-        #expect(t.wait(for: "\r\n7\r\n"), "multi-line recall: \(t.screen)")
+        #expect(await t.wait(for: "\r\n7\r\n"), "multi-line recall: \(t.screen)")
 
         t.type("x = = 1\r")
-        #expect(t.wait(for: "error: repl:1: unexpected symbol near '='"), "syntax errors name the REPL input: \(t.screen)")
+        #expect(await t.wait(for: "error: repl:1: unexpected symbol near '='"), "syntax errors name the REPL input: \(t.screen)")
         t.type("\u{04}")
-        #expect(t.exitStatus() == 0)
+        #expect(await t.exitStatus() == 0)
     }
 
     /// Ctrl-C during a generation detaches from it: it keeps running and stays journaled,
     /// tasks() lists it, and typing the same call again adopts it — one task, paid once.
-    @Test func ctrlCDetachesAndTheSameCallAdopts() throws {
+    @Test func ctrlCDetachesAndTheSameCallAdopts() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-repl-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let t = try Terminal(["repl", "--latency", "4"], in: dir.path)
-        #expect(t.wait(for: "reel> "), "no prompt: \(t.screen)")
+        #expect(await t.wait(for: "reel> "), "no prompt: \(t.screen)")
         let call = "v = text_to_video{ prompt = 'a detached kite', duration = 4 }\r"
         t.type(call)
         // The live view, as in runs, while the entry waits.
-        #expect(t.wait(for: "[1] text_to_video repl:1 \"a detached kite\" sim-"), "the live view: \(t.screen)")
+        #expect(await t.wait(for: "[1] text_to_video repl:1 \"a detached kite\" sim-"), "the live view: \(t.screen)")
         // Ctrl-C while an entry runs: the terminal sends SIGINT (this pty is not the child's
         // controlling terminal, so the test sends it as the terminal would).
         kill(t.pid, SIGINT)
-        #expect(t.wait(for: "detached from repl:1 \"a detached kite\""), "Ctrl-C detaches: \(t.screen)")
+        #expect(await t.wait(for: "detached from repl:1 \"a detached kite\""), "Ctrl-C detaches: \(t.screen)")
         t.type("tasks()\r")
-        #expect(t.wait(for: "running, detached"), "tasks(): \(t.screen)")
+        #expect(await t.wait(for: "running, detached"), "tasks(): \(t.screen)")
         t.type(call)
         t.type("v.status\r")
-        #expect(t.wait(for: "\r\nsucceeded\r\n"), "the same call adopts the running task: \(t.screen)")
+        #expect(await t.wait(for: "\r\nsucceeded\r\n"), "the same call adopts the running task: \(t.screen)")
         t.type("\u{04}")
-        #expect(t.exitStatus() == 0)
-        let rows = try Shell.run("/usr/bin/env", ["sqlite3", dir.appendingPathComponent(".reel/journal.sqlite").path, "SELECT count(*), count(DISTINCT taskID) FROM task"])
+        #expect(await t.exitStatus() == 0)
+        let rows = try await Shell.run("/usr/bin/env", ["sqlite3", dir.appendingPathComponent(".reel/journal.sqlite").path, "SELECT count(*), count(DISTINCT taskID) FROM task"])
         #expect(rows.trimmingCharacters(in: .whitespacesAndNewlines) == "1|1", "one generation, paid once: \(rows)")
     }
 }

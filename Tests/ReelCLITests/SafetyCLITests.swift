@@ -42,81 +42,81 @@ import Testing
         log("found: " .. (#found == 0 and "nothing" or table.concat(found, ", ")))
         """
 
-    @Test func theKeyIsUnreachableFromLua() throws {
+    @Test func theKeyIsUnreachableFromLua() async throws {
         let key = "sk-hunted-\(UUID().uuidString)"
         let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.1", "--require-key", key])
         defer { server.stop() }
-        let url = try server.waitForURL()
+        let url = try await server.waitForURL()
         let dir = try scratch(Self.hunt)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try CLI.run(["run", "s.lua", "needle=\(String(key.reversed()))"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key])
+        let result = try await CLI.run(["run", "s.lua", "needle=\(String(key.reversed()))"], in: dir, environment: ["REEL_BASE_URL": url, "REEL_API_KEY": key])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("[log] found: nothing"), "\(result.stderr)")
     }
 
-    @Test func aScriptThatLoopsForeverIsStopped() throws {
+    @Test func aScriptThatLoopsForeverIsStopped() async throws {
         let dir = try scratch("local n = 0\nwhile true do pcall(function() n = n + 1 end) end\n")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try CLI.run(["run", "--dry-run", "--max-instructions", "2000000", "s.lua"], in: dir)
+        let result = try await CLI.run(["run", "--dry-run", "--max-instructions", "2000000", "s.lua"], in: dir)
         #expect(result.status == 1)
         #expect(result.stderr.contains("instruction limit reached"))
         #expect(result.stderr.contains("raise --max-instructions"))
     }
 
-    @Test func aScriptThatAllocatesWithoutBoundIsStopped() throws {
+    @Test func aScriptThatAllocatesWithoutBoundIsStopped() async throws {
         let dir = try scratch("local t = {}\nwhile true do pcall(function() t[#t + 1] = ('x'):rep(1 << 16) .. #t end) end\n")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try CLI.run(["run", "--dry-run", "--max-memory", "32", "s.lua"], in: dir)
+        let result = try await CLI.run(["run", "--dry-run", "--max-memory", "32", "s.lua"], in: dir)
         #expect(result.status == 1)
         #expect(result.stderr.contains("memory limit reached"))
     }
 
-    @Test func taskShowsOneTaskAndSavesItsVideo() throws {
+    @Test func taskShowsOneTaskAndSavesItsVideo() async throws {
         let server = try BackgroundReel(["simulator", "--port", "0", "--latency", "0.1"])
         defer { server.stop() }
-        let url = try server.waitForURL()
+        let url = try await server.waitForURL()
         let dir = try scratch("text_to_video 'task probe'\n")
         defer { try? FileManager.default.removeItem(at: dir) }
         let environment = ["REEL_BASE_URL": url, "REEL_API_KEY": "sk-task"]
-        #expect(try CLI.run(["run", "s.lua"], in: dir, environment: environment).status == 0)
-        let history = CLI.parseJSONArray(try CLI.run(["history", "--json"], in: dir).stdout)
+        #expect(try await CLI.run(["run", "s.lua"], in: dir, environment: environment).status == 0)
+        let history = CLI.parseJSONArray(try await CLI.run(["history", "--json"], in: dir).stdout)
         let id = try #require(((history.first?["tasks"] as? [[String: Any]])?.first?["task_id"]) as? String)
 
-        let shown = try CLI.run(["task", id], in: dir, environment: environment)
+        let shown = try await CLI.run(["task", id], in: dir, environment: environment)
         #expect(shown.status == 0, "\(shown.stderr)")
         #expect(shown.stdout.contains("status") && shown.stdout.contains("succeeded") && shown.stdout.contains("task probe"))
         // Without REEL_BASE_URL, the journal knows which gateway ran it.
-        let saved = try CLI.run(["task", id, "--save", "kept.mp4", "--json"], in: dir, environment: ["REEL_API_KEY": "sk-task"])
+        let saved = try await CLI.run(["task", id, "--save", "kept.mp4", "--json"], in: dir, environment: ["REEL_API_KEY": "sk-task"])
         #expect(saved.status == 0, "\(saved.stderr)")
         #expect(saved.stdout.contains("\"saved\": \"kept.mp4\""))
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("kept.mp4").path))
 
-        let missing = try CLI.run(["task", "no-such-task"], in: dir, environment: environment)
+        let missing = try await CLI.run(["task", "no-such-task"], in: dir, environment: environment)
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("404"))
     }
 
-    @Test func historyReadsWhileARunWrites() throws {
+    @Test func historyReadsWhileARunWrites() async throws {
         let dir = try scratch("map({1, 2, 3}, function(i) return text_to_video('slow ' .. i) end)\n")
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try BackgroundReel(["run", "s.lua", "--latency", "2"], in: dir)
         defer { run.stop() }
-        _ = try run.waitForLine(containing: "submitted", in: .standardError)
-        let during = try CLI.run(["history"], in: dir)
+        _ = try await run.waitForLine(containing: "submitted", in: .standardError)
+        let during = try await CLI.run(["history"], in: dir)
         #expect(during.status == 0, "\(during.stderr)")
         #expect(during.stdout.contains("s.lua  running"))
-        #expect(run.waitForExit(timeout: 30) == 0)
-        #expect(try CLI.run(["history"], in: dir).stdout.contains("s.lua  done"))
+        #expect(await run.waitForExit(timeout: 30) == 0)
+        #expect(try await CLI.run(["history"], in: dir).stdout.contains("s.lua  done"))
     }
 
-    @Test func historyListsRunsAndTasks() throws {
+    @Test func historyListsRunsAndTasks() async throws {
         let dir = try scratch("text_to_video 'history probe'\n")
         defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(try CLI.run(["run", "s.lua", "--latency", "0.1"], in: dir).status == 0)
-        let text = try CLI.run(["history"], in: dir)
+        #expect(try await CLI.run(["run", "s.lua", "--latency", "0.1"], in: dir).status == 0)
+        let text = try await CLI.run(["history"], in: dir)
         #expect(text.status == 0)
         #expect(text.stdout.contains("s.lua") && text.stdout.contains("downloaded") && text.stdout.contains("\"history probe\""))
-        let json = try CLI.run(["history", "--json"], in: dir)
+        let json = try await CLI.run(["history", "--json"], in: dir)
         #expect(json.stdout.contains("\"sha256\": \""))
     }
 }

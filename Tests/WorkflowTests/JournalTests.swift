@@ -59,7 +59,8 @@ import VideoAPI
     }
 
     @Test func anUnfinishedTaskIsPolledAgainNotResubmitted() async throws {
-        let live = try await LiveHarness({ $0.generationSeconds = 1.5 })
+        // Long enough that a loaded machine still stops it before it finishes.
+        let live = try await LiveHarness({ $0.generationSeconds = 5 })
         defer { Task { await live.stop() } }
         let generator = try live.generator()
         let run = Task {
@@ -69,8 +70,8 @@ import VideoAPI
             try await WorkflowRunner.run(options, generator: generator, reporter: RecordingReporter())
         }
         // Stop it once the task id is journaled, as a Ctrl-C would.
-        for _ in 0..<150 {
-            if let state = try live.journal.tasks().first?.state, state == .queued || state == .running { break }
+        let patience = Date().addingTimeInterval(60)
+        while try live.journal.tasks().first?.taskID == nil && Date() < patience {
             try await Task.sleep(nanoseconds: 20_000_000)
         }
         generator.stopSubmitting()
@@ -193,6 +194,41 @@ import VideoAPI
         #expect(!FileManager.default.fileExists(atPath: dead))
         let mended = try #require(try live.journal.tasks().first)
         #expect(mended.state == .submitted && mended.taskID == "sim-recovered")
+    }
+
+    /// Ctrl-C while a claim waits for the journal (another program holds it locked): the stop
+    /// waits for the claim and for its row to say that nothing was sent. Before, it returned at
+    /// once and the process could end with the row still `submitting`, which the next run
+    /// reads as a POST of unknown outcome.
+    @Test(.timeLimit(.minutes(5)))
+    func aStopWaitsForAClaimInTheJournalsQueueAndItsOutcome() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        let generator = try live.generator()
+        let journalPath = live.scripts.directory.appendingPathComponent(".reel/journal.sqlite").path
+        let locked = live.scripts.directory.appendingPathComponent("locked").path
+        let locker = Process()
+        locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        locker.arguments = ["python3", "-c", """
+            import sqlite3, time, sys
+            db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+            db.execute('BEGIN IMMEDIATE'); open(sys.argv[2], 'w').close(); time.sleep(1.5); db.execute('COMMIT')
+            """, journalPath, locked]
+        try locker.run()
+        while !FileManager.default.fileExists(atPath: locked) { try await Task.sleep(nanoseconds: 10_000_000) }
+
+        let request = try RequestParser(caller: "text_to_video", expectedMode: .text, source: .wire).parse([("prompt", "held")]).request
+        let generation = Task { try await generator.generate(request, options: GenerationOptions()) }
+        try await Task.sleep(nanoseconds: 300_000_000)  // its claim waits for the lock
+        generator.stopSubmitting()
+        await generator.waitForSubmissionsInFlight(timeout: 60)
+        let atStop = try live.journal.tasks().map(\.state)
+        _ = await generation.result
+        while locker.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
+        let atEnd = try live.journal.tasks().map(\.state)
+        #expect(atStop == atEnd, "the stop returned before the claim's row was settled")
+        #expect(!atEnd.contains(.submitting))
+        #expect(await live.simulator.state.stats.submissions == 0)
     }
 
     /// Claims arriving together share transactions (group commit): each caller still gets its

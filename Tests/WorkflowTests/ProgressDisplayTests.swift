@@ -5,7 +5,7 @@ import VideoAPI
 
 /// The live block on a terminal, written into a pipe to read what a terminal would get.
 @Suite struct ProgressDisplayTests {
-    @Test func ctrlZClearsTheLiveBlockAndFgDrawsItAnewBelowTheShellsLines() throws {
+    @Test func ctrlZClearsTheLiveBlockAndFgDrawsItAnewBelowTheShellsLines() async throws {
         var ends: [Int32] = [0, 0]
         try #require(pipe(&ends) == 0)
         defer { close(ends[0]); close(ends[1]) }
@@ -14,14 +14,14 @@ import VideoAPI
         defer { display.finish() }
         let request = try RequestParser(caller: "text_to_video", expectedMode: .text, source: .wire).parse([("prompt", "a lighthouse")]).request
         display.update(display.begin(request, callSite: "s.lua:1", sequence: 1), .submitted(id: "task-1"))
-        Thread.sleep(forTimeInterval: 0.6)  // the block is drawn (and redrawn by the ticker)
+        try await Task.sleep(nanoseconds: 600_000_000)  // the block is drawn (and redrawn by the ticker)
         #expect(Self.drain(ends[0]).contains("[1] text_to_video"))
 
         // Ctrl-Z: the block is erased before the shell writes, and nothing is drawn while stopped.
         display.suspend()
         let cleared = Self.drain(ends[0])
         #expect(cleared.hasSuffix("\u{1B}[J"), "\(cleared.debugDescription)")
-        Thread.sleep(forTimeInterval: 0.6)
+        try await Task.sleep(nanoseconds: 600_000_000)
         #expect(Self.drain(ends[0]).isEmpty)
 
         // fg: drawn below the shell's lines, without moving up over them first.
