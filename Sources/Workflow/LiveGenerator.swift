@@ -155,7 +155,7 @@ public final class LiveGenerator: VideoGenerator {
     private func settle(_ call: Call, task: Int, deadline: Date?) async throws -> ClaimOutcome {
         let request = call.request, key = call.key, options = call.options
         let submission = Journal.NewSubmission(
-            key: key, idempotencyKey: "reel-\(key.prefix(24))-\(UUID().uuidString.prefix(8).lowercased())", runID: runID,
+            key: key, idempotencyKey: "reel-\(key.prefix(24))-\(Self.randomSuffix())", runID: runID,
             baseURL: identity, request: request, callSite: options.callSite, sequence: options.sequence,
             arguments: options.arguments)
         // A place among the submissions from before the claim: a stop that comes while the
@@ -208,6 +208,13 @@ public final class LiveGenerator: VideoGenerator {
         case .wait(let record):
             return .waitForOtherRun(record, deadline: deadline)
         }
+    }
+
+    /// Eight random hex digits, as a UUID's first eight were: from getrandom(2), where
+    /// Foundation's UUID opens, reads and closes /dev/urandom for each.
+    static func randomSuffix() -> String {
+        let digits = String(UInt32.random(in: .min ... .max), radix: 16)
+        return String(repeating: "0", count: 8 - digits.count) + digits
     }
 
     /// The error for a submission whose outcome an earlier run never learned.

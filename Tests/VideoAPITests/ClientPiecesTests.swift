@@ -114,6 +114,9 @@ import Crypto
         #expect(redacted.contains("Bearer [redacted]"))
         let error = VideoAPIError(.apiError, "the gateway said sk-registered-key-123")
         #expect(error.message == "the gateway said [redacted]")
+        // The replies' quick test finds what redact replaces, in any case, anywhere.
+        for found in [text, "bEaReR x", "xBEARER", "{\"k\":\"sk-registered-key-123\"}"] { #expect(Redaction.needsRedaction(found), "\(found)") }
+        for clean in ["", "bear", "bearr", "a beard", "sk-registered-key-12"] { #expect(!Redaction.needsRedaction(clean), "\(clean)") }
     }
 
     @Test func onlyVideosPassTheMediaCheck() {
@@ -135,7 +138,8 @@ import Crypto
 
     /// Hex of a digest, as the journal stores it (Foundation's formatter is not on this path).
     @Test func hexOfADigestIsLowerCaseAndPadded() {
-        #expect(Hex.string([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
+        #expect(Hex.string([0x00, 0x0f, 0xa0, 0xff] as [UInt8]) == "000fa0ff")
+        #expect(Hex.string([UInt8]()) == "")
         #expect(Hex.string(SHA256.hash(data: Data("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }

@@ -11,8 +11,11 @@ public enum AtomicFile {
         let slash = target.lastIndex(of: "/")
         let folder = slash.map { String(target[...$0]) } ?? ""
         let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
-        return "\(folder).\(name)\(marker)\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        return "\(folder).\(name)\(marker)\(pid)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
     }
+
+    /// This process's id, asked once (reel does not fork).
+    private static let pid = getpid()
 
     /// Removes temporary files in `directory` whose writing process no longer exists.
     /// Returns how many it removed.

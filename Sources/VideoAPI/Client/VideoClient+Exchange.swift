@@ -185,8 +185,9 @@ extension VideoClient {
             var bytes = response.body ?? ByteBuffer()
             // A gateway or proxy may quote the request's Authorization header back: take the
             // key out here, before any message, journal row or Lua value is made from the reply.
-            let text = String(buffer: bytes)
-            if Redaction.needsRedaction(text) { bytes = ByteBuffer(string: Redaction.redact(text)) }
+            if bytes.withUnsafeReadableBytes(Redaction.needsRedaction) {
+                bytes = ByteBuffer(string: Redaction.redact(String(buffer: bytes)))
+            }
             let reply = Reply(status: Int(response.status.code), headers: response.headers, body: bytes,
                               json: try? JSONValue.parse(bytes))
             observer?(.exchange(method: method.rawValue, path: path, status: reply.status, seconds: Date().timeIntervalSince(started), note: nil))
