@@ -250,7 +250,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                     failures.append("[\(row.number)] \(row.label): \(error.code.rawValue): \(error.message)")
                 }
             }
-            if row.status != before {
+            // Made only to be shown: --quiet shows none.
+            if row.status != before && style != .quiet {
                 line = "[\(row.number)] \(row.function) \(row.label)\(row.id.map { " " + $0 } ?? ""): \(row.status)\(row.progress.map { $0 > 0 && $0 < 100 && !row.finished ? " \($0)%" : "" } ?? "")"
                 if row.finished { line! += String(format: " (%.1f s)", Date().timeIntervalSince(row.started)) }
             }

@@ -21,7 +21,7 @@ extension VideoClient {
     @discardableResult
     public func download(_ taskID: String, resultURL: String?, to path: String, deadline: Date? = nil) async throws(VideoAPIError) -> DownloadedFile {
         let deadline = deadline ?? Date().addingTimeInterval(configuration.taskTimeout)
-        let contentURL = url("/v1/videos/\(taskID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? taskID)/content")
+        let contentURL = url("/v1/videos/\(Self.pathSegment(taskID))/content")
         var sources = [contentURL]
         if let resultURL {
             let absolute = resultURL.hasPrefix("/") ? configuration.baseURL + resultURL : resultURL

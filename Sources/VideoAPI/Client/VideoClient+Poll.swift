@@ -7,7 +7,7 @@ extension VideoClient {
 
     /// One reading of the task, and the server's hint (seconds) for when to ask again.
     public func poll(_ taskID: String, deadline: Date? = nil) async throws(VideoAPIError) -> (TaskSnapshot, hint: Double?) {
-        let escaped = taskID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? taskID
+        let escaped = Self.pathSegment(taskID)
         let remembered = routes.withLock { $0[configuration.baseURL] }
         var candidates = PollRoute.allCases
         if let remembered { candidates = [remembered] }

@@ -92,7 +92,7 @@ public struct RequestParser: Sendable {
         let prompt = read["prompt"]?.string
         if checker.value("prompt") == nil {
             checker.fail("'prompt' is required")
-        } else if let prompt, prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        } else if let prompt, prompt.allSatisfy(\.isWhitespace) {
             checker.fail("'prompt' must not be empty")
         }
 
