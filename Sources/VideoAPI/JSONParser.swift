@@ -24,7 +24,12 @@ struct JSONParser {
     }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
     }
 
     private mutating func value(depth: Int) throws -> JSONValue {
@@ -91,6 +96,14 @@ struct JSONParser {
 
     private mutating func string() throws -> String {
         index += 1
+        // Most strings have no escape: made from their bytes at once.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let text = String(validating: bytes[index..<end], as: UTF8.self) else { throw error("a string is not UTF-8") }
+            index = end + 1
+            return text
+        }
         var out = [UInt8]()
         while index < bytes.count {
             let byte = bytes[index]
@@ -164,9 +177,8 @@ struct JSONParser {
                 break
             }
         }
-        guard index > digitsStart, let text = String(bytes: bytes[start..<index], encoding: .ascii) else {
-            throw error("unexpected character")
-        }
+        guard index > digitsStart else { throw error("unexpected character") }
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)  // ASCII: digits, sign, point, exponent
         // JSON has no leading zeros (`01`) and needs a digit on each side of the point.
         let digits = bytes[digitsStart..<index]
         if digits.count > 1, digits.first == UInt8(ascii: "0"), let second = digits.dropFirst().first, second >= UInt8(ascii: "0"), second <= UInt8(ascii: "9") {

@@ -1,15 +1,22 @@
+import Foundation
+
 /// Lower-case hex of a digest, without Foundation's formatter (which showed in profiles:
 /// every request key and every download is hashed).
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
+    private static let digits: StaticString = "0123456789abcdef"
 
-    public static func string(_ bytes: some Sequence<UInt8>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+    /// Written straight into the string's storage from the bytes in place: a digest read
+    /// through its Sequence iterator cost about 17 thousand instructions.
+    public static func string(_ bytes: some ContiguousBytes) -> String {
+        bytes.withUnsafeBytes { input in
+            String(unsafeUninitializedCapacity: input.count * 2) { output in
+                let hex = digits.utf8Start
+                for (i, byte) in input.enumerated() {
+                    output[2 * i] = hex[Int(byte >> 4)]
+                    output[2 * i + 1] = hex[Int(byte & 0x0f)]
+                }
+                return input.count * 2
+            }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -34,7 +34,7 @@ public enum RequestKey {
         return hex(hasher.finalize())
     }
 
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
+    static func hex(_ digest: some ContiguousBytes) -> String {
         Hex.string(digest)
     }
 }
