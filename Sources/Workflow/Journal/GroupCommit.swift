@@ -100,14 +100,7 @@ private final class PendingWrite<T: Sendable>: BatchedWrite {
     }
 
     func apply(_ db: Database) {
-        let result = Result { () throws -> T in
-            var value: T?
-            try db.inSavepoint {
-                value = try body(db)
-                return .commit
-            }
-            return value!
-        }
+        let result = Result { try Savepoint.run(in: db) { try body(db) } }
         outcome.withLock { $0 = result }
     }
 
@@ -119,5 +112,31 @@ private final class PendingWrite<T: Sendable>: BatchedWrite {
         } else {
             continuation.resume(throwing: CancellationError())  // unreachable: a committed batch applied every write
         }
+    }
+}
+
+/// A write's savepoint in the batch's transaction: GRDB's `inSavepoint`, with its statements
+/// prepared once per connection rather than compiled for every write (SAVEPOINT and RELEASE
+/// were 7% of a generation's CPU). Unlike GRDB's, it never opens a transaction of its own:
+/// if SQLite rolled the batch back (a full disk), the write fails with the batch instead of
+/// committing alone.
+enum Savepoint {
+    static func run<T>(in db: Database, _ body: () throws -> T) throws -> T {
+        guard db.isInsideTransaction else {
+            throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the journal's transaction was rolled back")
+        }
+        try db.cachedStatement(sql: "SAVEPOINT write").execute()
+        let value: T
+        do {
+            value = try body()
+        } catch {
+            // As GRDB does: roll back to the savepoint and release it; the write's own error
+            // is the one reported.
+            try? db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT write").execute()
+            try? db.cachedStatement(sql: "RELEASE SAVEPOINT write").execute()
+            throw error
+        }
+        try db.cachedStatement(sql: "RELEASE SAVEPOINT write").execute()
+        return value
     }
 }

@@ -537,6 +537,27 @@ public struct TaskRecord: Codable, FetchableRecord, Sendable, Equatable {
     public var owner: ProcessIdentity? { ownerPID.map { ProcessIdentity(pid: $0, start: ownerStart ?? "") } }
 }
 
+extension TaskRecord {
+    /// Read by column name, by hand: GRDB's Codable decoding cost about 80 thousand
+    /// instructions a row, paid for every row of a run at its end.
+    public init(row: Row) throws {
+        let stateName: String = try row.decode(forColumn: "state")
+        guard let state = Journal.State(rawValue: stateName) else {
+            throw DatabaseError(resultCode: .SQLITE_MISMATCH, message: "task row with an unknown state '\(stateName)'")
+        }
+        self.init(id: try row.decode(forColumn: "id"), key: try row.decode(forColumn: "key"), runID: try row.decode(forColumn: "runID"),
+                  state: state, taskID: try row.decode(forColumn: "taskID"), idempotencyKey: try row.decode(forColumn: "idempotencyKey"),
+                  baseURL: try row.decode(forColumn: "baseURL"), mode: try row.decode(forColumn: "mode"), model: try row.decode(forColumn: "model"),
+                  prompt: try row.decode(forColumn: "prompt"), seconds: try row.decode(forColumn: "seconds"),
+                  request: try row.decode(forColumn: "request"), progress: try row.decode(forColumn: "progress"),
+                  resultURL: try row.decode(forColumn: "resultURL"), path: try row.decode(forColumn: "path"),
+                  sha256: try row.decode(forColumn: "sha256"), bytes: try row.decode(forColumn: "bytes"), error: try row.decode(forColumn: "error"),
+                  createdAt: try row.decode(forColumn: "createdAt"), updatedAt: try row.decode(forColumn: "updatedAt"),
+                  ownerPID: try row.decode(forColumn: "ownerPID"), ownerStart: try row.decode(forColumn: "ownerStart"),
+                  callSite: try row.decode(forColumn: "callSite"))
+    }
+}
+
 /// One row of the `media` table: a media step's output file.
 public struct MediaRecord: Codable, FetchableRecord, Sendable, Equatable {
     public var key: String
