@@ -29,11 +29,7 @@ public enum EventLoopExecutor {
         guard !called.exchange(true, ordering: .relaxed) else { return false }
         NIOSingletons.groupLoopCountSuggestion = 1
         return withUnsafeTemporaryAllocation(of: Hook.self, capacity: 1) { hook in
-            hook.baseAddress!.initialize(to: { job, _ in
-                // `any()` is the current loop when called on one: no hop for a task that is
-                // already on an event loop.
-                MultiThreadedEventLoopGroup.singleton.any().executor.enqueue(ExecutorJob(job))
-            })
+            hook.baseAddress!.initialize(to: { job, _ in runOnTheLoop(job) })
             return hook.baseAddress!.withMemoryRebound(to: UnsafeRawPointer.self, capacity: 1) {
                 reel_install_global_enqueue_hook($0.pointee)
             }
@@ -41,4 +37,26 @@ public enum EventLoopExecutor {
     }
 
     private static let called = Atomic<Bool>(false)
+
 }
+
+/// Runs a job as the default global executor does, on the generic executor, but on the
+/// loop's thread. Not NIO's `executor.enqueue`, which runs it isolated to the loop as a
+/// serial executor: then every nonisolated async function it called hopped back onto the
+/// loop through the hook first, 160 needless trips per generation.
+private func runOnTheLoop(_ job: UnownedJob) {
+    let job = PendingJob(job: job)
+    theLoop.execute { job.job.runSynchronously(on: genericExecutor) }
+}
+
+/// A job handed to the loop's thread, run there once.
+private struct PendingJob: @unchecked Sendable {
+    let job: UnownedJob
+}
+
+/// The one loop (`install` makes the group one loop).
+private let theLoop = MultiThreadedEventLoopGroup.singleton.any()
+
+/// The generic executor, no isolation: the runtime's executor reference with a null
+/// identity, which no public API spells (the stdlib's own global executor passes it).
+private let genericExecutor = unsafeBitCast((UInt(0), UInt(0)), to: UnownedSerialExecutor.self)
