@@ -6,9 +6,10 @@ import Synchronization
 /// Swift concurrency's global executor, run on NIO's event loops (the HTTP client's). Without
 /// it every HTTP reply hops from an event-loop thread to a Dispatch thread to resume its task,
 /// and back for the next request: a futex wake and a context switch each way, the largest
-/// item of a generation's CPU after the kernel's file creation (README, Performance). This is
+/// item of a generation's CPU after the kernel's file creation (README, Performance). Like
 /// NIO's `unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor`, with the
-/// hook found by linking (CExecutorHook) instead of by name.
+/// hook found by linking (CExecutorHook) instead of by name, and jobs run on the generic
+/// executor rather than isolated to the loop (`runOnTheLoop`).
 public enum EventLoopExecutor {
     /// The runtime's hook: a job, and the enqueue it replaces.
     private typealias Hook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
@@ -37,7 +38,6 @@ public enum EventLoopExecutor {
     }
 
     private static let called = Atomic<Bool>(false)
-
 }
 
 /// Runs a job as the default global executor does, on the generic executor, but on the
