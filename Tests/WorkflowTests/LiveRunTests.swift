@@ -213,6 +213,23 @@ import VideoAPI
         #expect(!live.outputFiles.contains { $0.contains(".partial") })
     }
 
+    /// A video that cannot be written (here the output folder is a file) is a `disk` error in
+    /// the system's words; the task is kept, and once the folder is mended a re-run fetches it
+    /// without buying it again.
+    @Test func aVideoThatCannotBeWrittenIsADiskErrorAndIsNotBoughtAgain() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        let out = live.scripts.directory.appendingPathComponent("out").path
+        #expect(FileManager.default.createFile(atPath: out, contents: Data("not a folder".utf8)))
+        let failure = try await live.failure("text_to_video 'x'")
+        #expect(failure.code == "disk")
+        #expect(failure.message.contains("cannot write the video for task") && failure.message.contains("Not a directory"), "\(failure.message)")
+        try FileManager.default.removeItem(atPath: out)
+        try await live.run("text_to_video 'x'")
+        #expect(live.outputFiles.count == 1 && !live.outputFiles.contains { $0.contains(".partial") })
+        #expect(await live.simulator.state.stats.submissions == 1)
+    }
+
     @Test func saveCopiesAtomicallyToTheGivenPath() async throws {
         let live = try await LiveHarness()
         defer { Task { await live.stop() } }
