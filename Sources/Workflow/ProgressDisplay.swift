@@ -312,10 +312,15 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
 
     /// The same label from a journaled take's parts (the gallery's cards).
     public static func label(prompt: String, seed: String?, callSite: String?) -> String {
-        let short = prompt.count > 24 ? String(prompt.prefix(23)) + "…" : prompt
-        var parts = [callSite.map { ($0 as NSString).lastPathComponent }, "\"\(short)\""].compactMap { $0 }
-        if let seed { parts.append("seed \(seed)") }
-        return parts.joined(separator: " ")
+        // Counted only as far as needed, and the file name cut without NSString: made for every
+        // generation, even with --quiet (the Lua Video carries it).
+        let long = prompt.utf8.count > 24 && prompt.index(prompt.startIndex, offsetBy: 25, limitedBy: prompt.endIndex) != nil
+        let short = long ? String(prompt.prefix(23)) + "…" : prompt
+        var label = ""
+        if let callSite { label = String(callSite[(callSite.lastIndex(of: "/").map(callSite.index(after:)) ?? callSite.startIndex)...]) + " " }
+        label += "\"" + short + "\""
+        if let seed { label += " seed " + seed }
+        return label
     }
 
     /// "812 bytes", "82 KB", "3.4 MB": numbers, never "Zero KB".
