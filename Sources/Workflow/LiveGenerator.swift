@@ -279,7 +279,9 @@ public final class LiveGenerator: VideoGenerator {
             let id = submission.task.id!
             await probe.leave(role, learned: submission.gatewayHonorsIdempotencyKeys, answered: true)
             do {
-                try await journal.recordSubmitted(row, taskID: id, gatewayHonorsIdempotencyKeys: submission.gatewayHonorsIdempotencyKeys)
+                // What the gateway does with Idempotency-Key is journaled once: a submission
+                // that went out already knowing it has nothing to add (a statement less each).
+                try await journal.recordSubmitted(row, taskID: id, gatewayHonorsIdempotencyKeys: submission.gatewayHonorsIdempotencyKeys && role != .known)
             } catch {
                 Self.keep(Journal.RecoveryEntry(row: row, taskID: id), in: journal, after: error, progress: progress)
             }
