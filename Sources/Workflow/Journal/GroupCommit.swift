@@ -130,10 +130,12 @@ enum Savepoint {
         do {
             value = try body()
         } catch {
-            // As GRDB does: roll back to the savepoint and release it; the write's own error
-            // is the one reported.
-            try? db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT write").execute()
-            try? db.cachedStatement(sql: "RELEASE SAVEPOINT write").execute()
+            // As GRDB does: roll back to the savepoint, then release it (never release what
+            // could not be rolled back); the write's own error is the one reported.
+            do {
+                try db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT write").execute()
+                try db.cachedStatement(sql: "RELEASE SAVEPOINT write").execute()
+            } catch {}
             throw error
         }
         try db.cachedStatement(sql: "RELEASE SAVEPOINT write").execute()
