@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 suppressions=$(mktemp)
 trap 'rm -f "$suppressions"' EXIT
 # + the simulator's static sample MP4, a weak reference Foundation's Process.run keeps, and the
-# queue of NIO's process-wide thread pool (NIOFileSystem's), which lives until exit.
+# queue of an NIO thread pool that lives until exit (the downloads' file thread).
 printf "leak:libXCTest.so\nleak:SampleVideo\nleak:s10Foundation7ProcessC3run\nleak:NIOThreadPool\n" > "$suppressions"
 export LSAN_OPTIONS="suppressions=$suppressions"
 swift build --build-tests --sanitize=address --scratch-path .build-asan

@@ -3,7 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
-import NIOFileSystem
+import NIOFileSystem  // for SystemPackage's FileDescriptor, FilePath and Errno, which it re-exports
 import NIOPosix
 
 /// Downloads: streamed to a temporary file, checked to be a video, hashed, renamed into place.
