@@ -338,16 +338,8 @@ final class ReelLibrary {
 
     /// `<id>.mp4`, with anything unsafe for a file name replaced.
     static func fileName(forID id: String) -> String {
-        // An id of ASCII letters, digits and -_. (every id seen) is kept as it is, without a
-        // Unicode property look-up per character.
-        let plain = id.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."): true
-            default: false
-            }
-        }
-        if plain { return id + ".mp4" }
+        // Every id seen is plain: kept as it is, without a Unicode look-up per character.
+        if PlainASCII.isPlain(id, punctuation: "-_.") { return id + ".mp4" }
         let safe = id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
         return String(safe) + ".mp4"
     }

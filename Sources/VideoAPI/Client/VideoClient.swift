@@ -57,14 +57,8 @@ public final class VideoClient: Sendable {
     /// characters (every id seen), else percent-encoded. (Foundation's character sets cost
     /// more than the rest of building the request.)
     static func pathSegment(_ taskID: String) -> String {
-        let unreserved = taskID.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
-            default: false
-            }
-        }
-        return unreserved ? taskID : taskID.addingPercentEncoding(withAllowedCharacters: pathSegmentAllowed) ?? taskID
+        PlainASCII.isPlain(taskID, punctuation: "-._~") ? taskID
+            : taskID.addingPercentEncoding(withAllowedCharacters: pathSegmentAllowed) ?? taskID
     }
 
     private static let pathSegmentAllowed = CharacterSet.urlPathAllowed.subtracting(["/"])
