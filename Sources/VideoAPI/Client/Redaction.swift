@@ -18,11 +18,12 @@ public enum Redaction {
 
     /// `text` with every registered secret and every `Bearer …` token replaced.
     public static func redact(_ text: String) -> String {
+        guard needsRedaction(text) else { return text }
         var result = text
         for secret in secrets.withLock({ $0 }) where result.contains(secret) {
             result = result.replacingOccurrences(of: secret, with: placeholder)
         }
-        guard result.range(of: "bearer", options: .caseInsensitive) != nil else { return result }
+        guard containsBearer(result) else { return result }
         return bearerToken.stringByReplacingMatches(in: result, range: NSRange(result.startIndex..., in: result),
                                                     withTemplate: "$1\(placeholder)")
     }
@@ -51,9 +52,14 @@ public enum Redaction {
         return false
     }
 
+    private static func containsBearer(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { containsBearer(UnsafeRawBufferPointer($0)) }
+    }
+
     /// "bearer" in any case, as `redact` looks for it.
     private static func containsBearer(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let word: [UInt8] = Array("bearer".utf8)
+        let word = bearer
         guard bytes.count >= word.count else { return false }
         outer: for start in 0...(bytes.count - word.count) where bytes[start] | 0x20 == word[0] {
             for offset in 1..<word.count where bytes[start + offset] | 0x20 != word[offset] { continue outer }
@@ -62,5 +68,6 @@ public enum Redaction {
         return false
     }
 
+    private static let bearer = Array("bearer".utf8)
     private static let bearerToken = try! NSRegularExpression(pattern: #"(?i)(bearer\s+)[A-Za-z0-9._~+/=:-]+"#)
 }
