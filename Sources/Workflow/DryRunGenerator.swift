@@ -47,9 +47,7 @@ public final class DryRunGenerator: VideoGenerator, Sendable {
     public func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo {
         // In the script's order, as a live run claims them: the plan's order and the
         // placeholder ids do not depend on which of a map's parallel calls arrives first.
-        let turn = options.sequence.map { SubmissionOrder.Turn(script: options.script, sequence: $0) }
-        if let turn { await order.waitForTurn(turn) }
-        let claimed = ClaimSignal(order, turn)
+        let claimed = await order.waitForTurn(of: options)
         defer { claimed.send() }
         try budget.reserve(request)
         let n = record.withLock {

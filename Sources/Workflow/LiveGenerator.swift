@@ -59,17 +59,15 @@ public final class LiveGenerator: VideoGenerator {
     public func generate(_ request: GenerationRequest, options: GenerationOptions) async throws -> GeneratedVideo {
         // In the script's order: the journal's rows, the occurrence numbers of identical calls
         // and the POSTs follow the calls, not the race between their tasks.
-        let turn = options.sequence.map { SubmissionOrder.Turn(script: options.script, sequence: $0) }
-        if let turn { await order.waitForTurn(turn) }
-        let call = try place(request, options: options, turn: turn)
+        let claimed = await order.waitForTurn(of: options)
+        let call = try place(request, options: options, claimed: claimed)
         defer { call.claimed.send() }
         return try await limiter.withPermit { try await self.run(call) }
     }
 
     /// The call with its journal key, once it is its turn. (A plain function: its temporaries
     /// stay off the async frame a waiting generation keeps.)
-    private func place(_ request: GenerationRequest, options: GenerationOptions, turn: SubmissionOrder.Turn?) throws -> Call {
-        let claimed = ClaimSignal(order, turn)
+    private func place(_ request: GenerationRequest, options: GenerationOptions, claimed: ClaimSignal) throws -> Call {
         do {
             let base = try RequestKey.base(baseURL: identity, request: request, inputKeys: options.inputKeys)
             return Call(request: request, options: options, key: RequestKey.occurrence(base, occurrences.next(base)), claimed: claimed)

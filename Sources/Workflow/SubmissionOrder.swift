@@ -52,6 +52,14 @@ final class SubmissionOrder: Sendable {
         }
     }
 
+    /// Waits for the turn of the call `options` describe (none without a sequence number),
+    /// and returns what says it has been claimed.
+    func waitForTurn(of options: GenerationOptions) async -> ClaimSignal {
+        let turn = options.sequence.map { Turn(script: options.script, sequence: $0) }
+        if let turn { await waitForTurn(turn) }
+        return ClaimSignal(self, turn)
+    }
+
     /// Call `turn` has been claimed (or failed before it could be): later calls may go.
     func claimed(_ turn: Turn) {
         let resumed: [CheckedContinuation<Void, Never>] = state.withLock { state in
