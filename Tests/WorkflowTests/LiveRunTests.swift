@@ -230,6 +230,26 @@ import VideoAPI
         #expect(await live.simulator.state.stats.submissions == 1)
     }
 
+    @Test func aVideoThatCannotBeMovedIntoPlaceIsADiskErrorAndLeavesNothingHalfWritten() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        let reporter = try await live.run("log(text_to_video('x').id)")
+        let id = try #require(reporter.logs.first?.replacingOccurrences(of: "[log] ", with: ""))
+        // The file is written and closed, then renamed over a folder that has something in it.
+        let folder = live.scripts.directory.appendingPathComponent("kept")
+        let target = folder.appendingPathComponent("take.mp4")
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: target.appendingPathComponent("inside").path, contents: Data()))
+        do {
+            try await live.client.download(id, resultURL: nil, to: target.path)
+            Issue.record("the download was moved over a folder")
+        } catch {
+            #expect(error.code == .disk)
+            #expect(error.message.contains("cannot move the downloaded video into \(target.path)"), "\(error.message)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["take.mp4"])
+    }
+
     @Test func saveCopiesAtomicallyToTheGivenPath() async throws {
         let live = try await LiveHarness()
         defer { Task { await live.stop() } }
