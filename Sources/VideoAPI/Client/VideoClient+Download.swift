@@ -84,8 +84,9 @@ extension VideoClient {
 
     /// Where downloads are written and renamed into place: one thread of their own, so a slow
     /// disk never holds up the event loop. One thread: ext4 changes one folder one file at a
-    /// time anyway, and two threads creating or renaming in it at once spin on the folder's
-    /// lock (9% of a 1,000-download run's CPU); writes into the page cache are quick.
+    /// time anyway, and two threads creating files in it at once spun on the folder's lock (9%
+    /// of a 1,000-download run's CPU), as a rename from another thread does; writes into the
+    /// page cache are quick.
     static let videoThread: NIOThreadPool = {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
