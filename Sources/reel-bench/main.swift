@@ -121,6 +121,7 @@ func median(_ runs: [Measured], by key: (Measured) -> Double) -> Measured {
 let jobPairs = options.quick ? 3 : 5
 if wanted(.throughput) {
     say("\njobs: map with concurrency 32, zero generation latency, small results, every video saved (simulator in its own process); \(jobPairs) runs of each, alternating, medians")
+    var medians: [(tasks: Int, reel: Double, peer: Double)] = []
     for n in options.quick ? [200] : [400, 1_000] {
         let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--sample-videos", "--latency", "0", "--result-bytes", "4096"])
         defer { simulator.stop() }
@@ -148,6 +149,18 @@ if wanted(.throughput) {
         figures.append(("jobs_\(n)_cpu_ratio_pairs_max", .double((pairRatios.last! * 1000).rounded() / 1000)))
         figures.append(("jobs_\(n)_reel_peak_kib", .double(Double(reelPeak))))
         figures.append(("jobs_\(n)_peer_peak_kib", .double(Double(peerPeak))))
+        medians.append((n, reel.cpuSeconds, peer.cpuSeconds))
+    }
+    // What each generation past the first costs, start-up aside: the difference between the
+    // two job sizes. The peer pays much more to start (Python and aiohttp), which is why the
+    // ratio above grows with the job.
+    if let small = medians.first, let large = medians.last, large.tasks > small.tasks {
+        let count = Double(large.tasks - small.tasks)
+        let reelEach = (large.reel - small.reel) / count * 1000, peerEach = (large.peer - small.peer) / count * 1000
+        report("jobs", "CPU per generation (\(large.tasks) − \(small.tasks) tasks): reel / peer", "\(f(reelEach, 2)) / \(f(peerEach, 2)) ms, \(f(reelEach / peerEach, 2))×",
+               json: "jobs_cpu_ms_per_generation_ratio", reelEach / peerEach)
+        figures.append(("jobs_reel_cpu_ms_per_generation", .double((reelEach * 1000).rounded() / 1000)))
+        figures.append(("jobs_peer_cpu_ms_per_generation", .double((peerEach * 1000).rounded() / 1000)))
     }
 }
 
