@@ -23,6 +23,9 @@ struct BenchOptions: ParsableCommand {
     @Option(help: ArgumentHelp("The Python asyncio peer.", valueName: "path"))
     var peer = "../shared/bench/peer_asyncio.py"
 
+    @Option(help: ArgumentHelp("Where the jobs write their videos and journals (default: the temporary folder). Both programs pay the file system's cost of creating each file, which on a busy disk can be most of their kernel time and change from hour to hour (/dev/shm leaves the programs' own CPU).", valueName: "folder"))
+    var workDir: String?
+
     @Option(help: ArgumentHelp("Where to write the figures as JSON (default: docs/bench-results.json, for a full run only; --quick and --only write only where this says).", valueName: "file"))
     var json: String?
 
@@ -61,7 +64,7 @@ guard FileManager.default.isExecutableFile(atPath: options.reel) else {
     FileHandle.standardError.write(Data("reel-bench: no reel binary at \(options.reel); run `swift build -c release` first\n".utf8))
     exit(2)
 }
-let work = NSTemporaryDirectory() + "reel-bench-\(getpid())"
+let work = ((options.workDir ?? NSTemporaryDirectory()) as NSString).appendingPathComponent("reel-bench-\(getpid())")
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }
 let mapScript = work + "/map.lua"
@@ -99,6 +102,13 @@ let cpu = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
 let machine = "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB, \(cpu)"
 say("reel-bench on \(machine)\(options.quick ? " (quick)" : "")")
 figures.append(("machine", .string(machine)))
+/// The file system the jobs write on (`stat -f`): its cost of creating files is in both
+/// programs' figures.
+let workFileSystem = (try? Subprocess.run("stat", ["-f", "-c", "%T", work]))
+    .map { $0.stdout.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+    .map { $0 == "ext2/ext3" ? "ext2/3/4" : $0 } ?? "unknown"  // stat names ext4 by its shared magic number
+say("jobs write in \(work) (\(workFileSystem))")
+figures.append(("work_filesystem", .string(workFileSystem)))
 
 /// `pairs` runs of each, alternating, so that a change in the machine's load (these machines
 /// are shared) falls on both rather than on whichever ran second. Warm-up runs first.
