@@ -211,8 +211,7 @@ public final class LiveGenerator: VideoGenerator {
     /// Eight random hex digits, as a UUID's first eight were: from getrandom(2), where
     /// Foundation's UUID opens, reads and closes /dev/urandom for each.
     static func randomSuffix() -> String {
-        let digits = String(UInt32.random(in: .min ... .max), radix: 16)
-        return String(repeating: "0", count: 8 - digits.count) + digits
+        withUnsafeBytes(of: UInt32.random(in: .min ... .max)) { Hex.string($0) }
     }
 
     /// The error for a submission whose outcome an earlier run never learned.
