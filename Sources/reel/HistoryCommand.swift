@@ -9,7 +9,7 @@ struct HistoryCommand: ParsableCommand {
         _superCommandName: "reel",
         abstract: "List earlier runs and their generations, from the journal.",
         discussion: """
-            Reads the journal (safe while another run writes it). Each generation shows its task id, state, model, seconds, seed, script line, full prompt, and its file or error; each run its script and arguments. --json adds the request body sent and the file's SHA-256.
+            Reads the journal (safe while another run writes it). Each generation shows its task id, state, model, seconds, seed, script line, full prompt, and its file or error; each run its script and arguments, and which takes another run submitted (reused, resumed or waited for: not paid again). --json adds the request body sent and the file's SHA-256.
 
             Examples:
               reel history --failed            what failed, and why
@@ -70,11 +70,16 @@ struct HistoryCommand: ParsableCommand {
         for (record, tasks) in shown {
             let seconds = tasks.filter { $0.state == .downloaded }.reduce(0) { $0 + $1.seconds }
             let arguments = record.arguments.map { "  \($0)" } ?? ""
-            print("run \(record.id)  \(dates.string(from: Date(timeIntervalSince1970: record.startedAt)))  \(record.script)\(arguments)  \(record.outcome ?? "running")  \(tasks.count) generation\(tasks.count == 1 ? "" : "s"), \(seconds) s of video")
+            // A run that reused, resumed or waited for another run's take did not pay for it:
+            // said here as `reel spend` counts it, so a re-run's history never reads as a second bill.
+            let elsewhere = tasks.filter { $0.runID != record.id }.count
+            let paidElsewhere = elsewhere == 0 ? "" : "; \(elsewhere == tasks.count ? "all" : "\(elsewhere)") submitted by another run (not paid again)"
+            print("run \(record.id)  \(dates.string(from: Date(timeIntervalSince1970: record.startedAt)))  \(record.script)\(arguments)  \(record.outcome ?? "running")  \(tasks.count) generation\(tasks.count == 1 ? "" : "s"), \(seconds) s of video\(paidElsewhere)")
             for task in tasks {
                 let seed = Self.seed(of: task).map { "  seed \($0)" } ?? ""
                 let place = task.callSite.map { "  \($0)" } ?? ""
-                print("  \(task.taskID ?? "-")  \(task.state.rawValue)  \(task.model)  \(task.seconds) s\(seed)\(place)  \"\(task.prompt)\"")
+                let origin = task.runID == record.id ? "" : "  submitted by run \(task.runID)"
+                print("  \(task.taskID ?? "-")  \(task.state.rawValue)  \(task.model)  \(task.seconds) s\(seed)\(place)  \"\(task.prompt)\"\(origin)")
                 if let path = task.path { print("      file: \(path)") }
                 if let error = task.error, task.state != .downloaded { print("      \(task.state == .unknown ? "outcome unknown" : "error"): \(error)") }
             }
@@ -106,6 +111,7 @@ struct HistoryCommand: ParsableCommand {
             ("sha256", task.sha256.map(JSONValue.string) ?? .null), ("bytes", task.bytes.map(JSONValue.int) ?? .null),
             ("result_url", task.resultURL.map(JSONValue.string) ?? .null), ("error", task.error.map(JSONValue.string) ?? .null),
             ("created_at", .double(task.createdAt)), ("key", .string(task.key)),
+            ("submitted_by_run", .int(task.runID)),
         ])
     }
 }

@@ -54,9 +54,14 @@ import Testing
         let again = try await CLI.run(["run", script, "--latency", "0.2"], in: dir)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.contains("0 videos generated") && again.stdout.contains("3 reused"), "\(again.stdout)")
+        // History credits the payment to the first run: the second reads as reuse, not a second bill.
+        let listed = try await CLI.run(["history"], in: dir).stdout
+        #expect(listed.contains("3 generations, 22 s of video; all submitted by another run (not paid again)"), "\(listed)")
+        #expect(listed.components(separatedBy: "submitted by run 1").count - 1 == 3, "\(listed)")
 
         let history = CLI.parseJSONArray(try await CLI.run(["history", "--json"], in: dir).stdout)
         let id = try #require(((history.first?["tasks"] as? [[String: Any]])?.first?["task_id"]) as? String)
+        #expect(((history.first?["tasks"] as? [[String: Any]])?.first?["submitted_by_run"]) as? Int == 1)
         let started = Date()
         let task = try await CLI.run(["task", id, "--save", "kept.mp4"], in: dir)
         #expect(task.status == 0, "\(task.stderr)")
