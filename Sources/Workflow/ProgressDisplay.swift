@@ -53,6 +53,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
         var progress: Int?
         var finished = false
         var warnedUnknownStatus = false
+        /// An earlier run's task, polled again: that run paid for it.
+        var resumed = false
     }
 
     /// The style now: the REPL shows the live view while an entry runs and plain lines at
@@ -68,6 +70,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     private var succeeded = 0
     private var failed = 0
     private var reused = 0
+    /// Saved videos whose tasks an earlier run submitted (and paid for).
+    private var resumedAndSaved = 0
     private var interrupted = 0
     /// Each failed take with its label and reason, for the summary.
     private var failures: [String] = []
@@ -220,6 +224,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
             case .resumed(let id):
                 row.id = id
                 row.status = "resumed from the journal"
+                row.resumed = true
             case .reused(let id, let path):
                 row.id = id
                 row.status = "reused \(path)"
@@ -236,6 +241,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 row.status = "saved \(path)"
                 row.finished = true
                 succeeded += 1
+                if row.resumed { resumedAndSaved += 1 }
                 secondsOfVideo += row.seconds
                 files.append(path)
                 bytes += size
@@ -286,6 +292,11 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     public func summary() -> String {
         lock.withLock {
             var text = "\(succeeded) video\(succeeded == 1 ? "" : "s") generated (\(secondsOfVideo) s of video)"
+            // Else "6 generated" beside "Spent 8 s" reads as a miscount after an interrupted run.
+            if resumedAndSaved > 0 {
+                let which = resumedAndSaved < succeeded ? "\(resumedAndSaved) of them " : succeeded == 1 ? "" : "all "
+                text += ", \(which)resumed from an earlier run (paid then)"
+            }
             if reused > 0 { text += ", \(reused) reused (not paid again)" }
             if failed > 0 { text += ", \(failed) failed" }
             if interrupted > 0 { text += ", \(interrupted) interrupted" }

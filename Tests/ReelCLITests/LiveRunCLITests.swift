@@ -153,6 +153,8 @@ import Testing
         let again = try await CLI.run(["run", "slow.lua"], in: dir, environment: environment)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stderr.contains("resumed from the journal"))
+        // The second run paid nothing, and its summary says why its video counts as generated.
+        #expect(again.stdout.contains("1 video generated (8 s of video), resumed from an earlier run (paid then)"), "\(again.stdout)")
         let stats = String(decoding: try Data(contentsOf: URL(string: url + "/__simulator/stats")!), as: UTF8.self)
         #expect(stats.contains("\"submissions\":1,"), "\(stats)")
     }
