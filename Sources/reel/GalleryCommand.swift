@@ -40,7 +40,7 @@ struct GalleryCommand: AsyncParsableCommand {
             throw ExitCode(ReelExit.usage)
         }
         let journal: Journal
-        do { journal = try Journal(directory: state.directory) } catch {
+        do { journal = try state.openJournal() } catch {
             printError("reel gallery: cannot read the journal in \(state.directory): \(error)")
             throw ExitCode(ReelExit.usage)
         }

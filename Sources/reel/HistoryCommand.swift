@@ -43,7 +43,7 @@ struct HistoryCommand: ParsableCommand {
         }
         let journal: Journal
         do {
-            journal = try Journal(directory: stateDirectory)
+            journal = try state.openJournal()
         } catch {
             printError("reel: cannot read the journal in \(stateDirectory): \(error)")
             throw ExitCode(ReelExit.usage)

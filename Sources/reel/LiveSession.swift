@@ -60,7 +60,11 @@ final class LiveSession: VideoGenerator, Sendable {
 
     /// Ctrl-C: nothing new is submitted from now on.
     func stopSubmitting() {
-        state.withLock { $0.stopped = true }
+        // A set-up still waiting (for another program's lock on the journal) stops waiting.
+        state.withLock { state in
+            state.stopped = true
+            if state.built == nil { state.starting?.cancel() }
+        }
         parts?.generator.stopSubmitting()
     }
 

@@ -86,11 +86,15 @@ struct LiveSetup: ParsableArguments {
         let journal: Journal
         let runID: Int64
         do {
-            journal = try Journal(directory: stateDirectory)
+            let notice = state.lockWaitNotice
+            journal = try await Journal.opened(directory: stateDirectory, onLockWait: { display.log(notice) })
             runID = try journal.beginRun(script: script, baseURL: identity ?? client.baseURL, arguments: arguments)
             // Task ids an earlier run could not write (a locked journal, a full disk).
             let mended = try journal.adoptRecovered()
             if mended > 0 { display.log("reel: adopted \(mended) task id\(mended == 1 ? "" : "s") an earlier run kept in a recovery file") }
+        } catch is CancellationError {
+            await simulator?.stop()
+            throw VideoAPIError(.cancelled, "not submitted: the run stopped while waiting for the journal")
         } catch {
             await simulator?.stop()
             throw VideoAPIError(.journal, "cannot open the journal in \(stateDirectory): \(error) (choose another folder with --state)")

@@ -57,7 +57,7 @@ struct SpendCommand: AsyncParsableCommand {
         }
         let uses: [Journal.Use]
         do {
-            uses = try Journal(directory: state.directory).uses(since: start)
+            uses = try state.openJournal().uses(since: start)
         } catch {
             printError("reel spend: cannot read the journal in \(state.directory): \(error)")
             throw ExitCode(ReelExit.usage)

@@ -34,7 +34,7 @@ struct TaskCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let record = state.journalExists ? (try? Journal(directory: stateDirectory).task(taskID: id)) ?? nil : nil
+        let record = state.journalExists ? (try? state.openJournal().task(taskID: id)) ?? nil : nil
         if let record, record.baseURL == SimulatorConfiguration.builtInIdentity {
             try answerFromJournal(record)
             return

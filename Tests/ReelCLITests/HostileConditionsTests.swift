@@ -198,6 +198,60 @@ import Testing
         print("journal locked 15 s by another process during a POST: exit \(code.map(String.init) ?? "hung"); journal \(states)")
         #expect(code == 0, "\(run.standardError)")
         #expect(states["downloaded"] == 2)
+        #expect(run.standardError.contains("is locked by another program"), "a wait of 15 s is said, not silent")
+    }
+
+    /// A journal another program holds when a run starts. Opening writes (GRDB makes sure
+    /// the WAL holds a commit), and that failed after SQLite's 1-s busy wait: every call of
+    /// the script failed with "database is locked". Now the run says it waits, Ctrl-C stops
+    /// the wait at once, and once the lock is let go the run goes ahead.
+    @Test func aJournalLockedBeforeTheRunStartsIsWaitedOutAndSaidSo() async throws {
+        let (server, url) = try await Self.simulator()
+        defer { server.stop() }
+        let dir = try Self.scratch("text_to_video{ prompt = 'after the lock', duration = 4 }\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "text_to_video{ prompt = 'warm-up', duration = 4 }\n".write(to: dir.appendingPathComponent("w.lua"), atomically: true, encoding: .utf8)
+        #expect(try await CLI.run(["run", "w.lua"], in: dir, environment: Self.gateway(url)).status == 0)
+        // The warm-up's exit checkpointed and removed the WAL: opening must now write.
+        func lock(for seconds: Double) throws -> Process {
+            let locker = Process()
+            locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            locker.arguments = ["python3", "-c", """
+                import sqlite3, time
+                db = sqlite3.connect('.reel/journal.sqlite', isolation_level=None)
+                db.execute('BEGIN IMMEDIATE'); open('locked', 'w').close(); time.sleep(\(seconds)); db.execute('COMMIT')
+                """]
+            locker.currentDirectoryURL = dir
+            try? FileManager.default.removeItem(at: dir.appendingPathComponent("locked"))
+            try locker.run()
+            return locker
+        }
+        func whenLocked() async throws {
+            while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("locked").path) { try await Task.sleep(nanoseconds: 10_000_000) }
+        }
+
+        let long = try lock(for: 30)
+        try await whenLocked()
+        let stopped = try BackgroundReel(["run", "s.lua"], in: dir, environment: Self.gateway(url))
+        defer { stopped.stop() }
+        _ = try await stopped.waitForLine(containing: "is locked by another program", in: .standardError)
+        let pressed = Date()
+        stopped.interrupt()
+        let code = await stopped.waitForExit(timeout: 20)
+        let stopSeconds = Date().timeIntervalSince(pressed)
+        kill(long.processIdentifier, SIGKILL)  // its lock goes with it (SIGTERM may be ignored under the test runner)
+        long.waitUntilExit()
+
+        _ = try lock(for: 2)
+        try await whenLocked()
+        let started = Date()
+        let waited = try await CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(url))
+        print("journal locked at start: Ctrl-C stopped the wait in \(String(format: "%.1f", stopSeconds)) s (exit \(code.map(String.init) ?? "hung")); a 2-s lock was waited out, run took \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        #expect(code == 130, "\(stopped.standardOutput)\(stopped.standardError)")
+        #expect(stopSeconds < 10)
+        #expect(waited.status == 0, "\(waited.stdout)\(waited.stderr)")
+        #expect(waited.stderr.contains("is locked by another program") && waited.stdout.contains("1 video generated"), "\(waited.stdout)\(waited.stderr)")
+        #expect(Self.stats(url)["submissions"] as? Int == 2)  // the warm-up's and this one's: nothing from the stopped run
     }
 
     // MARK: Unknown outcomes

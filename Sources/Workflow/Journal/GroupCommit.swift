@@ -15,15 +15,18 @@ final class GroupCommit: Sendable {
     private let pool: DatabasePool
     /// Seconds a batch keeps trying while another process holds the journal locked.
     private let patience: Double
+    /// Called when a batch begins to wait for another process's lock.
+    private let onLockWait: (@Sendable () -> Void)?
     private struct Queue {
         var writes: [any BatchedWrite] = []
         var draining = false
     }
     private let queue = Mutex(Queue())
 
-    init(pool: DatabasePool, patience: Double) {
+    init(pool: DatabasePool, patience: Double, onLockWait: (@Sendable () -> Void)?) {
         self.pool = pool
         self.patience = patience
+        self.onLockWait = onLockWait
     }
 
     /// Runs `body` in the next transaction and returns its result once that has committed.
@@ -59,8 +62,7 @@ final class GroupCommit: Sendable {
     /// One transaction for the whole batch, waiting out another process's lock for up to
     /// `patience` seconds (with backoff, not holding a thread). Returns why it failed, if it did.
     private func commit(_ batch: [any BatchedWrite]) async -> (any Error)? {
-        let deadline = Date().addingTimeInterval(patience)
-        var delay = 0.05
+        var waits = LockPatience(patience, onWait: onLockWait)
         while true {
             do {
                 try await pool.writeWithoutTransaction { db in
@@ -70,11 +72,10 @@ final class GroupCommit: Sendable {
                     }
                 }
                 return nil
-            } catch let error as DatabaseError where Journal.isLock(error) && Date() < deadline {
-                try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
-                delay = min(delay * 2, 1)
             } catch {
-                return error
+                guard let delay = waits.delay(after: error) else { return error }
+                // Not cancellable: the batch's writes must be recorded even after Ctrl-C.
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
             }
         }
     }

@@ -14,6 +14,8 @@ public final class Journal: Sendable {
     public let directory: String
     /// Seconds a write keeps trying while another process holds the journal locked.
     let patience: Double
+    /// Called when a wait for another process's lock begins.
+    private let onLockWait: (@Sendable () -> Void)?
 
     /// Where a task stands, as recorded.
     public enum State: String, Sendable, Codable, CaseIterable {
@@ -31,30 +33,69 @@ public final class Journal: Sendable {
         public var isResumable: Bool { [.submitted, .queued, .running, .succeeded].contains(self) }
     }
 
-    /// Opens (creating if needed) `journal.sqlite` in `directory`. `patience`: seconds a
-    /// write waits out another process's lock before it fails.
-    public init(directory: String, patience: Double = 60) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        self.directory = directory
-        self.patience = patience
-        path = (directory as NSString).appendingPathComponent(Self.fileName)
-        var configuration = Configuration()
-        // Short waits inside SQLite; the longer patience is `write`'s retry loop, which
-        // does not hold a thread while it waits.
-        configuration.busyMode = .timeout(1)
-        // WAL with synchronous=NORMAL: a killed process loses nothing (the log is in the OS);
-        // only a power cut could lose the last commits, and never corrupts the journal.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        // Runs started together would otherwise race to create the tables: the first to take
-        // this lock migrates, the others find the schema done.
-        let lockPath = (directory as NSString).appendingPathComponent("journal.lock")
-        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        if lock >= 0 { flock(lock, LOCK_EX) }
-        defer { if lock >= 0 { flock(lock, LOCK_UN); close(lock) } }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.retryingWhileLocked(patience: patience) { try Self.migrator.migrate(pool) }
+    /// Opens (creating if needed) `journal.sqlite` in `directory`, waiting out another
+    /// process's lock for up to `patience` seconds (which is also how long each write waits
+    /// for one). `onLockWait` is called once each time such a wait begins.
+    public convenience init(directory: String, patience: Double = 60, onLockWait: (@Sendable () -> Void)? = nil) throws {
+        let opening = try Opening(directory: directory)
+        let pool = try LockPatience.retrying(patience, onWait: onLockWait) { try opening.attempt() }
+        self.init(opening, pool: pool, patience: patience, onLockWait: onLockWait)
+    }
+
+    /// The same for a task that must stay responsive while it waits (`reel run`): no thread
+    /// is held between tries, and cancelling the task stops the wait.
+    public static func opened(directory: String, patience: Double = 60, onLockWait: (@Sendable () -> Void)? = nil) async throws -> Journal {
+        let opening = try Opening(directory: directory)
+        let pool = try await LockPatience.retrying(patience, onWait: onLockWait) { try opening.attempt() }
+        return Journal(opening, pool: pool, patience: patience, onLockWait: onLockWait)
+    }
+
+    private init(_ opening: Opening, pool: DatabasePool, patience: Double, onLockWait: (@Sendable () -> Void)?) {
+        directory = opening.directory
+        path = opening.path
         self.pool = pool
-        commits = GroupCommit(pool: pool, patience: patience)
+        self.patience = patience
+        self.onLockWait = onLockWait
+        commits = GroupCommit(pool: pool, patience: patience, onLockWait: onLockWait)
+    }
+
+    /// One try at opening the journal, repeated while another process holds a lock: opening
+    /// writes (GRDB makes sure the WAL holds a commit; the first run creates the tables).
+    private struct Opening {
+        let directory: String
+        let path: String
+        let configuration: Configuration
+
+        init(directory: String) throws {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            self.directory = directory
+            path = (directory as NSString).appendingPathComponent(Journal.fileName)
+            var configuration = Configuration()
+            // Short waits inside SQLite; the longer patience is the retry loops', which say
+            // that they wait and can be stopped.
+            configuration.busyMode = .timeout(1)
+            // WAL with synchronous=NORMAL: a killed process loses nothing (the log is in the OS);
+            // only a power cut could lose the last commits, and never corrupts the journal.
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            self.configuration = configuration
+        }
+
+        func attempt() throws -> DatabasePool {
+            // Runs started together would otherwise race to create the tables: the first to take
+            // this lock migrates, the others find the schema done. Not waited for here, so that
+            // the caller's wait says why it waits and can be stopped.
+            let lock = open((directory as NSString).appendingPathComponent("journal.lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            if lock >= 0 {
+                guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+                    close(lock)
+                    throw LockPatience.CreationLockHeld()
+                }
+            }
+            defer { if lock >= 0 { flock(lock, LOCK_UN); close(lock) } }
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try Journal.migrator.migrate(pool)
+            return pool
+        }
     }
 
     /// The journal's file name inside its folder.
@@ -157,28 +198,17 @@ public final class Journal: Sendable {
         try await commits.write(body, enqueued: enqueued)
     }
 
-    private static func retryingWhileLocked<T>(patience: Double, _ body: () throws -> T) throws -> T {
-        let deadline = Date().addingTimeInterval(patience)
-        var delay = 0.05
-        while true {
-            do {
-                return try body()
-            } catch let error as DatabaseError where isLock(error) && Date() < deadline {
-                usleep(UInt32(delay * 1_000_000))
-                delay = min(delay * 2, 1)
-            }
-        }
-    }
-
-    static func isLock(_ error: DatabaseError) -> Bool {
-        error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+    /// A synchronous write (a run's beginning and end, adopting recovery files) waiting out
+    /// another process's lock.
+    private func retryingWhileLocked<T>(_ body: () throws -> T) throws -> T {
+        try LockPatience.retrying(patience, onWait: onLockWait, body)
     }
 
     // MARK: Runs
 
     /// `arguments`: what the run was given (`key=value` pairs, `--each rows.csv`), as JSON.
     public func beginRun(script: String, baseURL: String, arguments: String? = nil) throws -> Int64 {
-        try Self.retryingWhileLocked(patience: patience) { try pool.write { db in
+        try retryingWhileLocked { try pool.write { db in
             try db.execute(sql: "INSERT INTO run (startedAt, script, baseURL, arguments) VALUES (?, ?, ?, ?)",
                            arguments: [Date().timeIntervalSince1970, script, baseURL, arguments])
             return db.lastInsertedRowID
@@ -186,7 +216,7 @@ public final class Journal: Sendable {
     }
 
     public func finishRun(_ id: Int64, outcome: String) throws {
-        try Self.retryingWhileLocked(patience: patience) { try pool.write { db in
+        try retryingWhileLocked { try pool.write { db in
             try db.execute(sql: "UPDATE run SET finishedAt = ?, outcome = ? WHERE id = ?",
                            arguments: [Date().timeIntervalSince1970, outcome, id])
         } }
@@ -427,7 +457,7 @@ public final class Journal: Sendable {
             let file = (directory as NSString).appendingPathComponent(name)
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
             let entries = text.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
-            try Self.retryingWhileLocked(patience: patience) {
+            try retryingWhileLocked {
                 try pool.write { db in
                     for entry in entries {
                         guard case .int(let row)? = entry["row"], let taskID = entry["task_id"]?.stringValue else { continue }
