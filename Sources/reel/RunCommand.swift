@@ -111,7 +111,9 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         if !failures.isEmpty {
-            if !script.quiet { printError(display.summary() + gallery) }
+            // A script that failed before its first generation (a syntax error, a missing
+            // file, a bad argument) gets its error alone, not "0 videos generated" above it.
+            if !script.quiet && parts != nil { printError(display.summary() + gallery) }
             if let code = script.report(failures) { throw code }
         }
         if !script.quiet { print(display.summary() + gallery) }

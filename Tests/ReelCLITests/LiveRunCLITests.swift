@@ -122,6 +122,20 @@ import Testing
         #expect(badURL.stderr.contains("is not an http(s) URL"))
     }
 
+    /// A script that fails before its first generation gets its error alone: no "0 videos
+    /// generated" summary above it to read past.
+    @Test func aScriptThatNeverGeneratedReportsOnlyItsError() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "text_to_video{ prompt = 'a'\n".write(to: dir.appendingPathComponent("broken.lua"), atomically: true, encoding: .utf8)
+        let broken = try await CLI.run(["run", "broken.lua"], in: dir)
+        #expect(broken.status == 1)
+        #expect(broken.stderr == "error: broken.lua:2: '}' expected (to close '{' at line 1) near <eof>\n", "\(broken.stderr)")
+        let missing = try await CLI.run(["run", "nothere.lua"], in: dir)
+        #expect(missing.status == 2)
+        #expect(missing.stderr == "reel: cannot read script 'nothere.lua': no such file\n", "\(missing.stderr)")
+    }
+
     @Test func aFailedTaskExitsOneWithItsCode() async throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
