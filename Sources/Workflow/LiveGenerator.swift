@@ -173,8 +173,9 @@ public final class LiveGenerator: VideoGenerator {
                 progress.update(task, .reused(id: video.id, path: video.localPath ?? ""))
                 return .settled(.video(video))
             }
-            // The file is gone or changed: fetch it again.
+            // The file is gone or changed: fetch it again (paid for by the run that submitted it).
             try await journal.takeOver(record.id)
+            progress.update(task, .resumed(id: record.taskID ?? ""))
             return .settled(.finish(row: record.id, taskID: record.taskID ?? "", deadline: deadline))
         case .resume(let record):
             guard let id = record.taskID else {

@@ -23,6 +23,24 @@ import VideoAPI
         #expect(after.submissions == before.submissions && after.polls == before.polls && after.downloads == before.downloads)
     }
 
+    /// A video deleted after its run is fetched again on the next, from the same task: shown
+    /// and counted as resumed (an earlier run paid for it), never submitted again.
+    @Test func aDeletedVideoIsFetchedAgainAsAResumedTake() async throws {
+        let live = try await LiveHarness()
+        defer { Task { await live.stop() } }
+        try await live.run("text_to_video 'kept, then deleted'")
+        let name = try #require(live.outputFiles.first)
+        let file = live.scripts.directory.appendingPathComponent("out").appendingPathComponent(name).path
+        try FileManager.default.removeItem(atPath: file)
+        let before = live.progress.events.count
+        try await live.run("text_to_video 'kept, then deleted'")
+        let events = live.progress.events.dropFirst(before).map(\.1)
+        #expect(events.contains { if case .resumed = $0 { true } else { false } }, "\(events)")
+        #expect(events.contains { if case .saved = $0 { true } else { false } }, "\(events)")
+        #expect(FileManager.default.fileExists(atPath: file))
+        #expect(await live.simulator.state.stats.submissions == 1)
+    }
+
     @Test func freshGeneratesAgain() async throws {
         let live = try await LiveHarness()
         defer { Task { await live.stop() } }
