@@ -308,7 +308,12 @@ public final class LiveGenerator: VideoGenerator {
     private func download(_ call: Call, row: Int64, taskID: String, resultURL: String?, task: Int, deadline: Date) async throws -> GeneratedVideo {
         progress.update(task, .downloading)
         let path = downloadPath(taskID: taskID, fileName: call.options.fileName)
-        let file = try await client.download(taskID, resultURL: resultURL, to: path, deadline: deadline)
+        let file: VideoClient.DownloadedFile
+        do {
+            file = try await client.download(taskID, resultURL: resultURL, to: path, deadline: deadline)
+        } catch {
+            throw Self.sayingTheTaskIsKept(error)
+        }
         do {
             try await journal.recordDownloaded(row, path: path, sha256: file.sha256, bytes: file.bytes, resultURL: resultURL)
         } catch {
@@ -318,6 +323,14 @@ public final class LiveGenerator: VideoGenerator {
         progress.update(task, .saved(path: path, bytes: file.bytes))
         let url = resultURL ?? "\(baseURL)/v1/videos/\(taskID)/content"
         return GeneratedVideo(id: taskID, url: url, status: "succeeded", request: call.request, localPath: path, journalKey: call.key)
+    }
+
+    /// A video that could not be written was paid for and finished: says that nothing is
+    /// lost, and how to get it.
+    static func sayingTheTaskIsKept(_ error: VideoAPIError) -> VideoAPIError {
+        guard error.code == .disk else { return error }
+        return VideoAPIError(.disk, error.message + "; the task is kept in the journal: once the disk has room, the same call fetches it without paying again",
+                             taskID: error.taskID)
     }
 
     /// Where the take's video goes. A template's name taken by another take (an earlier
