@@ -93,8 +93,29 @@ public final class WorkflowSession: @unchecked Sendable {
     /// Runs one chunk to the end (and everything it spawned); returns its results.
     @discardableResult
     public func run(_ source: String, chunkName: String) async throws(LuaScriptError) -> [LuaValue] {
-        try await lua.run(source, chunkName: chunkName)
+        do {
+            return try await lua.run(source, chunkName: chunkName)
+        } catch {
+            throw Self.namingTheLikelyFunction(error)
+        }
     }
+
+    /// A call of a misspelt function (`text_to_vido{…}`) gets Lua's "attempt to call a nil
+    /// value (global 'text_to_vido')" and, as a misspelt option does, the likely name.
+    static func namingTheLikelyFunction(_ error: LuaScriptError) -> LuaScriptError {
+        guard case .string = error.value,
+              let found = error.message.range(of: #"attempt to call a nil value \(global '[A-Za-z_][A-Za-z0-9_]*'\)$"#, options: .regularExpression)
+        else { return error }
+        let name = error.message[found].split(separator: "'")[1]
+        guard let likely = nearestName(to: String(name), in: LuaAPI.functions.map(\.name) + standardFunctions) else { return error }
+        var hinted = error
+        hinted.message += " (did you mean '\(likely)'?)"
+        return hinted
+    }
+
+    /// Lua's own global functions a script calls (the sandbox keeps these).
+    private static let standardFunctions = ["print", "pairs", "ipairs", "tostring", "tonumber", "type", "pcall", "error",
+                                            "assert", "select", "require", "setmetatable", "getmetatable", "rawget", "rawset", "next"]
 
     /// The calls the validator refused so far (with `reportEveryInvalidCall`).
     public var invalidCalls: [String] { library.invalidCalls?.messages ?? [] }

@@ -55,6 +55,9 @@ import Testing
         ("reference_to_video{ prompt = 'x', model = 'veo3.1-fast-video-1080p', images = { 'https://a/1.png', 'https://a/2.png' } }",
          "error: broken.lua:1: reference_to_video: veo3.1-fast-video-1080p cannot do multi-image-reference ('images'); use veo3.1-video-1080p"),
         ("local a = 1\n\ntext_to_video{ prompt = 'x', duration = 5 }", "error: broken.lua:3: text_to_video: 'duration' must be 4, 6 or 8 (got 5)"),
+        ("local v = text_to_vido{ prompt = 'x' }", "error: broken.lua:1: attempt to call a nil value (global 'text_to_vido') (did you mean 'text_to_video'?)"),
+        ("prnt('x')", "error: broken.lua:1: attempt to call a nil value (global 'prnt') (did you mean 'print'?)"),
+        ("foo()", "error: broken.lua:1: attempt to call a nil value (global 'foo')"),
     ])
     func brokenScriptsExitOneWithOneClearMessage(script: String, message: String) async throws {
         let (dir, name) = try brokenScript(script)

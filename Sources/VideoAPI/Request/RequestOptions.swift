@@ -124,5 +124,6 @@ public func nearestName(to word: String, in candidates: [String]) -> String? {
     let lowered = Array(lowerWord)
     let scored = candidates.map { ($0, distance(lowered, Array($0.lowercased()))) }
     guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-    return best.1 <= max(2, word.count / 3) ? best.0 : nil
+    // Fewer edits than half the word: 'prnt' is print, 'foo' is not log.
+    return best.1 <= max(2, word.count / 3) && best.1 * 2 < word.count ? best.0 : nil
 }
