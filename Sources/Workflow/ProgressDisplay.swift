@@ -402,23 +402,82 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     private func drawBlock() {
         guard style == .live, !suspended, !rows.isEmpty else { return }
         let shown = rows.values.sorted { $0.number < $1.number }
-        let limit = 20
-        var text = ""
-        for row in shown.prefix(limit) {
+        let lines = Self.block(shown.prefix(Self.mostTakesShown).map { row in
             let elapsed = Int(Date().timeIntervalSince(row.started))
             let progress = row.progress.map { " \($0)%" } ?? ""
-            text += "  [\(row.number)] \(row.function) \(row.label) \(row.id ?? "…") \(row.status)\(progress) \(elapsed)s\n"
+            return BlockLine(head: "  [\(row.number)] \(row.function) ", label: row.label,
+                             tail: " \(row.id ?? "…") \(row.status)\(progress) \(elapsed)s")
+        }, of: shown.count, footer: spendingLine.map { [BlockLine(head: "  " + $0)] } ?? [],
+           terminal: output.terminalSize ?? (rows: 24, columns: 80))
+        output.write(lines.map { $0 + "\n" }.joined())
+        renderedLines = lines.count
+    }
+
+    static let mostTakesShown = 20
+
+    /// A line of the live block: when the terminal is narrow the label gives way first, so
+    /// the number and the status stay in sight.
+    struct BlockLine {
+        var head: String
+        var label = ""
+        var tail = ""
+    }
+
+    /// The live block's lines as they fit the terminal: each within its width and all of them
+    /// below its height (the first takes of `total`, then "… and N more"). A line that wrapped,
+    /// or a block taller than the screen, would leave the next redraw's cursor-up short, and
+    /// every redraw would smear a copy of the block above it.
+    static func block(_ takes: [BlockLine], of total: Int, footer: [BlockLine], terminal: (rows: Int, columns: Int)) -> [String] {
+        // The cursor's own line stays free, and the top line too: erasing from there would be
+        // erasing the whole screen, which tmux (scroll-on-clear) first copies into history.
+        let room = max(1, terminal.rows - 2)
+        var limit = max(0, min(takes.count, room - footer.count))
+        // The line that counts the rest needs a place of its own.
+        if total > limit && limit + 1 + footer.count > room { limit = max(0, limit - 1) }
+        var lines = Array(takes.prefix(limit))
+        if total > limit {
+            lines.append(BlockLine(head: limit == 0 ? "  \(total) generations in flight" : "  … and \(total - limit) more"))
         }
-        var count = min(shown.count, limit)
-        if shown.count > limit {
-            text += "  … and \(shown.count - limit) more\n"
-            count += 1
+        lines += footer
+        return lines.suffix(room).map { fitted($0, columns: terminal.columns - 1) }
+    }
+
+    /// `line` within `columns` terminal cells: its label cut first, then its end.
+    static func fitted(_ line: BlockLine, columns: Int) -> String {
+        let forLabel = columns - cells(line.head) - cells(line.tail)
+        if cells(line.label) <= forLabel { return cut(line.head + line.label + line.tail, columns: columns) }
+        if forLabel >= 6 { return cut(line.head + cut(line.label, columns: forLabel) + line.tail, columns: columns) }
+        return cut(line.head + line.tail, columns: columns)
+    }
+
+    /// `text` cut to `columns` terminal cells (wide characters take two), ending in "…" when
+    /// cut; control characters (a newline in a prompt) shown as spaces.
+    static func cut(_ text: String, columns: Int) -> String {
+        var result = ""
+        var used = 0
+        for character in text {
+            let width = cellWidth(character)
+            if used + width > columns {
+                while used + 1 > columns, let last = result.popLast() { used -= cellWidth(last) }
+                return result + "…"
+            }
+            result.append(character.unicodeScalars.first.map { $0.value < 0x20 || $0.value == 0x7F } == true ? " " : character)
+            used += width
         }
-        if let spendingLine {
-            text += "  \(spendingLine)\n"
-            count += 1
+        return result
+    }
+
+    private static func cells(_ text: String) -> Int { text.reduce(0) { $0 + cellWidth($1) } }
+
+    /// Terminal cells a character takes: two for East Asian wide characters and emoji.
+    private static func cellWidth(_ character: Character) -> Int {
+        guard let scalar = character.unicodeScalars.first?.value else { return 0 }
+        switch scalar {
+        case 0x1100...0x115F, 0x2E80...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F,
+             0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x3FFFD:
+            return 2
+        default:
+            return 1
         }
-        output.write(text)
-        renderedLines = count
     }
 }

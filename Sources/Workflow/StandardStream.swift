@@ -39,6 +39,13 @@ public struct StandardStream: Sendable {
 
     public func writeLine(_ line: String) { write(line + "\n") }
 
+    /// The terminal's rows and columns, when the stream is a terminal that says.
+    public var terminalSize: (rows: Int, columns: Int)? {
+        var size = winsize()
+        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0, size.ws_col > 0 else { return nil }
+        return (Int(size.ws_row), Int(size.ws_col))
+    }
+
     private final class ClosedDescriptors: Sendable {
         private let set = Mutex<Set<Int32>>([])
         func contains(_ fd: Int32) -> Bool { set.withLock { $0.contains(fd) } }

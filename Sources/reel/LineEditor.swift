@@ -97,10 +97,7 @@ final class LineEditor {
         }
     }
 
-    static func terminalWidth() -> Int {
-        var size = winsize()
-        return ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
-    }
+    static func terminalWidth() -> Int { StandardStream.output.terminalSize?.columns ?? 80 }
 
     // MARK: Keys
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VideoAPI
 @testable import Workflow
@@ -39,6 +40,72 @@ import VideoAPI
         display.resume()
         let drawn = Self.drain(ends[0])
         #expect(drawn.hasPrefix("  [1] text_to_video"), "\(drawn.debugDescription)")
+    }
+
+    /// The live block fits the terminal, so each redraw's cursor-up lands on its first line:
+    /// a line that wrapped, or a block taller than the screen, smeared a copy of the block
+    /// into the scrollback at every redraw (seen in a 70×12 tmux pane).
+    @Test func theLiveBlockFitsANarrowShortTerminal() {
+        let takes = (1...40).map { n in
+            ProgressDisplay.BlockLine(head: "  [\(n)] text_to_video ", label: "wide.lua:3 \"a rather long prompt de…\" seed 12345",
+                                      tail: " sim-1vwxnhm-\(n) running 90% 5s")
+        }
+        let footer = [ProgressDisplay.BlockLine(head: "  spent 160 s of 160 s planned")]
+        let lines = ProgressDisplay.block(Array(takes.prefix(20)), of: 40, footer: footer, terminal: (rows: 12, columns: 70))
+        #expect(lines.count == 10)  // 12 rows, less the cursor's line and the top one
+        #expect(lines[8] == "  … and 32 more" && lines[9] == "  spent 160 s of 160 s planned", "\(lines)")
+        // The label gives way; the number, the task id and the status stay.
+        #expect(lines[0] == "  [1] text_to_video wide.lua:3 \"a rathe… sim-1vwxnhm-1 running 90% 5s", "\(lines[0])")
+        #expect(lines.allSatisfy { $0.count <= 69 })
+        // Roomy: the first 20 takes and the count of the rest.
+        let roomy = ProgressDisplay.block(Array(takes.prefix(20)), of: 40, footer: footer, terminal: (rows: 50, columns: 200))
+        #expect(roomy.count == 22 && roomy[20] == "  … and 20 more")
+        // Tiny: never more lines than the screen has.
+        #expect(ProgressDisplay.block(Array(takes.prefix(20)), of: 40, footer: footer, terminal: (rows: 3, columns: 40)) == ["  spent 160 s of 160 s planned"])
+    }
+
+    /// Wide characters take two cells, control characters become spaces, and a cut ends in "…".
+    @Test func aCutLineCountsTerminalCells() {
+        #expect(ProgressDisplay.cut("abcdef", columns: 4) == "abc…")
+        #expect(ProgressDisplay.cut("abcd", columns: 4) == "abcd")
+        #expect(ProgressDisplay.cut("灯台の夜明け", columns: 7) == "灯台の…")  // 3 × 2 cells + "…"
+        #expect(ProgressDisplay.cut("a\nb", columns: 10) == "a b")
+    }
+
+    /// On a real terminal (a pseudo-terminal 70 columns by 12 rows) the block reads its size.
+    @Test func theLiveBlockReadsTheTerminalsSize() async throws {
+        var master: Int32 = 0, slave: Int32 = 0
+        var size = winsize(ws_row: 12, ws_col: 70, ws_xpixel: 0, ws_ypixel: 0)
+        try #require(openpty(&master, &slave, nil, nil, &size) == 0)
+        // A terminal's buffer holds a few KB: read it as a terminal would, while it is written.
+        let screen = Mutex<[UInt8]>([])
+        let terminal = master
+        let reader = Thread {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = read(terminal, &buffer, buffer.count)
+                if count <= 0 { return }
+                screen.withLock { $0 += buffer[..<count] }
+            }
+        }
+        reader.start()
+        defer { close(master) }
+        let display = ProgressDisplay(style: .live, output: StandardStream(descriptor: slave))
+        let request = try RequestParser(caller: "text_to_video", expectedMode: .text, source: .wire)
+            .parse([("prompt", "a rather long prompt describing a scene in detail")]).request
+        for n in 1...30 { display.update(display.begin(request, callSite: "wide.lua:3", sequence: n), .submitted(id: "sim-task-\(n)")) }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        display.switchStyle(to: .quiet)  // erases the block, and draws no more
+        try await Task.sleep(nanoseconds: 200_000_000)
+        let drawn = String(decoding: screen.withLock { $0 }, as: UTF8.self)
+        close(slave)
+        // The last whole drawing: between the last two erases, less the cursor-up before the last.
+        let drawings = drawn.components(separatedBy: "\u{1B}[J")
+        try #require(drawings.count >= 3, "\(drawn.debugDescription)")
+        let last = drawings[drawings.count - 2].replacingOccurrences(of: "\u{1B}\\[\\d+A$", with: "", options: .regularExpression)
+        let lines = last.split(separator: "\r\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count == 10, "\(last.debugDescription)")
+        #expect(lines.allSatisfy { $0.count <= 69 }, "\(last.debugDescription)")
     }
 
     /// Whatever the pipe holds now.
