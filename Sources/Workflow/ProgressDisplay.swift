@@ -85,6 +85,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     private var planned: Prices.Amount?
     private var spent = Prices.Amount()
     private var saved = Prices.Amount()
+    /// Submissions sent whose answer was lost: the gateway may have created (and billed) them.
+    private var unknown = Prices.Amount()
     private var files: [String] = []
     /// Films and seam sheets, for the summary: what a person opens first.
     private var madeMedia: [(what: String, path: String)] = []
@@ -140,12 +142,13 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     /// "spent 24 s (2.40 USD) of 96 s (9.60 USD) planned; saved 8 s (0.80 USD) by reusing"; nil
     /// before anything was spent, saved or planned.
     private var spendingLine: String? {
-        guard planned != nil || spent.seconds > 0 || saved.seconds > 0 else { return nil }
+        guard planned != nil || spent.seconds > 0 || saved.seconds > 0 || unknown.seconds > 0 else { return nil }
         func amount(_ a: Prices.Amount) -> String {
             prices.isEmpty ? "\(a.seconds) s" : "\(a.seconds) s (\(a.cost.map(prices.format) ?? "no price for some models"))"
         }
         var text = "spent \(amount(spent))"
         if let planned { text += " of \(amount(planned)) planned" }
+        if unknown.seconds > 0 { text += "; \(amount(unknown)) more may have been billed (outcome unknown)" }
         if saved.seconds > 0 { text += "; saved \(amount(saved)) by reusing earlier takes" }
         return text
     }
@@ -248,6 +251,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
             case .failed(let error):
                 row.status = "failed (\(error.code.rawValue)): \(error.message)"
                 row.finished = true
+                // Sent, but the answer was lost: not counted as spent, and not as nothing either.
+                if error.submissionOutcomeUnknown && row.id == nil { unknown.add(row.seconds, row.cost) }
                 // Stopped by Ctrl-C (or a signal) is not a failure of the generation.
                 if error.code == .cancelled {
                     interrupted += 1

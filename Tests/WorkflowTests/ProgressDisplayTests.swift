@@ -108,6 +108,20 @@ import VideoAPI
         #expect(lines.allSatisfy { $0.count <= 69 }, "\(last.debugDescription)")
     }
 
+    /// A submission whose answer was lost is neither spent nor nothing: the summary says it
+    /// may have been billed.
+    @Test func aLostAnswerIsCountedAsMaybeBilled() throws {
+        let display = ProgressDisplay(style: .quiet)
+        let request = try RequestParser(caller: "text_to_video", expectedMode: .text, source: .wire)
+            .parse([("prompt", "lost"), ("duration", 4)]).request
+        display.update(display.begin(request, callSite: "s.lua:1", sequence: 1),
+                       .failed(VideoAPIError(.apiError, "the reply is not JSON", submissionOutcomeUnknown: true)))
+        let kept = display.begin(request, callSite: "s.lua:2", sequence: 2)
+        display.update(kept, .submitted(id: "task-2"))
+        display.update(kept, .failed(VideoAPIError(.network, "the poll broke off", taskID: "task-2", submissionOutcomeUnknown: true)))
+        #expect(display.summary().contains("Spent 4 s; 4 s more may have been billed (outcome unknown)"), "\(display.summary())")
+    }
+
     /// Whatever the pipe holds now.
     static func drain(_ descriptor: Int32) -> String {
         var bytes: [UInt8] = []
