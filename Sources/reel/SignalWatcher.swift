@@ -14,7 +14,7 @@ final class SignalWatcher: @unchecked Sendable {
     init(jobControl: (suspend: @Sendable () -> Void, resume: @Sendable () -> Void)? = nil, _ handler: @escaping @Sendable (Int) -> Void) {
         let queue = DispatchQueue(label: "reel.signals")
         let counter = Counter()
-        var sources = [SIGINT, SIGTERM, SIGHUP].map { number in
+        var sources = [SIGINT, SIGTERM, SIGHUP].filter { !Self.startedIgnored.contains($0) }.map { number in
             Self.source(number, queue) { handler(counter.increment()) }
         }
         if let jobControl {
@@ -28,6 +28,16 @@ final class SignalWatcher: @unchecked Sendable {
         self.sources = sources
         catchesJobControl = jobControl != nil
     }
+
+    /// The stop signals this process was started ignoring, left ignored as whoever started it
+    /// asked: `nohup reel run …` must outlive the SSH session it was started from (SIGHUP),
+    /// and a shell script's `reel run … &` is not meant to be stopped by Ctrl-C (SIGINT).
+    /// Read once, before any watcher sets these signals itself.
+    static let startedIgnored: Set<Int32> = Set([SIGINT, SIGTERM, SIGHUP].filter { number in
+        var current = sigaction()
+        guard sigaction(number, nil, &current) == 0 else { return false }
+        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+    })
 
     private static func source(_ number: Int32, _ queue: DispatchQueue, _ handler: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
         signal(number, SIG_IGN)

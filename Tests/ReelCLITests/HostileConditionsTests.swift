@@ -129,6 +129,24 @@ import Testing
         #expect(stats["submissions"] as? Int == 20)
     }
 
+    /// `nohup reel run … &`, then the SSH session ends: the hangup was asked to be ignored,
+    /// and is. (reel watched SIGHUP regardless, so the run stopped with the session.)
+    @Test func aRunStartedWithNohupOutlivesTheHangup() async throws {
+        let (server, url) = try await Self.simulator(["--submit-delay", "1"])
+        defer { server.stop() }
+        let dir = try Self.scratch("text_to_video{ prompt = 'left running', duration = 4 }\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try BackgroundReel(["run", "s.lua"], in: dir, environment: Self.gateway(url), launcher: ["/usr/bin/nohup"])
+        defer { run.stop() }
+        try await Self.waitForSubmissions(1, at: url, from: run)
+        run.send(SIGHUP)
+        let code = await run.waitForExit(timeout: 60)
+        let states = try await Self.journalStates(dir)
+        print("nohup, then SIGHUP with a POST in flight: exit \(code.map(String.init) ?? "hung"); journal \(states)")
+        #expect(code == 0, "\(run.standardError)")
+        #expect(states["downloaded"] == 1)
+    }
+
     @Test func aRunHeldUpPastItsTimeLimitsKeepsTheSubmissionItWasWaitingFor() async throws {
         // Ctrl-Z with a POST on the wire, and `fg` 10 s later: every time limit is overdue when
         // reel runs again, and the reply of a gateway that does not replay submissions comes

@@ -214,8 +214,13 @@ final class BackgroundReel: @unchecked Sendable {
     private let lock = NSLock()
     private var out = "", err = ""
 
-    init(_ arguments: [String], in directory: URL = CLI.packageRoot, environment: [String: String] = [:]) throws {
+    /// `launcher`: a program that starts reel, as `nohup` does (`["/usr/bin/nohup"]`).
+    init(_ arguments: [String], in directory: URL = CLI.packageRoot, environment: [String: String] = [:], launcher: [String] = []) throws {
         process = CLI.process(arguments, in: directory, environment: environment)
+        if let program = launcher.first {
+            process.arguments = launcher.dropFirst() + [process.executableURL!.path] + arguments
+            process.executableURL = URL(fileURLWithPath: program)
+        }
         let outPipe = Pipe(), errPipe = Pipe()
         process.standardOutput = outPipe
         process.standardError = errPipe
