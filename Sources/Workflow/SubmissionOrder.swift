@@ -5,7 +5,11 @@ import Synchronization
 /// the call numbered n waits until call n − 1 has been claimed in the journal, so `map` over a
 /// list submits its items in list order even with many in flight. Each script (each `--each`
 /// row's) counts its own calls. The wait is bounded: a call that never reaches the generator
-/// (made where Lua cannot wait) holds the next one up for `patience`, not for ever.
+/// (made where Lua cannot wait) holds the next one up for `patience`, not for ever. A call
+/// that has reached it holds the next one up until it is claimed, however long it waits for
+/// its own turn or for a free place (`--concurrency`): else, with more calls than places,
+/// every later call ran out of patience while the first ones waited, and they went to the
+/// gateway in whatever order the sweep let them go.
 final class SubmissionOrder: Sendable {
     struct Turn: Sendable, Hashable {
         let script: Int
@@ -21,6 +25,9 @@ final class SubmissionOrder: Sendable {
         /// Every call up to this one has been claimed.
         var through = 0
         var claimed: Set<Int> = []
+        /// Calls that reached the generator and are not claimed yet: waits for them do not
+        /// run out of patience.
+        var arrived: Set<Int> = []
         /// By the call each waits for.
         var waiters: [Int: Waiter] = [:]
     }
@@ -36,8 +43,15 @@ final class SubmissionOrder: Sendable {
 
     init(patience: Duration = .milliseconds(500)) { self.patience = patience }
 
-    /// Returns when call `turn.sequence − 1` of its script has been claimed (or after `patience`).
+    /// Returns when call `turn.sequence − 1` of its script has been claimed (or after `patience`,
+    /// if that call never reached the generator).
     func waitForTurn(_ turn: Turn) async {
+        // From here on this call will say it is claimed, whichever way it ends (`ClaimSignal`).
+        state.withLock { state in
+            if state.scripts[turn.script, default: Script()].through < turn.sequence {
+                state.scripts[turn.script, default: Script()].arrived.insert(turn.sequence)
+            }
+        }
         guard turn.sequence > 1 else { return }
         let previous = turn.sequence - 1
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -65,6 +79,7 @@ final class SubmissionOrder: Sendable {
         let resumed: [CheckedContinuation<Void, Never>] = state.withLock { state in
             var script = state.scripts[turn.script, default: Script()]
             script.claimed.insert(turn.sequence)
+            script.arrived.remove(turn.sequence)
             while script.claimed.contains(script.through + 1) {
                 script.through += 1
                 script.claimed.remove(script.through)
@@ -80,7 +95,8 @@ final class SubmissionOrder: Sendable {
         for continuation in resumed { continuation.resume() }
     }
 
-    /// Lets go of waits older than `patience`, until none is left.
+    /// Lets go of waits older than `patience` for calls that have not arrived, until no wait
+    /// is left.
     private func sweep() async {
         while true {
             try? await Task.sleep(for: patience / 2)
@@ -90,7 +106,7 @@ final class SubmissionOrder: Sendable {
                 var left = 0
                 for key in state.scripts.keys {
                     for (sequence, waiter) in state.scripts[key]!.waiters {
-                        if now - waiter.since >= patience {
+                        if now - waiter.since >= patience && !state.scripts[key]!.arrived.contains(sequence) {
                             expired.append(waiter.continuation)
                             state.scripts[key]!.waiters[sequence] = nil
                         } else {

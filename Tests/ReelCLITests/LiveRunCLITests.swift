@@ -188,6 +188,29 @@ import Testing
         #expect(prompts.split(separator: "\n").map(String.init) == (1...16).map { "ordered take \($0)" }, "\(prompts)")
     }
 
+    /// With more calls in flight than places (`map`'s 10 against --concurrency 2, each
+    /// generation 1.5 s) the POSTs still follow the list. Before, the calls behind the first
+    /// one waiting for a place ran out of patience after half a second and went in whatever
+    /// order they were let go: take 20 before take 6.
+    @Test func mapWithMoreCallsThanPlacesStillPostsInListOrder() async throws {
+        let dir = try HostileConditionsTests.scratch("""
+            local items = {}
+            for i = 1, 10 do items[i] = "queued take " .. i end
+            map(items, function(p) return text_to_video{ prompt = p, duration = 4 } end, { concurrency = 10 })
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try await CLI.run(["run", "s.lua", "--latency", "1.5", "--sample-videos", "--concurrency", "2"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        // The simulator numbers its tasks in the order the POSTs reach it: the takes by task number.
+        let rows = try await Shell.run("/usr/bin/env", ["sqlite3", dir.appendingPathComponent(".reel/journal.sqlite").path, "SELECT taskID, prompt FROM task"])
+        let byPost = rows.split(separator: "\n").compactMap { row -> (Int, String)? in
+            let fields = row.split(separator: "|", maxSplits: 1)
+            guard fields.count == 2, let number = fields[0].split(separator: "-").last.flatMap({ Int($0) }) else { return nil }
+            return (number, String(fields[1]))
+        }.sorted { $0.0 < $1.0 }.map(\.1)
+        #expect(byPost == (1...10).map { "queued take \($0)" }, "\(rows)")
+    }
+
     /// Files named from a template, readable and collision-free: --name for every take, a
     /// call's own name over it, the task id added when a name is taken.
     @Test func filesAreNamedFromATemplateWithoutCollisions() async throws {
