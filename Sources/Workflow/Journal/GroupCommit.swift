@@ -62,21 +62,19 @@ final class GroupCommit: Sendable {
     /// One transaction for the whole batch, waiting out another process's lock for up to
     /// `patience` seconds (with backoff, not holding a thread). Returns why it failed, if it did.
     private func commit(_ batch: [any BatchedWrite]) async -> (any Error)? {
-        var waits = LockPatience(patience, onWait: onLockWait)
-        while true {
-            do {
+        do {
+            // Not cancellable: the batch's writes must be recorded even after Ctrl-C.
+            try await LockPatience.retrying(patience, onWait: onLockWait, cancellable: false) {
                 try await pool.writeWithoutTransaction { db in
                     try db.inTransaction(.immediate) {
                         for write in batch { write.apply(db) }
                         return .commit
                     }
                 }
-                return nil
-            } catch {
-                guard let delay = waits.delay(after: error) else { return error }
-                // Not cancellable: the batch's writes must be recorded even after Ctrl-C.
-                try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
             }
+            return nil
+        } catch {
+            return error
         }
     }
 }

@@ -38,7 +38,7 @@ public final class Journal: Sendable {
     /// for one). `onLockWait` is called once each time such a wait begins.
     public convenience init(directory: String, patience: Double = 60, onLockWait: (@Sendable () -> Void)? = nil) throws {
         let opening = try Opening(directory: directory)
-        let pool = try LockPatience.retrying(patience, onWait: onLockWait) { try opening.attempt() }
+        let pool = try LockPatience.retryingOnThisThread(patience, onWait: onLockWait) { try opening.attempt() }
         self.init(opening, pool: pool, patience: patience, onLockWait: onLockWait)
     }
 
@@ -201,7 +201,7 @@ public final class Journal: Sendable {
     /// A synchronous write (a run's beginning and end, adopting recovery files) waiting out
     /// another process's lock.
     private func retryingWhileLocked<T>(_ body: () throws -> T) throws -> T {
-        try LockPatience.retrying(patience, onWait: onLockWait, body)
+        try LockPatience.retryingOnThisThread(patience, onWait: onLockWait, body)
     }
 
     // MARK: Runs

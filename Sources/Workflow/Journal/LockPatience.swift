@@ -40,7 +40,7 @@ struct LockPatience {
 
     /// `body` until it does not fail for a lock, holding the thread while it waits: for
     /// commands that do nothing else meanwhile.
-    static func retrying<T>(_ patience: Double, onWait: (@Sendable () -> Void)?, _ body: () throws -> T) throws -> T {
+    static func retryingOnThisThread<T>(_ patience: Double, onWait: (@Sendable () -> Void)?, _ body: () throws -> T) throws -> T {
         var waits = LockPatience(patience, onWait: onWait)
         while true {
             do {
@@ -52,16 +52,20 @@ struct LockPatience {
         }
     }
 
-    /// The same without holding a thread between tries; a cancelled task stops waiting
-    /// (Ctrl-C while a run waits to open the journal).
-    static func retrying<T>(_ patience: Double, onWait: (@Sendable () -> Void)?, _ body: () throws -> T) async throws -> T {
+    /// The same without holding a thread between tries (a name of its own, so that a
+    /// synchronous body in an async function cannot pick the other one). `cancellable`: a cancelled task stops
+    /// waiting (Ctrl-C while a run waits to open the journal); the journal's writes wait on,
+    /// as what they record must be recorded even after Ctrl-C.
+    static func retrying<T>(_ patience: Double, onWait: (@Sendable () -> Void)?, cancellable: Bool = true,
+                            _ body: () async throws -> T) async throws -> T {
         var waits = LockPatience(patience, onWait: onWait)
         while true {
             do {
-                return try body()
+                return try await body()
             } catch {
                 guard let delay = waits.delay(after: error) else { throw error }
-                try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+                let nanoseconds = UInt64(delay * 1_000_000_000)
+                if cancellable { try await Task.sleep(nanoseconds: nanoseconds) } else { try? await Task.sleep(nanoseconds: nanoseconds) }
             }
         }
     }
