@@ -12,7 +12,7 @@ struct StateOptions: ParsableArguments {
 
     /// Said when a command has to wait for another program's lock on the journal.
     var lockWaitNotice: String {
-        "reel: the journal \(journalPath) is locked by another program (another reel run, a backup, a sqlite3 shell); waiting for it, up to 60 s"
+        "reel: the journal \(journalPath) is locked by another program (another reel run, a backup, a sqlite3 shell); waiting for it, up to \(Int(Journal.defaultPatience)) s"
     }
 
     /// Opens the journal for a command that reads it, saying so on stderr if it must wait for a lock.

@@ -36,7 +36,7 @@ public final class Journal: Sendable {
     /// Opens (creating if needed) `journal.sqlite` in `directory`, waiting out another
     /// process's lock for up to `patience` seconds (which is also how long each write waits
     /// for one). `onLockWait` is called once each time such a wait begins.
-    public convenience init(directory: String, patience: Double = 60, onLockWait: (@Sendable () -> Void)? = nil) throws {
+    public convenience init(directory: String, patience: Double = Journal.defaultPatience, onLockWait: (@Sendable () -> Void)? = nil) throws {
         let opening = try Opening(directory: directory)
         let pool = try LockPatience.retryingOnThisThread(patience, onWait: onLockWait) { try opening.attempt() }
         self.init(opening, pool: pool, patience: patience, onLockWait: onLockWait)
@@ -44,7 +44,7 @@ public final class Journal: Sendable {
 
     /// The same for a task that must stay responsive while it waits (`reel run`): no thread
     /// is held between tries, and cancelling the task stops the wait.
-    public static func opened(directory: String, patience: Double = 60, onLockWait: (@Sendable () -> Void)? = nil) async throws -> Journal {
+    public static func opened(directory: String, patience: Double = Journal.defaultPatience, onLockWait: (@Sendable () -> Void)? = nil) async throws -> Journal {
         let opening = try Opening(directory: directory)
         let pool = try await LockPatience.retrying(patience, onWait: onLockWait) { try opening.attempt() }
         return Journal(opening, pool: pool, patience: patience, onLockWait: onLockWait)
@@ -97,6 +97,9 @@ public final class Journal: Sendable {
             return pool
         }
     }
+
+    /// Seconds a command waits out another process's lock on the journal, unless told otherwise.
+    public static let defaultPatience: Double = 60
 
     /// The journal's file name inside its folder.
     public static let fileName = "journal.sqlite"
