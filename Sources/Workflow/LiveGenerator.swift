@@ -375,8 +375,12 @@ public final class LiveGenerator: VideoGenerator {
 
     /// An earlier run's downloaded video, if its file is still there and unchanged.
     private func reuse(_ record: TaskRecord, request: GenerationRequest, key: String) async throws -> GeneratedVideo? {
-        guard let path = record.path, let expected = record.sha256, let id = record.taskID,
-            FileManager.default.fileExists(atPath: path), (try? RequestKey.fileSHA256(path)) == expected
+        // Runs before paths were journaled absolute kept them relative to the folder reel ran
+        // in, which was the journal's parent unless --state said otherwise.
+        let beside = ((journal.directory as NSString).deletingLastPathComponent as NSString)
+        guard let journaled = record.path, let expected = record.sha256, let id = record.taskID,
+            let path = ([journaled] + (journaled.hasPrefix("/") ? [] : [beside.appendingPathComponent(journaled)])).first(where: { FileManager.default.fileExists(atPath: $0) }),
+            (try? RequestKey.fileSHA256(path)) == expected
         else { return nil }
         let url = record.resultURL ?? "\(baseURL)/v1/videos/\(id)/content"
         return GeneratedVideo(id: id, url: url, status: "succeeded", request: request, localPath: path, journalKey: key, reused: true)

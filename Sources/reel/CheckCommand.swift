@@ -19,6 +19,8 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-gallery"), help: .hidden) var noGallery = false
 
     func run() async throws {
+        Project.search(fromScript: script.script)
+        for line in live.dryAnnouncement(subject: "check", out: script.explicitOut) { print(line) }
         let reporter = CountingReporter(ProgressDisplay(style: script.quiet ? .quiet : .lines))
         var options = try await script.workflowOptionsWithBudget()
         let generator = DryRunGenerator(budget: options.budget)

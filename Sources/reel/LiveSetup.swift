@@ -39,27 +39,40 @@ struct LiveSetup: ParsableArguments {
         /// Set when the built-in simulator is to be used.
         var simulator: SimulatorConfiguration?
         var simulatorReason: String
+        /// What named the gateway: "--base-url" or "REEL_BASE_URL" (empty for the simulator).
+        var gatewaySource = ""
     }
 
-    /// --base-url or REEL_BASE_URL with the key, else (or with --simulate) the simulator.
+    /// The gateway and what named it, or nil for the built-in simulator.
+    private var gateway: (url: String, source: String)? {
+        guard !simulate else { return nil }
+        if let baseURL { return baseURL.isEmpty ? nil : (baseURL, "--base-url") }
+        if let url = ProcessInfo.processInfo.environment["REEL_BASE_URL"], !url.isEmpty { return (url, "REEL_BASE_URL") }
+        return nil
+    }
+
+    /// --base-url or REEL_BASE_URL with the key, else (or with --simulate) the simulator. A key
+    /// reel refused at start-up, or a journal folder that is a file, stops here: nothing is sent.
     func connection() throws -> Connection {
-        let environment = ProcessInfo.processInfo.environment
-        let gateway = simulate ? nil : (baseURL ?? environment["REEL_BASE_URL"]).flatMap { $0.isEmpty ? nil : $0 }
+        if let problem = state.folderProblem {
+            printError("reel: \(problem)")
+            throw ExitCode(ReelExit.usage)
+        }
         if let gateway {
-            let client = ClientConfiguration(baseURL: gateway, apiKey: APIKey.value)
+            let client = ClientConfiguration(baseURL: gateway.url, apiKey: APIKey.value)
             if let problem = client.baseURLProblem {
                 printError("reel: \(problem)")
                 throw ExitCode(ReelExit.usage)
             }
+            if let problem = APIKey.problem {
+                printError("reel: \(problem)")
+                throw ExitCode(ReelExit.usage)
+            }
             guard let key = client.apiKey, !key.isEmpty else {
-                if let problem = APIKey.fileProblem {
-                    printError("reel: \(problem)")
-                    throw ExitCode(ReelExit.usage)
-                }
                 printError("reel: REEL_API_KEY is not set (nor REEL_API_KEY_FILE); export it for \(client.baseURL) (reel sends it only to that host and never prints it), or unset REEL_BASE_URL to use the built-in simulator")
                 throw ExitCode(ReelExit.usage)
             }
-            return Connection(client: configured(client), simulator: nil, simulatorReason: "")
+            return Connection(client: configured(client), simulator: nil, simulatorReason: "", gatewaySource: gateway.source)
         }
         var client = ClientConfiguration(baseURL: "http://127.0.0.1", apiKey: "simulator")
         // Simulated tasks take seconds, not minutes: poll and retry briskly.
@@ -67,6 +80,41 @@ struct LiveSetup: ParsableArguments {
         client.retry = RetryPolicy(maxAttempts: 6, baseDelay: 0.05, maxDelay: 2)
         return Connection(client: configured(client), simulator: try simulation.configuration(),
                           simulatorReason: simulate ? "--simulate is set" : "REEL_BASE_URL is not set")
+    }
+
+    /// The lines a session starts with, so a run can never spend on a backend it did not mean
+    /// to: where its requests go — the gateway's host, what named it and where the key came
+    /// from (never the key), or the simulator and why — then the project, when it is not the
+    /// current folder. `subject` is "this run" or "this session".
+    func announcement(_ connection: Connection, subject: String, out: String?) -> [String] {
+        var lines: [String]
+        if connection.simulator != nil {
+            lines = ["reel: \(connection.simulatorReason), so \(subject) uses the built-in simulator: the videos are test patterns and nothing is billed."]
+        } else {
+            lines = ["reel: \(subject) sends to the gateway at \(Self.host(connection.client.baseURL)) (from \(connection.gatewaySource)) with the key from \(APIKey.source ?? "nowhere"); what it generates there is billed."]
+        }
+        if let notice = Project.notice(state: state.explicitDirectory, out: out) { lines.append(notice) }
+        return lines
+    }
+
+    /// The same for `check` and `--dry-run` (`subject`), which send nothing and need no key:
+    /// where a run would send.
+    func dryAnnouncement(subject: String, out: String?) -> [String] {
+        var lines: [String]
+        if let gateway {
+            let key = APIKey.problem.map { "the key refused: \($0)" } ?? APIKey.source.map { "the key from \($0)" } ?? "no key set (REEL_API_KEY, REEL_API_KEY_FILE)"
+            lines = ["reel: \(subject) sends nothing; a run would send to the gateway at \(Self.host(gateway.url)) (from \(gateway.source)) with \(key), and be billed."]
+        } else {
+            lines = ["reel: \(subject) sends nothing; a run would use the built-in simulator (\(simulate ? "--simulate is set" : "REEL_BASE_URL is not set")): nothing billed."]
+        }
+        if let notice = Project.notice(state: state.explicitDirectory, out: out) { lines.append(notice) }
+        return lines
+    }
+
+    /// host[:port] of a gateway URL (no path, no user:password); the text itself if it has none.
+    private static func host(_ url: String) -> String {
+        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else { return url }
+        return components.port.map { "\(host):\($0)" } ?? host
     }
 
     /// Sets up the live parts on the first generation: simulator (if any), client, journal.
@@ -81,7 +129,6 @@ struct LiveSetup: ParsableArguments {
             simulator = running
             client.baseURL = running.baseURL
             identity = SimulatorConfiguration.builtInIdentity
-            display.log("reel: \(connection.simulatorReason), so this run uses the built-in simulator at \(running.baseURL): the videos are test patterns and nothing is billed.")
         }
         let journal: Journal
         let runID: Int64
@@ -100,8 +147,9 @@ struct LiveSetup: ParsableArguments {
             throw VideoAPIError(.journal, "cannot open the journal in \(stateDirectory): \(error) (choose another folder with --state)")
         }
         let http = VideoClient(client, observer: { display.clientEvent($0) })
+        // Absolute, so the journal's paths hold from whichever folder the project is run.
         let generator = LiveGenerator(client: http, journal: journal, runID: runID, concurrency: concurrency,
-                                      outputDirectory: outputDirectory, progress: display, resubmitUnknown: resubmitUnknown,
+                                      outputDirectory: ReelPaths.absolute(outputDirectory), progress: display, resubmitUnknown: resubmitUnknown,
                                       gatewayIdentity: identity, budget: budget)
         return LiveSession.Parts(generator: generator, client: http, simulator: simulator, journal: journal, runID: runID)
     }

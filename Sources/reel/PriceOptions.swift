@@ -6,7 +6,7 @@ import VideoAPI
 import Workflow
 
 /// Where prices come from, layered by swift-configuration: `--price` flags over `REEL_PRICES_…`
-/// environment variables over the project's `reel.json`. reel ships no prices of its own.
+/// environment variables over the project's `reel.json` (found as `Project` says). reel ships no prices of its own.
 ///
 /// ```json
 /// { "currency": "USD",
@@ -15,8 +15,11 @@ import Workflow
 /// The environment spells a key in capitals with underscores, after `REEL_`:
 /// `REEL_PRICES_VEO3_1_FAST_VIDEO_720P_PER_SECOND=0.10`.
 struct PriceOptions: ParsableArguments {
-    @Option(name: .customLong("config"), help: ArgumentHelp("The project's config file (prices, currency).", valueName: "file"))
-    var configFile: String = "reel.json"
+    @Option(name: .customLong("config"), help: ArgumentHelp("The project's config file (prices, currency); default: reel.json in the project's folder.", valueName: "file"))
+    var explicitConfigFile: String?
+
+    /// `--config`, else the project's `reel.json` (see `Project`).
+    var configFile: String { explicitConfigFile ?? Project.current.path("reel.json") }
 
     @Option(name: .customLong("price"), help: ArgumentHelp("A model's price per second of video, and with audio if it differs (overrides the config file).",
                                                             valueName: "model=rate[,audio-rate]"))

@@ -21,8 +21,8 @@ struct ReplCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Where :save() puts videos by default.", valueName: "dir"))
-    var out: String = "out"
+    @Option(help: ArgumentHelp("Where :save() puts videos by default (default: out in the project's folder).", valueName: "dir"))
+    var out: String?
 
     @Option(help: ArgumentHelp("The model when a call names none.", valueName: "name"))
     var model: String?
@@ -38,11 +38,12 @@ struct ReplCommand: AsyncParsableCommand {
 
     func run() async throws {
         let modelName = try ScriptOptions.resolveModel(model)
-        let options = WorkflowOptions(scriptPath: "repl", outputDirectory: out, baseModel: modelName)
+        let options = WorkflowOptions(scriptPath: "repl", outputDirectory: out ?? Project.current.path("out"), baseModel: modelName)
         // Plain lines at the prompt; the live view (as in runs) while an entry runs.
         let display = ProgressDisplay(style: .lines)
         let liveView = ProgressDisplay.style(quiet: false) == .live
         let connection = try live.connection()
+        if !dryRun { for line in live.announcement(connection, subject: "this session", out: out) { display.log(line) } }
         let liveSession = dryRun ? nil : LiveSession { [live, connection] in
             try await live.start(connection, script: "(repl)", outputDirectory: options.outputDirectory, display: display)
         }

@@ -37,8 +37,10 @@ struct RunCommand: AsyncParsableCommand {
     var stateDirectory: String { live.stateDirectory }
 
     func run() async throws {
+        Project.search(fromScript: script.script)
         let options = try await workflowOptions()
         if dryRun {
+            for line in live.dryAnnouncement(subject: "a dry run", out: script.explicitOut) { print(line) }
             var options = options
             options.reportEveryInvalidCall = true
             let generator = DryRunGenerator(budget: options.budget)
@@ -55,6 +57,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(ReelExit.usage)
         }
         let display = ProgressDisplay(style: ProgressDisplay.style(quiet: script.quiet), verbose: script.verbose)
+        for line in live.announcement(connection, subject: "this run", out: script.explicitOut) { display.log(line) }
         let session = LiveSession { [live, connection] in
             try await live.start(connection, script: options.scriptPath, arguments: runArguments, outputDirectory: options.outputDirectory,
                                  display: display, budget: options.budget)

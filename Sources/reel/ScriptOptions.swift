@@ -12,8 +12,11 @@ struct ScriptOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("Arguments for the script, as key=value; the script reads them from `args`.", valueName: "key=value"))
     var arguments: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Where :save() puts videos by default.", valueName: "dir"))
-    var out: String = "out"
+    @Option(name: .customLong("out"), help: ArgumentHelp("Where :save() puts videos by default (default: out in the project's folder).", valueName: "dir"))
+    var explicitOut: String?
+
+    /// `--out`, else the project's `out` (see `Project`).
+    var out: String { explicitOut ?? Project.current.path("out") }
 
     @Option(name: .long, help: ArgumentHelp("The model when a script names none (else REEL_MODEL, else \(Capabilities.defaultModelName)).", valueName: "name"))
     var model: String?

@@ -44,6 +44,10 @@ struct TaskCommand: AsyncParsableCommand {
             printError("reel task: which gateway? Set REEL_BASE_URL or --base-url (the journal in \(stateDirectory) does not know task \(id))")
             throw ExitCode(ReelExit.usage)
         }
+        if let problem = APIKey.problem {
+            printError("reel task: \(problem)")
+            throw ExitCode(ReelExit.usage)
+        }
         let configuration = ClientConfiguration(baseURL: base, apiKey: APIKey.value)
         if let problem = configuration.baseURLProblem {
             printError("reel task: \(problem)")

@@ -16,7 +16,9 @@ import Testing
     @Test func withNothingConfiguredARunUsesTheSimulatorAndLeavesPlayableVideos() async throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let script = CLI.packageRoot.appendingPathComponent("scripts/generate_then_extend.lua").path
+        // A copy: in scripts/ it would belong to the package's own project (its .reel).
+        let script = dir.appendingPathComponent("generate_then_extend.lua").path
+        try FileManager.default.copyItem(atPath: CLI.packageRoot.appendingPathComponent("scripts/generate_then_extend.lua").path, toPath: script)
         let result = try await CLI.run(["run", script, "--latency", "0.2", "--out", dir.appendingPathComponent("out").path], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("REEL_BASE_URL is not set, so this run uses the built-in simulator"))
@@ -48,7 +50,9 @@ import Testing
     @Test func aReRunOnTheBuiltInSimulatorReusesEverything() async throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let script = CLI.packageRoot.appendingPathComponent("scripts/generate_then_extend.lua").path
+        // A copy: in scripts/ it would belong to the package's own project (its .reel).
+        let script = dir.appendingPathComponent("generate_then_extend.lua").path
+        try FileManager.default.copyItem(atPath: CLI.packageRoot.appendingPathComponent("scripts/generate_then_extend.lua").path, toPath: script)
         let first = try await CLI.run(["run", script, "--latency", "0.2"], in: dir)
         #expect(first.status == 0, "\(first.stderr)")
         let again = try await CLI.run(["run", script, "--latency", "0.2"], in: dir)
@@ -128,12 +132,14 @@ import Testing
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         try "text_to_video{ prompt = 'a'\n".write(to: dir.appendingPathComponent("broken.lua"), atomically: true, encoding: .utf8)
+        // The line every run starts with (which backend it would spend on), then the error alone.
+        let backend = "reel: REEL_BASE_URL is not set, so this run uses the built-in simulator: the videos are test patterns and nothing is billed.\n"
         let broken = try await CLI.run(["run", "broken.lua"], in: dir)
         #expect(broken.status == 1)
-        #expect(broken.stderr == "error: broken.lua:2: '}' expected (to close '{' at line 1) near <eof>\n", "\(broken.stderr)")
+        #expect(broken.stderr == backend + "error: broken.lua:2: '}' expected (to close '{' at line 1) near <eof>\n", "\(broken.stderr)")
         let missing = try await CLI.run(["run", "nothere.lua"], in: dir)
         #expect(missing.status == 2)
-        #expect(missing.stderr == "reel: cannot read script 'nothere.lua': no such file\n", "\(missing.stderr)")
+        #expect(missing.stderr == backend + "reel: cannot read script 'nothere.lua': no such file\n", "\(missing.stderr)")
     }
 
     @Test func aFailedTaskExitsOneWithItsCode() async throws {

@@ -1,0 +1,60 @@
+import Foundation
+
+/// The project a command works in, found the way git and npm find theirs: the nearest folder,
+/// from the script's folder (or, for a command without a script, the current folder) up to
+/// `/`, that holds `.reel` (the journal) or `reel.json` (the prices); the nearer wins. Without
+/// one, the current folder, as before. Its `.reel`, `reel.json` and `out` are the defaults of
+/// `--state`, `--config` and `--out`, so a script's takes are reused, not bought again,
+/// whichever folder it is run from.
+struct Project: Sendable {
+    /// The project's folder as a user would type it from here: "." for the current folder, a
+    /// relative path below it, else an absolute path.
+    let root: String
+    /// False when no folder above held either, so the current folder stands in.
+    let found: Bool
+
+    static let markers = [".reel", "reel.json"]
+
+    /// Where the search starts: a command that runs a script sets the script's folder here
+    /// before it reads any default; other commands search from the current folder.
+    nonisolated(unsafe) static var searchStart = "."
+
+    /// Searches from the folder of `script` (a path as given on the command line).
+    static func search(fromScript script: String) {
+        let folder = (script as NSString).deletingLastPathComponent
+        searchStart = folder.isEmpty ? "." : folder
+    }
+
+    /// The project for this command (searched again on each use: a run's first write makes
+    /// the current folder's `.reel`, and a few stat calls cost nothing).
+    static var current: Project { find(from: searchStart) }
+
+    static func find(from start: String) -> Project {
+        let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true).resolvingSymlinksInPath().path
+        var folder = URL(fileURLWithPath: start, relativeTo: URL(fileURLWithPath: here, isDirectory: true))
+            .standardizedFileURL.resolvingSymlinksInPath().path
+        while true {
+            // `.reel` of any kind counts: a file there is reported (`StateOptions`), not passed over.
+            if markers.contains(where: { FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0)) }) {
+                if folder == here { return Project(root: ".", found: true) }
+                if folder.hasPrefix(here == "/" ? "/" : here + "/") { return Project(root: String(folder.dropFirst(here == "/" ? 1 : here.count + 1)), found: true) }
+                return Project(root: folder, found: true)
+            }
+            if folder == "/" || folder.isEmpty { return Project(root: ".", found: false) }
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+    }
+
+    /// `name` inside the project's folder.
+    func path(_ name: String) -> String { root == "." ? name : (root as NSString).appendingPathComponent(name) }
+
+    /// One line naming the project when it is not the current folder, with the defaults taken
+    /// from it (the ones not given on the command line); nil when nothing differs from here.
+    static func notice(state: String?, out: String?) -> String? {
+        let project = current
+        guard project.root != "." else { return nil }
+        let parts = [state == nil ? "journal \(project.path(".reel"))" : nil, out == nil ? "videos in \(project.path("out"))" : nil].compactMap { $0 }
+        guard !parts.isEmpty else { return nil }
+        return "reel: using the project in \(project.root) (the nearest folder at or above \(searchStart) with .reel or reel.json): \(parts.joined(separator: ", "))"
+    }
+}
