@@ -46,7 +46,9 @@ import Testing
         #expect(clips.count == 4)
 
         // The film: every clip in order, its length their sum, picture and sound.
-        let filmProbe = try await Self.probe(dir.appendingPathComponent(String(film)).path)
+        // Absolute: the journal keeps paths that hold from any folder.
+        #expect(film.hasPrefix("/") && sheet.hasPrefix("/"), "\(film) \(sheet)")
+        let filmProbe = try await Self.probe(String(film))
         var clipLengths: [Double] = []
         for clip in clips { clipLengths.append(try await Self.probe(clip).duration) }
         #expect(abs(filmProbe.duration - clipLengths.reduce(0, +)) < 0.15, "film \(filmProbe.duration) s, clips \(clipLengths)")
@@ -62,7 +64,7 @@ import Testing
             #expect(Self.close(end, start), "shot \(i + 1) does not open where shot \(i) ends")
         }
         // The seam sheet: one row per cut, the end of each clip beside the start of the next.
-        let sheetPath = dir.appendingPathComponent(String(sheet)).path
+        let sheetPath = String(sheet)
         let sheetProbe = try await Self.probe(sheetPath)
         #expect(sheetProbe.width == 656 && sheetProbe.height == 3 * 224, "\(sheetProbe)")
         for cut in 0..<3 {
