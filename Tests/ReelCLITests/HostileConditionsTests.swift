@@ -321,6 +321,26 @@ import Testing
         #expect(after == before + 1)
     }
 
+    @Test func aRequestRefusedBeforeItsFirstByteIsNotSentNotUnknown() async throws {
+        let simulator = try await SimulatorServer(configuration: SimulatorConfiguration()).start()
+        defer { Task { await simulator.stop() } }
+        // A newline in the host ("%0A") gets past URL parsing but not AsyncHTTPClient's check of
+        // the Host header it makes: the request is refused before a byte of it is written, as
+        // one carrying a key with a newline was.
+        let refusedURL = simulator.baseURL.replacingOccurrences(of: "127.0.0.1", with: "127.0.0.1%0A")
+        let dir = try Self.scratch("text_to_video{ prompt = 'never left', duration = 4 }\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for attempt in 1...2 {
+            let result = try await CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(refusedURL))
+            print("refused before sending, run \(attempt): exit \(result.status); \(result.stderr.split(separator: "\n").last ?? "")")
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("nothing was sent"), "\(result.stderr)")
+            #expect(!result.stderr.contains("may have been billed") && !result.stderr.contains("--resubmit-unknown"), "\(result.stderr)")
+            #expect(try await Self.journalStates(dir) == ["failed": 1])
+        }
+        #expect(await simulator.state.stats.submissions == 0)
+    }
+
     @Test func ctrlCDuringARateLimitBackoffLeavesNothingUnknown() async throws {
         let (server, url) = try await Self.simulator(["--rate-limit-rate", "1", "--retry-after", "30"])
         defer { server.stop() }
