@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
         let display = ProgressDisplay(style: ProgressDisplay.style(quiet: script.quiet), verbose: script.verbose)
         let session = LiveSession { [live, connection] in
             try await live.start(connection, script: options.scriptPath, arguments: runArguments, outputDirectory: options.outputDirectory,
-                                 display: display, budget: options.budget)
+                                 display: display, budget: options.budget, fresh: fresh)
         }
 
         let work = Task { [script, concurrency] in
