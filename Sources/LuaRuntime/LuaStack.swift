@@ -63,7 +63,7 @@ extension LuaState {
         case LUA_TSTRING:
             var length = 0
             let bytes = reel_tolstring(L, index, &length)!
-            return .string(String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self))
+            return .string(LuaText.decode(UnsafeRawBufferPointer(start: bytes, count: length)))
         case LUA_TTABLE:
             return .table(try table(at: index, on: L, depth: depth, visiting: &visiting))
         case LUA_TUSERDATA:
@@ -117,6 +117,6 @@ extension LuaState {
         guard lua_type(L, index) == LUA_TSTRING else { return nil }
         var length = 0
         let bytes = reel_tolstring(L, index, &length)!
-        return String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self)
+        return LuaText.decode(UnsafeRawBufferPointer(start: bytes, count: length))
     }
 }

@@ -114,3 +114,43 @@ extension LuaValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Exp
     public init(booleanLiteral value: Bool) { self = .boolean(value) }
     public init(nilLiteral: ()) { self = .nil }
 }
+
+/// Lua strings are bytes; Swift strings are Unicode. A Lua string that is not UTF-8 is not
+/// repaired into U+FFFD (which made `"bad \xff"` and `"bad \xfe"` one and the same prompt):
+/// each byte that is not part of a UTF-8 character (always 0x80 or above) becomes the scalar
+/// U+10FF00 + byte, at the end of the last private-use plane, so that whatever must send or
+/// key the text (a request's options) can find the bytes and refuse them, naming them.
+public enum LuaText {
+    private static let markBase: UInt32 = 0x10FF00
+
+    /// `bytes` as a String, valid UTF-8 as is, any other byte marked.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var scalars = String.UnicodeScalarView()
+        var parser = Unicode.UTF8.ForwardParser()
+        var input = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &input) {
+            case .valid(let encoded):
+                scalars.append(Unicode.UTF8.decode(encoded))
+                offset += encoded.count
+            case .error(let length):
+                for byte in bytes[offset..<offset + length] { scalars.append(Unicode.Scalar(markBase + UInt32(byte))!) }
+                offset += length
+            case .emptyInput:
+                return String(scalars)
+            }
+        }
+    }
+
+    /// The first byte of `text` that was not UTF-8 in Lua, and its offset among the string's bytes.
+    public static func invalidByte(in text: String) -> (byte: UInt8, offset: Int)? {
+        var offset = 0
+        for scalar in text.unicodeScalars {
+            if scalar.value > markBase + 0x7F { return (UInt8(scalar.value - markBase), offset) }
+            offset += scalar.utf8.count
+        }
+        return nil
+    }
+}

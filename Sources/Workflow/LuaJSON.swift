@@ -13,7 +13,12 @@ enum LuaJSON {
         case .boolean(let b): return .bool(b)
         case .integer(let i): return .int(i)
         case .number(let d): return .double(d)
-        case .string(let s): return .string(s)
+        case .string(let s):
+            // Sent as U+FFFD, two different prompts would be one request (and one video).
+            if let (byte, offset) = LuaText.invalidByte(in: s) {
+                throw ConversionError(message: "'\(path)' is not valid UTF-8 (byte 0x\(String(byte, radix: 16, uppercase: true)) at byte \(offset + 1)); requests carry text as UTF-8: save the script or CSV as UTF-8, or build the text without that byte")
+            }
+            return .string(s)
         case .userdata where LuaVideo.video(in: value) != nil:
             let video = LuaVideo.video(in: value)!
             let field = path.split(separator: "[").first.map(String.init) ?? path

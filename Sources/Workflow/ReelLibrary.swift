@@ -216,7 +216,7 @@ final class ReelLibrary {
     private func optionList(_ value: LuaValue, caller: String, argument: Int) throws -> [(String, JSONValue)] {
         let table: LuaTable
         switch value {
-        case .string(let prompt): return [("prompt", .string(prompt))]
+        case .string: table = LuaTable(fields: ["prompt": value])
         case .table(let t): table = t
         case .nil: throw ReelLuaError(.invalidRequest, "\(caller): expected an options table, e.g. \(caller){ prompt = \"…\" }")
         default: throw ReelLuaError(.invalidRequest, "\(caller): argument \(argument) must be an options table (got \(value.typeName))")

@@ -26,6 +26,10 @@ struct LiveSetup: ParsableArguments {
         "Send again the submissions an earlier run sent without learning their task id (the gateway may have billed them); everything else is reused as usual."))
     var resubmitUnknown = false
 
+    @Flag(name: .customLong("new-journal"), help: ArgumentHelp(
+        "Run although the journal knows no takes while --out holds videos (a new, moved or emptied journal): what an earlier journal knew is generated, and paid for, again."))
+    var newJournal = false
+
     @OptionGroup(title: "Built-in simulator (with --simulate, or when no gateway is set)") var simulation: SimulatorOptions
 
     func validate() throws {
@@ -119,7 +123,7 @@ struct LiveSetup: ParsableArguments {
 
     /// Sets up the live parts on the first generation: simulator (if any), client, journal.
     func start(_ connection: Connection, script: String, arguments: String? = nil, outputDirectory: String,
-               display: ProgressDisplay, budget: Budget = Budget()) async throws -> LiveSession.Parts {
+               display: ProgressDisplay, budget: Budget = Budget(), fresh: Bool = false) async throws -> LiveSession.Parts {
         var client = connection.client
         var simulator: RunningSimulator?
         var identity: String?
@@ -135,6 +139,8 @@ struct LiveSetup: ParsableArguments {
         do {
             let notice = state.lockWaitNotice
             journal = try await Journal.opened(directory: stateDirectory, onLockWait: { display.log(notice) })
+            try JournalTrust.check(journal, outputDirectory: outputDirectory, billed: identity == nil && !fresh,
+                                   acceptingNewJournal: newJournal, display: display)
             runID = try journal.beginRun(script: script, baseURL: identity ?? client.baseURL, arguments: arguments)
             // Task ids an earlier run could not write (a locked journal, a full disk).
             let mended = try journal.adoptRecovered()
@@ -142,9 +148,12 @@ struct LiveSetup: ParsableArguments {
         } catch is CancellationError {
             await simulator?.stop()
             throw VideoAPIError(.cancelled, "not submitted: the run stopped while waiting for the journal")
+        } catch let refused as VideoAPIError where refused.code == .journal {
+            await simulator?.stop()
+            throw refused
         } catch {
             await simulator?.stop()
-            throw VideoAPIError(.journal, "cannot open the journal in \(stateDirectory): \(error) (choose another folder with --state)")
+            throw VideoAPIError(.journal, "cannot open the journal in \(stateDirectory): \(error). Mend it or restore it from a backup; \(JournalTrust.startingElsewhere).")
         }
         let http = VideoClient(client, observer: { display.clientEvent($0) })
         // Absolute, so the journal's paths hold from whichever folder the project is run.

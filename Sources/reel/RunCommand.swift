@@ -60,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
         for line in live.announcement(connection, subject: "this run", out: script.explicitOut) { display.log(line) }
         let session = LiveSession { [live, connection] in
             try await live.start(connection, script: options.scriptPath, arguments: runArguments, outputDirectory: options.outputDirectory,
-                                 display: display, budget: options.budget)
+                                 display: display, budget: options.budget, fresh: fresh)
         }
 
         let work = Task { [script, concurrency] in

@@ -54,6 +54,36 @@ import Testing
         #expect(result.stderr.contains("[log] found: nothing"), "\(result.stderr)")
     }
 
+    /// Bytes that are not UTF-8 were sent as U+FFFD, so `"bad \xff"` reused `"bad \xfe"`'s video;
+    /// a NUL cut the journal's copy of the prompt. Both are refused before anything is sent, by
+    /// run, check and the dry run alike, naming the field.
+    @Test func textThatIsNotUTF8OrHoldsANulIsRefusedNamingTheField() async throws {
+        let dir = try scratch(#"""
+            for _, options in ipairs{ "bad \xff", { prompt = "fine", negative_prompt = "bad \xfe" },
+                                      { prompt = "cut \xc3(" }, "before\0after" } do
+              local ok, e = pcall(text_to_video, options)
+              log(("%s %s: %s"):format(tostring(ok), e.code, e.message))
+            end
+            """#)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try await CLI.run(["run", "s.lua"], in: dir)
+        let said = run.stdout + run.stderr
+        print("invalid UTF-8 and NUL: \(said.split(separator: "\n").filter { $0.contains("invalid_request") }.count) of 4 refused")
+        #expect(said.contains("false invalid_request: text_to_video: 'prompt' is not valid UTF-8 (byte 0xFF at byte 5)"), "\(said)")
+        #expect(said.contains("false invalid_request: text_to_video: 'negative_prompt' is not valid UTF-8 (byte 0xFE at byte 5)"), "\(said)")
+        #expect(said.contains("false invalid_request: text_to_video: 'prompt' is not valid UTF-8 (byte 0xC3 at byte 5)"), "\(said)")
+        #expect(said.contains("false invalid_request: text_to_video: 'prompt' contains a NUL character (\\0, character 7)"), "\(said)")
+        let saved = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
+        #expect(saved.filter { $0.hasSuffix(".mp4") }.isEmpty)
+
+        try "text_to_video \"bad \\xff\"\n".write(to: dir.appendingPathComponent("s.lua"), atomically: true, encoding: .utf8)
+        for command in [["check", "s.lua"], ["run", "--dry-run", "s.lua"]] {
+            let result = try await CLI.run(command, in: dir)
+            #expect(result.status != 0, "\(command)")
+            #expect((result.stdout + result.stderr).contains("'prompt' is not valid UTF-8 (byte 0xFF at byte 5)"), "\(command): \(result.stdout + result.stderr)")
+        }
+    }
+
     @Test func aScriptThatLoopsForeverIsStopped() async throws {
         let dir = try scratch("local n = 0\nwhile true do pcall(function() n = n + 1 end) end\n")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -28,6 +28,10 @@ public struct RetryPolicy: Sendable {
         /// is more often a wrong URL or a gateway that is down than a blip (and the HTTP client
         /// has already retried the connection until its connect timeout).
         case refused
+        /// The HTTP client refused the request itself before sending any of it (an invalid
+        /// header value, such as a key with a newline): nothing was sent, and sending it again
+        /// would be refused the same way.
+        case unsendable
     }
 
     /// Seconds to wait before attempt `attempt + 1`, or nil to give up. `idempotent` is false
@@ -43,7 +47,7 @@ public struct RetryPolicy: Sendable {
             break
         case .maybeSent:
             guard idempotent else { return nil }
-        case .refused:
+        case .refused, .unsendable:
             return nil
         }
         let ceiling = min(maxDelay, baseDelay * pow(2, Double(attempt - 1)))

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import Synchronization
 
 /// One request with its retries, bounded by the generation's deadline; the key redacted from replies.
 extension VideoClient {
@@ -121,6 +122,9 @@ extension VideoClient {
                         throw VideoAPIError(.network, "the connection failed after the submission was sent (\(why)), so it may have been accepted and billed; reel does not send it again blindly. Check the gateway's task list; to send only such submissions again, run the same command with --resubmit-unknown.",
                                             submissionOutcomeUnknown: true)
                     }
+                    if case .unsendable = failure {
+                        throw VideoAPIError(.apiError, "\(what): the HTTP client refused to send this request (\(why)), so nothing was sent or billed. Look for a stray character (a newline, a control character) in REEL_API_KEY or REEL_BASE_URL.")
+                    }
                     if case .refused = failure {
                         throw VideoAPIError(.network, "cannot connect to \(Self.origin(of: url)) (\(why)); is the gateway running, and is REEL_BASE_URL (or --base-url) right? Nothing was sent.")
                     }
@@ -147,15 +151,18 @@ extension VideoClient {
 
     func attemptResult(_ method: HTTPMethod, url: String, path: String, body: String?,
                                headers: [(String, String)], until bound: Date) async -> Result<Attempt, VideoAPIError> {
+        let progress = SendProgress()
         do {
             return .success(try await TimeBound.run(until: bound) {
-                try await self.attemptOnce(method, url: url, path: path, body: body, headers: headers)
+                try await self.attemptOnce(method, url: url, path: path, body: body, headers: headers, progress: progress)
             })
         } catch let error as VideoAPIError {
             return .failure(error)
         } catch is TimeBound.Exceeded {
-            observer?(.exchange(method: method.rawValue, path: path, status: nil, seconds: 0, note: "no complete reply in time"))
-            return .success(.failed(.maybeSent, reason: "timed out: no complete reply in time"))
+            // Still waiting for a connection at the limit: the request never left.
+            let reason = progress.headSent ? "timed out: no complete reply in time" : "timed out before the request could be sent"
+            observer?(.exchange(method: method.rawValue, path: path, status: nil, seconds: 0, note: reason))
+            return .success(.failed(progress.headSent ? .maybeSent : .notSent, reason: reason))
         } catch {
             return .failure(VideoAPIError(.cancelled, "\(method.rawValue) \(path): cancelled"))
         }
@@ -163,7 +170,7 @@ extension VideoClient {
 
     /// One HTTP exchange, with no time limit of its own: the caller's TimeBound keeps it.
     func attemptOnce(_ method: HTTPMethod, url: String, path: String, body: String?,
-                     headers: [(String, String)]) async throws(VideoAPIError) -> Attempt {
+                     headers: [(String, String)], progress: SendProgress) async throws(VideoAPIError) -> Attempt {
         var head = HTTPHeaders()
         authorize(&head, for: url)
         head.add(name: "Accept", value: "application/json")
@@ -179,8 +186,10 @@ extension VideoClient {
         do {
             // AsyncHTTPClient's future-based API: a JSON reply arrives whole, without the
             // async body stream's machinery (9% of a 1,000-generation run's CPU).
-            let task = http.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: configuration.maxResponseBytes),
+            let accumulator = ResponseAccumulator(request: request, maxBodySize: configuration.maxResponseBytes)
+            let task = http.execute(request: request, delegate: SendTracking(accumulator, progress: progress),
                                     eventLoop: .indifferent, deadline: nil, logger: nil)
+            progress.handedOver()
             let response = try await withTaskCancellationHandler { try await task.futureResult.get() } onCancel: { task.cancel() }
             var bytes = response.body ?? ByteBuffer()
             // A gateway or proxy may quote the request's Authorization header back: take the
@@ -200,7 +209,7 @@ extension VideoClient {
             if Task.isCancelled { throw VideoAPIError(.cancelled, "\(method.rawValue) \(path): cancelled") }
             let reason = Self.describe(error)
             observer?(.exchange(method: method.rawValue, path: path, status: nil, seconds: Date().timeIntervalSince(started), note: reason))
-            return .failed(Self.classify(error), reason: reason)
+            return .failed(progress.failure(classifying: error), reason: reason)
         }
     }
 
@@ -227,4 +236,71 @@ extension VideoClient {
         }
         return VideoAPIError(code, "\(what): the gateway answered \(reply.status): \(detail)\(hint)", taskID: taskID, httpStatus: reply.status)
     }
+}
+
+/// How far one request got: whether a failed POST may have been billed is decided by where it
+/// failed, not by what the error says. Before its head is written to a connection nothing of
+/// it has left reel, whatever the error (an invalid header, a connection never made).
+final class SendProgress: Sendable {
+    private enum Phase: UInt8, AtomicRepresentable {
+        /// Inside `HTTPClient.execute`, which builds and checks the request head.
+        case building
+        /// The client refused the request as it built it: it can never be sent as it is.
+        case refusedAsBuilt
+        /// Waiting for a connection (or connecting).
+        case handedOver
+        /// The head was handed to the connection to write: it may have reached the gateway.
+        case headSent
+    }
+    private let phase = Atomic<Phase>(.building)
+
+    /// `HTTPClient.execute` returned: a failure from now on is not a refusal of the request itself.
+    func handedOver() { _ = phase.compareExchange(expected: .building, desired: .handedOver, ordering: .acquiringAndReleasing) }
+    fileprivate func failedWhileBuilding() { _ = phase.compareExchange(expected: .building, desired: .refusedAsBuilt, ordering: .acquiringAndReleasing) }
+    fileprivate func sentHead() { phase.store(.headSent, ordering: .releasing) }
+
+    var headSent: Bool { phase.load(ordering: .acquiring) == .headSent }
+
+    /// What a failed attempt means for retrying and for money.
+    func failure(classifying error: any Error) -> RetryPolicy.Failure {
+        switch phase.load(ordering: .acquiring) {
+        case .building, .refusedAsBuilt: .unsendable
+        case .handedOver: VideoClient.isRefused(error) ? .refused : .notSent
+        case .headSent: VideoClient.classify(error)
+        }
+    }
+}
+
+/// AsyncHTTPClient's whole-reply delegate, noting in `SendProgress` when the request head goes
+/// to the connection (AsyncHTTPClient calls `didSendRequestHead` right after writing it).
+private final class SendTracking: HTTPClientResponseDelegate {
+    typealias Response = ResponseAccumulator.Response
+    private let inner: ResponseAccumulator
+    private let progress: SendProgress
+
+    init(_ inner: ResponseAccumulator, progress: SendProgress) {
+        self.inner = inner
+        self.progress = progress
+    }
+
+    func didSendRequestHead(task: HTTPClient.Task<Response>, _ head: HTTPRequestHead) {
+        progress.sentHead()
+        inner.didSendRequestHead(task: task, head)
+    }
+    func didSendRequestPart(task: HTTPClient.Task<Response>, _ part: IOData) { inner.didSendRequestPart(task: task, part) }
+    func didSendRequest(task: HTTPClient.Task<Response>) { inner.didSendRequest(task: task) }
+    func didVisitURL(task: HTTPClient.Task<Response>, _ request: HTTPClient.Request, _ head: HTTPResponseHead) {
+        inner.didVisitURL(task: task, request, head)
+    }
+    func didReceiveHead(task: HTTPClient.Task<Response>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        inner.didReceiveHead(task: task, head)
+    }
+    func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        inner.didReceiveBodyPart(task: task, buffer)
+    }
+    func didReceiveError(task: HTTPClient.Task<Response>, _ error: any Error) {
+        progress.failedWhileBuilding()
+        inner.didReceiveError(task: task, error)
+    }
+    func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response { try inner.didFinishRequest(task: task) }
 }

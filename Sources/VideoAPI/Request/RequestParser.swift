@@ -244,6 +244,13 @@ private struct Checker {
             fail("'\(name)' must be a string (got \(v.typeName))")
             return nil
         }
+        // A NUL ends text for SQLite's and C's string calls: the journal would keep part of the
+        // prompt, and a request made again from it would be another request.
+        if let nul = s.unicodeScalars.firstIndex(of: "\0") {
+            let position = s.unicodeScalars.distance(from: s.unicodeScalars.startIndex, to: nul) + 1
+            fail("'\(name)' contains a NUL character (\\0, character \(position)), which no text sent to the gateway may hold; remove it")
+            return nil
+        }
         return s
     }
 

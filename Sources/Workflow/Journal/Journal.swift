@@ -191,6 +191,44 @@ public final class Journal: Sendable {
         return migrator
     }
 
+    // MARK: Whether it can be trusted
+
+    /// A journal whose table of takes is damaged beyond what REINDEX mends.
+    public struct Damaged: Error, CustomStringConvertible {
+        public let path: String
+        /// What `PRAGMA integrity_check` said first.
+        public let finding: String
+        public var description: String {
+            """
+            the journal \(path) is damaged (SQLite's integrity check: \(finding)). reel will not run on it: takes it no longer \
+            knows would be generated and paid for again. Keep a copy, then try `sqlite3 \(path) .recover | sqlite3 recovered.sqlite` \
+            and put recovered.sqlite in its place, or restore it from a backup
+            """
+        }
+    }
+
+    /// Checks the table of takes and its indexes before a run trusts the journal's word on
+    /// what it holds: with a damaged index a lookup finds no row for a take the table holds,
+    /// and the run pays for it again (`PRAGMA quick_check` does not look at indexes' contents).
+    /// `integrity_check(task)` takes about 3 ms on a journal of 3,000 takes. A damaged index is
+    /// rebuilt from the table (REINDEX: nothing can be lost) and the returned notice says so;
+    /// damage to the table itself throws `Damaged`.
+    public func verify() throws -> String? {
+        let check = "PRAGMA integrity_check(task)"
+        let findings = try pool.read { db in try String.fetchAll(db, sql: check) }
+        guard findings != ["ok"] else { return nil }
+        try retryingWhileLocked { try pool.write { db in try db.execute(sql: "REINDEX task") } }
+        let after = try pool.read { db in try String.fetchAll(db, sql: check) }
+        guard after == ["ok"] else { throw Damaged(path: path, finding: after.first ?? "no answer") }
+        return "reel: the journal \(path) had a damaged index (\(findings.first ?? "")); rebuilt it from its table with REINDEX, so nothing it holds is lost or paid for again"
+    }
+
+    /// Whether the journal holds no take at all: new, or emptied (a 0-byte file opens as an
+    /// empty database).
+    public var knowsNoTakes: Bool {
+        get throws { try pool.read { db in try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM task)")! } }
+    }
+
     // MARK: Writing through locks
 
     /// A write that waits out another process's lock (`reel history` reading never locks;
