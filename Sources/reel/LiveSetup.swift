@@ -106,8 +106,10 @@ struct LiveSetup: ParsableArguments {
     func dryAnnouncement(subject: String, out: String?) -> [String] {
         var lines: [String]
         if let gateway {
-            let key = APIKey.problem.map { "the key refused: \($0)" } ?? APIKey.source.map { "the key from \($0)" } ?? "no key set (REEL_API_KEY, REEL_API_KEY_FILE)"
-            lines = ["reel: \(subject) sends nothing; a run would send to the gateway at \(Self.host(gateway.url)) (from \(gateway.source)) with \(key), and be billed."]
+            let destination = "the gateway at \(Self.host(gateway.url)) (from \(gateway.source))"
+            let stop = APIKey.problem ?? (APIKey.source == nil ? "no key is set (REEL_API_KEY or REEL_API_KEY_FILE)" : nil)
+            lines = [stop.map { "reel: \(subject) sends nothing; a run would go to \(destination) but stop first: \($0)." }
+                ?? "reel: \(subject) sends nothing; a run would send to \(destination) with the key from \(APIKey.source ?? ""), and be billed."]
         } else {
             lines = ["reel: \(subject) sends nothing; a run would use the built-in simulator (\(simulate ? "--simulate is set" : "REEL_BASE_URL is not set")): nothing billed."]
         }
