@@ -272,7 +272,9 @@ final class SendProgress: Sendable {
 }
 
 /// AsyncHTTPClient's whole-reply delegate, noting in `SendProgress` when the request head goes
-/// to the connection (AsyncHTTPClient calls `didSendRequestHead` right after writing it).
+/// to the connection (AsyncHTTPClient calls `didSendRequestHead` right after writing it). The
+/// note reaches the request's event loop before any failure that follows the write; reel runs
+/// one loop (`EventLoopExecutor.install`), so a time limit's cancel is ordered with it too.
 private final class SendTracking: HTTPClientResponseDelegate {
     typealias Response = ResponseAccumulator.Response
     private let inner: ResponseAccumulator
