@@ -39,7 +39,7 @@ enum SimulatedFootage {
         guard FFmpeg.locate("ffmpeg") != nil, let scratch = try? FFmpeg.scratchFolder() else { return nil }
         defer { try? FileManager.default.removeItem(at: scratch) }
         let part = scratch.appendingPathComponent("part.mp4").path
-        let seconds = request.mode == .extend ? Capabilities.extensionAddsSeconds : (request.duration ?? Capabilities.assumedDefaultDuration)
+        let seconds = request.plannedSeconds
         var imagePath: String?
         if let image {
             imagePath = scratch.appendingPathComponent("image").path

@@ -21,6 +21,13 @@ public final class Budget: Sendable {
         self.prices = prices
     }
 
+    /// The same caps and prices with nothing reserved: what a plan's dry pass counts against,
+    /// so it refuses what the run would.
+    public func unused() -> Budget {
+        let caps = state.withLock { ($0.maxSeconds, $0.maxCost) }
+        return Budget(maxSeconds: caps.0, maxCost: caps.1, prices: prices)
+    }
+
     /// Money reserved so far (with prices set).
     public var usedCost: Double { state.withLock { $0.reservedCost } }
 

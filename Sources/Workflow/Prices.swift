@@ -72,3 +72,12 @@ public struct Prices: Sendable {
         return "\(whole).\(fraction < 10 ? "0" : "")\(fraction) \(currency)"
     }
 }
+
+extension TaskRecord {
+    /// The seconds a journaled take counts as in the ledger (`Capabilities.countedSeconds`):
+    /// as recorded, except that an extension counts what upstream adds to its source, also
+    /// for rows journaled before reel counted it so.
+    public var countedSeconds: Int64 {
+        GenerationMode(rawValue: mode) == .extend ? Capabilities.countedSeconds(mode: .extend, duration: seconds) : seconds
+    }
+}

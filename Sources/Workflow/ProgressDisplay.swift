@@ -83,6 +83,8 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     /// plan the script's dry pass predicted, in the prices set.
     private var prices = Prices()
     private var planned: Prices.Amount?
+    /// False on the built-in simulator: its takes are counted in seconds, never as money spent.
+    private var billed = true
     private var spent = Prices.Amount()
     private var saved = Prices.Amount()
     /// Submissions sent whose answer was lost: the gateway may have created (and billed) them.
@@ -131,25 +133,29 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     }
 
     /// Prices to show spending in, and the plan to show it against (nil: no estimate, as for
-    /// a script whose dry pass could not finish).
-    public func showSpending(prices: Prices, plan: Plan?) {
+    /// a script whose dry pass could not finish): what it plans to generate, the takes the
+    /// journal holds being free. `billed`: false on the built-in simulator, which bills nothing.
+    public func showSpending(prices: Prices, plan: Plan?, billed: Bool = true) {
         lock.withLock {
             self.prices = prices
-            planned = plan?.total(prices)
+            self.billed = billed
+            planned = plan?.totalToGenerate(prices)
         }
     }
 
-    /// "spent 24 s (2.40 USD) of 96 s (9.60 USD) planned; saved 8 s (0.80 USD) by reusing"; nil
-    /// before anything was spent, saved or planned.
+    /// "spent 24 s (2.40 USD) of 24 s (2.40 USD) planned; saved 8 s (0.80 USD) by reusing"; nil
+    /// before anything was spent, saved or planned. On the built-in simulator: "simulated 24 s
+    /// of 24 s planned; reused 8 s (built-in simulator: nothing billed)".
     private var spendingLine: String? {
         guard planned != nil || spent.seconds > 0 || saved.seconds > 0 || unknown.seconds > 0 else { return nil }
         func amount(_ a: Prices.Amount) -> String {
             prices.isEmpty ? "\(a.seconds) s" : "\(a.seconds) s (\(a.cost.map(prices.format) ?? "no price for some models"))"
         }
-        var text = "spent \(amount(spent))"
+        var text = "\(billed ? "spent" : "simulated") \(amount(spent))"
         if let planned { text += " of \(amount(planned)) planned" }
-        if unknown.seconds > 0 { text += "; \(amount(unknown)) more may have been billed (outcome unknown)" }
-        if saved.seconds > 0 { text += "; saved \(amount(saved)) by reusing earlier takes" }
+        if unknown.seconds > 0 { text += "; \(amount(unknown)) more may have been \(billed ? "billed" : "created") (outcome unknown)" }
+        if saved.seconds > 0 { text += billed ? "; saved \(amount(saved)) by reusing earlier takes" : "; reused \(amount(saved)) of earlier takes" }
+        if !billed { text += " (built-in simulator: nothing billed)" }
         return text
     }
 

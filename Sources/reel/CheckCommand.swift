@@ -23,11 +23,15 @@ struct CheckCommand: AsyncParsableCommand {
         for line in live.dryAnnouncement(subject: "check", out: script.explicitOut) { print(line) }
         let reporter = CountingReporter(ProgressDisplay(style: script.quiet ? .quiet : .lines))
         var options = try await script.workflowOptionsWithBudget()
-        let generator = DryRunGenerator(budget: options.budget)
+        let generator = DryRunGenerator(budget: options.budget, holdings: RunEstimate.holdings(live))
         options.reportEveryInvalidCall = true
         let failures = try await script.execute(options, generator: generator, reporter: reporter, concurrency: 1)
         if let code = script.report(failures) { throw code }
-        print(generator.plan.rendered(prices: options.budget.prices), terminator: "")
-        print("check: ok — \(generator.requests.count) request\(generator.requests.count == 1 ? "" : "s"), \(reporter.warnings) warning\(reporter.warnings == 1 ? "" : "s")")
+        let plan = generator.plan
+        print(plan.rendered(prices: options.budget.prices), terminator: "")
+        // A refusal the script collects or catches is no error, but the check says so.
+        let held = plan.held.isEmpty ? "" : " (\(plan.held.count) held by the journal, \(plan.requests.count - plan.held.count) to generate)"
+        let refused = plan.refusedSummary.map { ", \($0)" } ?? ""
+        print("check: ok — \(plan.requests.count) request\(plan.requests.count == 1 ? "" : "s")\(held)\(refused), \(reporter.warnings) warning\(reporter.warnings == 1 ? "" : "s")")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Simulator
 import VideoAPI
 import Workflow
 
@@ -24,10 +25,10 @@ struct HistoryCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: ArgumentHelp("Only this run.", valueName: "id"))
     var runID: Int64?
 
-    @Option(help: ArgumentHelp("How many runs to show, newest first.", valueName: "n"))
+    @Option(help: ArgumentHelp("How many runs to show, newest first (with --grep or --failed: of the runs that match).", valueName: "n"))
     var limit: Int = 10
 
-    @Option(help: ArgumentHelp("Only generations whose prompt, task id, script line or error contains this (any case).", valueName: "text"))
+    @Option(help: ArgumentHelp("Only generations whose prompt, task id, script line or error contains this (any case), searched in every run.", valueName: "text"))
     var grep: String?
 
     @Flag(help: "Only generations that failed or whose outcome is unknown.")
@@ -48,10 +49,14 @@ struct HistoryCommand: ParsableCommand {
             printError("reel: cannot read the journal in \(stateDirectory): \(error)")
             throw ExitCode(ReelExit.usage)
         }
-        var runs = try journal.runs(limit: runID == nil ? limit : Int.max)
+        // --grep and --failed search every run; --limit then counts the runs that match.
+        let searching = grep != nil || failed
+        var runs = try journal.runs(limit: runID == nil && !searching ? limit : Int.max)
         if let runID { runs = runs.filter { $0.id == runID } }
-        let shown = try runs.map { ($0, try journal.tasks(runID: $0.id).filter(wanted)) }
-            .filter { grep == nil && !failed || !$0.1.isEmpty }
+        var shown = try runs.map { ($0, try journal.tasks(runID: $0.id).filter(wanted)) }
+            .filter { !searching || !$0.1.isEmpty }
+        let olderMatches = runID == nil ? max(0, shown.count - limit) : 0
+        shown = Array(shown.prefix(shown.count - olderMatches))
         if json {
             print(JSONValue.array(shown.map { record, tasks in
                 .object([
@@ -64,26 +69,29 @@ struct HistoryCommand: ParsableCommand {
             }).pretty())
             return
         }
-        if shown.isEmpty { print(runs.isEmpty ? "No runs yet." : "No generations match.") }
+        if shown.isEmpty { print(runs.isEmpty ? "No runs yet." : runs.count == 1 ? "No generations match in the one run." : "No generations match in any of the \(runs.count) runs.") }
         let dates = DateFormatter()
         dates.dateFormat = "yyyy-MM-dd HH:mm:ss"
         for (record, tasks) in shown {
-            let seconds = tasks.filter { $0.state == .downloaded }.reduce(0) { $0 + $1.seconds }
+            let seconds = tasks.filter { $0.state == .downloaded }.reduce(0) { $0 + $1.countedSeconds }
             let arguments = record.arguments.map { "  \($0)" } ?? ""
             // A run that reused, resumed or waited for another run's take did not pay for it:
             // said here as `reel spend` counts it, so a re-run's history never reads as a second bill.
             let elsewhere = tasks.filter { $0.runID != record.id }.count
             let paidElsewhere = elsewhere == 0 ? "" : "; \(elsewhere == tasks.count ? "all" : "\(elsewhere)") submitted by another run (not paid again)"
-            print("run \(record.id)  \(dates.string(from: Date(timeIntervalSince1970: record.startedAt)))  \(record.script)\(arguments)  \(record.outcome ?? "running")  \(tasks.count) generation\(tasks.count == 1 ? "" : "s"), \(seconds) s of video\(paidElsewhere)")
+            // The built-in simulator's takes are test patterns: said, so they never read as spending.
+            let simulated = record.baseURL == SimulatorConfiguration.builtInIdentity ? " on the built-in simulator (not billed)" : ""
+            print("run \(record.id)  \(dates.string(from: Date(timeIntervalSince1970: record.startedAt)))  \(record.script)\(arguments)  \(record.outcome ?? "running")  \(tasks.count) generation\(tasks.count == 1 ? "" : "s"), \(seconds) s of video\(simulated)\(paidElsewhere)")
             for task in tasks {
                 let seed = Self.seed(of: task).map { "  seed \($0)" } ?? ""
                 let place = task.callSite.map { "  \($0)" } ?? ""
                 let origin = task.runID == record.id ? "" : "  submitted by run \(task.runID)"
-                print("  \(task.taskID ?? "-")  \(task.state.rawValue)  \(task.model)  \(task.seconds) s\(seed)\(place)  \"\(task.prompt)\"\(origin)")
+                print("  \(task.taskID ?? "-")  \(task.state.rawValue)  \(task.model)  \(task.countedSeconds) s\(seed)\(place)  \"\(task.prompt)\"\(origin)")
                 if let path = task.path { print("      file: \(path)") }
                 if let error = task.error, task.state != .downloaded { print("      \(task.state == .unknown ? "outcome unknown" : "error"): \(error)") }
             }
         }
+        if olderMatches > 0 { print("… and \(olderMatches) older run\(olderMatches == 1 ? "" : "s") with matching generations (--limit \(limit + olderMatches) shows all)") }
     }
 
     private func wanted(_ task: TaskRecord) -> Bool {

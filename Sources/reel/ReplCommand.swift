@@ -17,6 +17,8 @@ struct ReplCommand: AsyncParsableCommand {
 
             Ctrl-C during a generation detaches from it: it keeps running on the gateway and in the journal, tasks() lists it, and typing the same call again picks it up instead of paying again. At the prompt, Ctrl-C drops the line.
 
+            --max-seconds and --max-cost cap the whole session, as they cap a run; budget{ seconds = N } lowers the cap and budget() says what is used.
+
             Without REEL_BASE_URL the built-in simulator answers, as for `reel run`.
             """
     )
@@ -32,22 +34,29 @@ struct ReplCommand: AsyncParsableCommand {
 
     @OptionGroup var live: LiveSetup
 
+    /// `--max-seconds`, `--max-cost`, prices: as for `run`, one cap for the whole session.
+    @OptionGroup var limits: BudgetOptions
+
     func validate() throws {
         _ = try ScriptOptions.resolveModel(model)
     }
 
     func run() async throws {
         let modelName = try ScriptOptions.resolveModel(model)
-        let options = WorkflowOptions(scriptPath: "repl", outputDirectory: out ?? Project.current.path("out"), baseModel: modelName)
+        var options = WorkflowOptions(scriptPath: "repl", outputDirectory: out ?? Project.current.path("out"), baseModel: modelName)
+        // One budget for the session: every entry's generations reserve against it, and
+        // `budget{}` lowers (and `budget()` reads) this same one.
+        options.budget = try await limits.budget(showsMoney: false)
         // Plain lines at the prompt; the live view (as in runs) while an entry runs.
         let display = ProgressDisplay(style: .lines)
         let liveView = ProgressDisplay.style(quiet: false) == .live
         let connection = try live.connection()
         if !dryRun { for line in live.announcement(connection, subject: "this session", out: out) { display.log(line) } }
-        let liveSession = dryRun ? nil : LiveSession { [live, connection] in
-            try await live.start(connection, script: "(repl)", outputDirectory: options.outputDirectory, display: display)
+        let liveSession = dryRun ? nil : LiveSession { [live, connection, options] in
+            try await live.start(connection, script: "(repl)", outputDirectory: options.outputDirectory, display: display,
+                                 budget: options.budget)
         }
-        let repl = ReplGenerator(liveSession ?? DryRunGenerator())
+        let repl = ReplGenerator(liveSession ?? DryRunGenerator(budget: options.budget))
         let generator: any VideoGenerator = repl
         let session: WorkflowSession
         do {

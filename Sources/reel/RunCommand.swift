@@ -43,7 +43,7 @@ struct RunCommand: AsyncParsableCommand {
             for line in live.dryAnnouncement(subject: "a dry run", out: script.explicitOut) { print(line) }
             var options = options
             options.reportEveryInvalidCall = true
-            let generator = DryRunGenerator(budget: options.budget)
+            let generator = DryRunGenerator(budget: options.budget, holdings: RunEstimate.holdings(live))
             let failures = try await script.execute(options, generator: generator, reporter: ProgressDisplay(style: script.quiet ? .quiet : .lines), concurrency: 1)
             if let code = script.report(failures) { throw code }
             print(generator.plan.rendered(prices: options.budget.prices), terminator: "")
@@ -63,9 +63,12 @@ struct RunCommand: AsyncParsableCommand {
                                  display: display, budget: options.budget, fresh: fresh)
         }
 
+        // The plan counts what the journal holds (reused, free) apart from what is to be paid for.
+        let holdings = script.quiet ? nil : RunEstimate.holdings(live)
+        let billed = connection.simulator == nil
         let work = Task { [script, concurrency] in
             // Inside the task the signals cancel: Ctrl-C during the estimate's pass stops it too.
-            if !script.quiet { await RunEstimate.announce(script, options: options, on: display) }
+            if !script.quiet { await RunEstimate.announce(script, options: options, holdings: holdings, billed: billed, on: display) }
             return (try? await script.execute(options, generator: session, reporter: display, concurrency: concurrency)) ?? []
         }
         let jobControl = display.isLive ? (suspend: display.suspend, resume: display.resume) : nil

@@ -1,35 +1,67 @@
 import Foundation
+import LuaRuntime
+import Simulator
+import VideoAPI
 import Workflow
 
 /// What a live run is shown spending against: the script's own dry pass, made before the
 /// first request. The pass leaves no trace (nothing printed, written or run: `applyPreview`)
 /// and is given a few seconds; a script that cannot be previewed that way — it writes files,
-/// reads standard input, loops on results — simply runs without an estimate.
+/// reads standard input, loops on results — simply runs without an estimate. The plan counts
+/// what the journal already holds (free) apart from what is to be generated, and what the
+/// run's budget will refuse.
 enum RunEstimate {
     static let timeLimit: Duration = .seconds(3)
 
     /// Makes the pass and shows its plan: one line now, and spending against it from then on.
-    static func announce(_ script: ScriptOptions, options: WorkflowOptions, on display: ProgressDisplay) async {
-        let prices = options.budget.prices
-        let plan = await plan(script, options: options)
-        display.showSpending(prices: prices, plan: plan)
-        guard let plan, !plan.requests.isEmpty else { return }
-        let cost = prices.isEmpty ? "" : plan.totalCost(prices).map { " (\(prices.format($0)))" } ?? " (some models have no price)"
-        display.log("reel: the script plans \(plan.requests.count) generation\(plan.requests.count == 1 ? "" : "s"), \(plan.totalSeconds) s of video\(cost); what the journal holds is reused, not paid again")
+    /// `billed`: false on the built-in simulator, where no money is shown.
+    static func announce(_ script: ScriptOptions, options: WorkflowOptions, holdings: JournalHoldings?, billed: Bool,
+                         on display: ProgressDisplay) async {
+        let prices = billed ? options.budget.prices : Prices()
+        let plan = await plan(script, options: options, holdings: holdings)
+        display.showSpending(prices: prices, plan: plan, billed: billed)
+        guard let plan, !plan.requests.isEmpty || !plan.refused.isEmpty else { return }
+        display.log("reel: " + describe(plan, prices: prices, billed: billed))
     }
 
-    static func plan(_ script: ScriptOptions, options: WorkflowOptions) async -> Plan? {
+    /// "the script plans 6 generations: 4 held by the journal (reused, free), 2 to generate,
+    /// 12 s of video (1.20 USD); 2 refused by the budget (s.lua:7, s.lua:8)".
+    static func describe(_ plan: Plan, prices: Prices, billed: Bool) -> String {
+        let toGenerate = plan.totalToGenerate(prices)
+        var amount = "\(toGenerate.seconds) s of video"
+        if !prices.isEmpty { amount += toGenerate.cost.map { " (\(prices.format($0)))" } ?? " (some models have no price)" }
+        let count = plan.requests.count
+        var text = "the script plans \(count) generation\(count == 1 ? "" : "s")"
+        text += plan.held.isEmpty ? ", \(amount)"
+            : ": \(plan.held.count) held by the journal (reused, free), \(count - plan.held.count) to generate, \(amount)"
+        if let refused = plan.refusedSummary { text += "; \(refused)" }
+        if !billed { text += "; on the built-in simulator nothing is billed" }
+        return text
+    }
+
+    /// What the journal holds for the gateway `live` names, read before anything runs (nil: no
+    /// journal yet, or one that cannot be read at once: every request then counts as to be
+    /// generated). Needs no key: `reel check` looks too.
+    static func holdings(_ live: LiveSetup) -> JournalHoldings? {
+        guard live.state.journalExists, let journal = try? Journal(directory: live.stateDirectory, patience: 1) else { return nil }
+        let gateway = live.simulate ? nil : (live.baseURL ?? ProcessInfo.processInfo.environment["REEL_BASE_URL"]).flatMap { $0.isEmpty ? nil : $0 }
+        let identity = gateway.map { ClientConfiguration(baseURL: $0, apiKey: nil).baseURL } ?? SimulatorConfiguration.builtInIdentity
+        return JournalHoldings(journal: journal, gatewayIdentity: identity)
+    }
+
+    static func plan(_ script: ScriptOptions, options: WorkflowOptions, holdings: JournalHoldings?) async -> Plan? {
         var preview = options
         preview.preview = true
         preview.reportEveryInvalidCall = false
-        // What the script asks for, uncapped: the run's own cap then stops what is past it.
-        preview.budget = Budget(prices: options.budget.prices)
-        let generator = DryRunGenerator(budget: preview.budget)
+        // The run's caps, nothing reserved: the pass refuses what the run will.
+        preview.budget = options.budget.unused()
+        let generator = DryRunGenerator(budget: preview.budget, holdings: holdings)
         let pass = preview
         let finished = await withTaskGroup(of: Bool.self) { group in
             group.addTask { [script] in
-                let failures = try? await script.execute(pass, generator: generator, reporter: Silent(), concurrency: 1)
-                return failures?.isEmpty == true
+                guard let failures = try? await script.execute(pass, generator: generator, reporter: Silent(), concurrency: 1) else { return false }
+                // A script that stops at a budget refusal stops there in the run too: the plan stands.
+                return failures.allSatisfy { Self.isBudgetRefusal($0.failure) }
             }
             group.addTask {
                 try? await Task.sleep(for: timeLimit)
@@ -39,7 +71,12 @@ enum RunEstimate {
             group.cancelAll()
             return first
         }
-        return finished ? Plan(requests: generator.requests) : nil
+        return finished ? generator.plan : nil
+    }
+
+    static func isBudgetRefusal(_ failure: WorkflowFailure) -> Bool {
+        guard case .script(let error) = failure else { return false }
+        return error.value.tableValue?["code"].stringValue == "budget"
     }
 
     private struct Silent: RunReporter {

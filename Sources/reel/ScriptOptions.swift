@@ -33,13 +33,7 @@ struct ScriptOptions: ParsableArguments {
     @Option(name: .customLong("each"), help: ArgumentHelp("Run the script once per row of this CSV file (its header names the columns); each row's values arrive in args, args._row is its number.", valueName: "rows.csv"))
     var each: String?
 
-    @Option(name: .customLong("max-seconds"), help: ArgumentHelp("Submit at most this many seconds of video in this run (reused takes are free); a call past it raises a 'budget' error.", valueName: "n"))
-    var maxSeconds: Int64?
-
-    @Option(name: .customLong("max-cost"), help: ArgumentHelp("Submit at most this much money's worth in this run, by the prices set (reel.json, --price); a call past it, or one whose model has no price, raises a 'budget' error.", valueName: "amount"))
-    var maxCost: Double?
-
-    @OptionGroup(title: "Prices") var pricing: PriceOptions
+    @OptionGroup var limits: BudgetOptions
 
     @Flag(help: "Take away os.execute, io.popen, debug, native modules, and file writes outside --out.")
     var sandbox = false
@@ -55,8 +49,6 @@ struct ScriptOptions: ParsableArguments {
         _ = try rows()
         _ = try baseModel()
         if maxMemory < 1 { throw ValidationError("--max-memory must be at least 1 MiB (got \(maxMemory))") }
-        if let maxCost, !(maxCost >= 0) { throw ValidationError("--max-cost must be 0 or more (got \(maxCost))") }
-        if let maxSeconds, maxSeconds < 0 { throw ValidationError("--max-seconds must be 0 or more (got \(maxSeconds))") }
         if let name, let problem = RequestOptions.fileNameProblem(name) { throw ValidationError("--name \(problem)") }
         if maxInstructions < 0 { throw ValidationError("--max-instructions must be 0 (no limit) or more (got \(maxInstructions))") }
     }
@@ -109,20 +101,8 @@ struct ScriptOptions: ParsableArguments {
     /// The run's options with its budget: the caps, and the prices they are counted in.
     func workflowOptionsWithBudget() async throws -> WorkflowOptions {
         var options = try workflowOptions()
-        var prices = Prices()
-        // Prices show in the plan, the live view and the summary, and --max-cost counts in them;
-        // a quiet run without --max-cost has no use for them (and skips reading the config).
-        do {
-            if !quiet || maxCost != nil || !pricing.priceFlags.isEmpty { prices = try await pricing.prices() }
-        } catch {
-            printError("reel: \(error)")
-            throw ExitCode(ReelExit.usage)
-        }
-        if maxCost != nil && prices.isEmpty {
-            printError("reel: --max-cost needs prices, and none are set (reel.json, REEL_PRICES_…, or --price model=rate); --max-seconds caps seconds without them")
-            throw ExitCode(ReelExit.usage)
-        }
-        options.budget = Budget(maxSeconds: maxSeconds, maxCost: maxCost, prices: prices)
+        // Prices show in the plan, the live view and the summary; a quiet run has no use for them.
+        options.budget = try await limits.budget(showsMoney: !quiet)
         return options
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Simulator
 import VideoAPI
 import Workflow
 
@@ -17,10 +18,14 @@ struct SpendCommand: AsyncParsableCommand {
 
             With prices set (reel.json, REEL_PRICES_…, --price), each column also shows money, counted at today's prices (the journal keeps seconds, not what a price was then).
 
+            Takes on reel's built-in simulator are test patterns and bill nothing: they are left out of the table (a line below says how many) and listed with --backend simulator, never priced. A gateway on loopback (`reel simulator`, or a local proxy in front of a paid one) counts as a gateway. An extension counts as the 7 s upstream adds to its source, whatever its 'duration' said.
+
             Examples:
               reel spend
               reel spend --since 2026-11-01 --by day
               reel spend --by run --json
+              reel spend --backend simulator
+              reel spend --backend https://gateway.example.com
             """
     )
 
@@ -36,6 +41,9 @@ struct SpendCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("One line per model, run or day."))
     var by: Grouping = .model
 
+    @Option(help: ArgumentHelp("Whose takes to count: 'gateway' (every gateway; the built-in simulator left out), 'simulator' (reel's built-in one: seconds only, nothing billed), or one gateway's base URL.", valueName: "which"))
+    var backend: String = "gateway"
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -48,8 +56,24 @@ struct SpendCommand: AsyncParsableCommand {
         var takes = 0
     }
 
+    func validate() throws {
+        if !["gateway", "simulator"].contains(backend), ClientConfiguration(baseURL: backend, apiKey: nil).baseURLProblem != nil {
+            throw ValidationError("--backend takes gateway, simulator or a gateway's base URL such as https://gateway.example.com (got '\(backend)')")
+        }
+    }
+
+    /// Whether `--backend` counts a take journaled under `gateway` (the row's gateway identity).
+    private func counts(_ gateway: String) -> Bool {
+        switch backend {
+        case "gateway": gateway != SimulatorConfiguration.builtInIdentity
+        case "simulator": gateway == SimulatorConfiguration.builtInIdentity
+        default: gateway == ClientConfiguration(baseURL: backend, apiKey: nil).baseURL
+        }
+    }
+
     func run() async throws {
-        let prices = try await pricing.prices()
+        // The built-in simulator bills nothing: its seconds are never priced.
+        let prices = backend == "simulator" ? Prices() : try await pricing.prices()
         let start = try sinceSeconds()
         guard state.journalExists else {
             print(json ? "[]" : "Nothing spent yet: the journal (\(state.journalPath)) is empty.")
@@ -73,14 +97,17 @@ struct SpendCommand: AsyncParsableCommand {
             }
         }
         var all = Totals()
+        // The built-in simulator's takes when gateways are counted: said apart, below the table.
+        var simulated = Totals()
         for use in uses {
             let key = switch by {
             case .model: use.task.model
             case .run: "run \(use.runID)"
             case .day: days.string(from: Date(timeIntervalSince1970: use.runStartedAt))
             }
-            let seconds = use.task.seconds
-            let cost = prices.cost(model: use.task.model, seconds: seconds, requestBody: use.task.request)
+            let seconds = use.task.countedSeconds
+            let counted = counts(use.task.baseURL)
+            let cost = counted ? prices.cost(model: use.task.model, seconds: seconds, requestBody: use.task.request) : nil
             let change: (inout Totals) -> Void = { totals in
                 totals.takes += 1
                 if !use.created {
@@ -94,9 +121,16 @@ struct SpendCommand: AsyncParsableCommand {
                 case .failed: break  // refused before anything was created
                 }
             }
+            guard counted else {
+                if backend == "gateway" { change(&simulated) }
+                continue
+            }
             add(key, change)
             change(&all)
         }
+        let simulatorNote = simulated.takes == 0 ? nil
+            : "Not counted above: \(simulated.takes) take\(simulated.takes == 1 ? "" : "s") on reel's built-in simulator (\(simulated.generated.seconds) s generated, \(simulated.reused.seconds) s reused), which bills nothing; `reel spend --backend simulator` lists them."
+        if let simulatorNote, json { printError("reel spend: \(simulatorNote)") }
         if json {
             func object(_ key: String, _ t: Totals) -> JSONValue {
                 var fields: [(String, JSONValue)] = [(by.rawValue, .string(key))]
@@ -123,9 +157,11 @@ struct SpendCommand: AsyncParsableCommand {
         }
         print(line(by.rawValue, headers))
         for (key, cells) in rows { print(line(key, cells)) }
-        print(prices.isEmpty
+        print(backend == "simulator" ? "Seconds of video on reel's built-in simulator: test patterns, nothing billed."
+            : prices.isEmpty
             ? "Seconds of video. Set prices (reel.json, REEL_PRICES_…, --price) to see money too."
             : "Seconds of video, and money at the prices set now (\(prices.currency)); a model without a price shows none.")
+        if let simulatorNote { print(simulatorNote) }
     }
 
     private func sinceSeconds() throws -> Double {

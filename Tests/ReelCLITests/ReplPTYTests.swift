@@ -187,4 +187,25 @@ import Glibc
         let rows = try await Shell.run("/usr/bin/env", ["sqlite3", dir.appendingPathComponent(".reel/journal.sqlite").path, "SELECT count(*), count(DISTINCT taskID) FROM task"])
         #expect(rows.trimmingCharacters(in: .whitespacesAndNewlines) == "1|1", "one generation, paid once: \(rows)")
     }
+
+    /// The session's generations reserve against one budget: --max-seconds caps them,
+    /// budget{} lowers that cap, budget() reads what is used, and a call past it is refused.
+    @Test func aBudgetCapsTheWholeSession() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-repl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try Terminal(["repl", "--latency", "0.1", "--sample-videos", "--max-seconds", "12"], in: dir.path)
+        #expect(await t.wait(for: "reel> "), "no prompt: \(t.screen)")
+        t.type("budget{ seconds = 20 }\r")
+        t.type("budget().seconds\r")
+        #expect(await t.wait(for: "\r\n12\r\n"), "--max-seconds caps the session, budget{} cannot raise it: \(t.screen)")
+        t.type("budget{ seconds = 10 }\r")
+        t.type("a = text_to_video{ prompt = 'one', duration = 8 }\r")
+        t.type("budget().used\r")
+        #expect(await t.wait(for: "\r\n8\r\n"), "a generation reserves its seconds: \(t.screen)")
+        t.type("b = text_to_video{ prompt = 'two', duration = 4 }\r")
+        #expect(await t.wait(for: "not submitted: its 4 s of video would take this run past its budget of 10 s (8 s used"), "refused: \(t.screen)")
+        t.type("\u{04}")
+        #expect(await t.exitStatus() == 0)
+    }
 }

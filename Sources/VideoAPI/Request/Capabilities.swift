@@ -104,8 +104,16 @@ public enum Capabilities {
     public static let maxInlineFileBytes = 20 << 20
     /// The length upstream Veo uses when a request gives no duration (for the plan's totals).
     public static let assumedDefaultDuration: Int64 = 8
-    /// About how much upstream Veo adds to a video when extending it.
+    /// What upstream Veo adds to a video when extending it, whatever `duration` says: the
+    /// extended file is the source plus these seconds.
     public static let extensionAddsSeconds: Int64 = 7
+
+    /// The seconds of new video a request is counted as — in the plan, the budget, the journal
+    /// (so `reel spend`) and the run's summary: its `duration`, else upstream's default; an
+    /// extension always `extensionAddsSeconds`, what upstream makes (and a gateway bills).
+    public static func countedSeconds(mode: GenerationMode, duration: Int64?) -> Int64 {
+        mode == .extend ? extensionAddsSeconds : duration ?? assumedDefaultDuration
+    }
 
     public static func model(named name: String) -> VideoModel? {
         models.first { $0.name == name }

@@ -22,11 +22,9 @@ public struct GenerationRequest: Sendable, Hashable {
         return .text
     }
 
-    /// Seconds of video this request adds (the plan's totals): its duration, else upstream's
-    /// default, or about 7 s for an extension.
-    public var plannedSeconds: Int64 {
-        duration ?? (mode == .extend ? Capabilities.extensionAddsSeconds : Capabilities.assumedDefaultDuration)
-    }
+    /// Seconds of new video this request is counted as (`Capabilities.countedSeconds`): its
+    /// duration, else upstream's default; an extension 7 s whatever its duration says.
+    public var plannedSeconds: Int64 { Capabilities.countedSeconds(mode: mode, duration: duration) }
 
     /// Every media input, in field order.
     public var mediaInputs: [MediaInput] {

@@ -167,7 +167,7 @@ public struct RequestParser: Sendable {
                 out.append("\(caller): extension is \(Capabilities.extensionResolution.rawValue)-only upstream; \(model.name) may refuse it")
             }
             if request.duration != nil {
-                out.append("\(caller): extension adds about \(Capabilities.extensionAddsSeconds) s upstream; 'duration' may be ignored")
+                out.append("\(caller): an extension adds \(Capabilities.extensionAddsSeconds) s upstream whatever 'duration' says; reel counts it as \(Capabilities.extensionAddsSeconds) s")
             }
         }
         if let duration = request.duration, duration != Capabilities.eightSecondOnlyLength {

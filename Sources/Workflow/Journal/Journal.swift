@@ -270,6 +270,11 @@ public final class Journal: Sendable {
         try TaskRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM task WHERE key = ? ORDER BY id DESC LIMIT 1"), arguments: [key])
     }
 
+    /// The newest row for `key`, if any (a plan's look at what the journal holds).
+    public func latest(key: String) throws -> TaskRecord? {
+        try pool.read { db in try Self.latest(db, key: key) }
+    }
+
     public func record(id: Int64) async throws -> TaskRecord? {
         try await pool.read { db in try TaskRecord.fetchOne(db, sql: "SELECT * FROM task WHERE id = ?", arguments: [id]) }
     }
