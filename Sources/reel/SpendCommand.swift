@@ -122,7 +122,7 @@ struct SpendCommand: AsyncParsableCommand {
             ([key.padding(toLength: width, withPad: " ", startingAt: 0)] + cells.indices.map { cells[$0].leftPad(widths[$0]) }).joined(separator: "  ")
         }
         print(line(by.rawValue, headers))
-        for (key, cells) in rows { print(line(key, cells)) }
+        for (key, cells) in rows { print(TerminalText.escaped(line(key, cells))) }
         print(prices.isEmpty
             ? "Seconds of video. Set prices (reel.json, REEL_PRICES_…, --price) to see money too."
             : "Seconds of video, and money at the prices set now (\(prices.currency)); a model without a price shows none.")
