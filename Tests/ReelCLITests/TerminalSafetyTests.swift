@@ -11,7 +11,8 @@ import Testing
     static let hostile = "\u{1B}]0;GWTITLE\u{07}\u{1B}]52;c;aGk=\u{07}\u{9B}2J\u{202E}"
     /// How reel shows it.
     static let shown = "\\e]0;GWTITLE\\a\\e]52;c;aGk=\\a\\u{9B}2J\\u{202E}"
-    static let statusWord = "\u{1B}]0;WORD\u{07}"
+    static let statusWord = "\u{1B}]0;WORD\u{07}\u{9B}2J\u{202E}"
+    static let shownStatusWord = "\\e]0;WORD\\a\\u{9B}2J\\u{202E}"
     static let taskIDSuffix = "\u{1B}]0;ID\u{07}"
     static let prompt = "two\nlines\rover\u{07}bell"
     static let shownPrompt = "two\\nlines\\rover\\abell"
@@ -59,7 +60,9 @@ import Testing
         #expect(run.status == 1, "\(run.screen.debugDescription)")
         #expect(run.screen.contains("\u{1B}[J"), "the live view was drawn: \(run.screen.debugDescription)")
         #expect(run.screen.contains(Self.shownPrompt) && run.screen.contains("\\e]0;ID\\a"), "\(run.screen.debugDescription)")
-        #expect(run.screen.contains("reports status '\\e]0;WORD\\a'"), "\(run.screen.debugDescription)")
+        #expect(run.screen.contains("reports status '\(Self.shownStatusWord)'"), "\(run.screen.debugDescription)")
+        // The live block's own line (a status followed by progress or time; the warning quotes it).
+        #expect(run.screen.contains(Self.shownStatusWord + " "), "\(run.screen.debugDescription)")
         #expect(run.screen.contains("Failed:") && run.screen.components(separatedBy: Self.shown).count >= 3,
                 "the failure line, the summary and the error: \(run.screen.debugDescription)")
         #expect(Self.obeyed(run.bytes) == [], "\(run.screen.debugDescription)")
@@ -118,7 +121,7 @@ import Testing
 
         let shown = try await Self.onTerminal(["task", id], in: dir, environment: environment)
         #expect(shown.status == 0, "\(shown.screen.debugDescription)")
-        #expect(shown.screen.contains("\\e]0;WORD\\a") && shown.screen.contains("\\e]0;ID\\a"), "\(shown.screen.debugDescription)")
+        #expect(shown.screen.contains(Self.shownStatusWord) && shown.screen.contains("\\e]0;ID\\a"), "\(shown.screen.debugDescription)")
         #expect(Self.obeyed(shown.bytes) == [], "\(shown.screen.debugDescription)")
 
         let unknown = try await Self.onTerminal(["task", id + "\u{07}\u{1B}]0;X"], in: dir, environment: environment)
