@@ -81,6 +81,18 @@ public struct SimulatorConfiguration: Sendable {
         public var submitDelay = 0.0
         /// Result URLs answer 302 to another origin (a CDN) that serves the file.
         public var redirectDownloads = false
+        // Text a gateway sends back, as it sends it: what reel shows of it on a terminal
+        // (a failure reason carrying an escape sequence that would retitle the window).
+        /// The reason failed tasks give; nil: a content filter's.
+        public var failureReason: String?
+        /// The status word unfinished tasks report; nil: the dialect's own.
+        public var statusWord: String?
+        /// Text every task id ends with.
+        public var taskIDSuffix = ""
+        /// Every submission is answered 400 with this body, byte for byte.
+        public var rejectionBody: String?
+        /// That 400 body is gzipped (`Content-Encoding: gzip`), though the client asked for no encoding.
+        public var gzipRejections = false
 
         public init() {}
 

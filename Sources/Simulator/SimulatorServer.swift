@@ -207,6 +207,11 @@ struct Handlers: Sendable {
 
     func submit(_ request: Request, _ context: SimulatorContext) async throws -> Response {
         let bytes = try await request.body.collect(upTo: context.maxUploadSize)
+        let faults = await state.faults
+        if let body = faults.rejectionBody {
+            await state.reject()
+            return Self.rejection(body, gzipped: faults.gzipRejections)
+        }
         guard let json = try? JSONValue.parse(Data(buffer: bytes)), let fields = json.objectFields else {
             await state.reject()
             return error(.badRequest, "the body is not a JSON object", type: "invalid_request_error")
@@ -247,30 +252,32 @@ struct Handlers: Sendable {
         if configuration.pollPaths != .both && configuration.pollPaths != route {
             return error(.notFound, "no such route", type: "invalid_request_error")
         }
-        let id = context.parameters.get("id") ?? ""
+        let id = Self.taskID(context)
         guard let (task, status, progress) = await state.state(of: id) else {
             return error(.notFound, "no task \(id)", type: "invalid_request_error")
         }
         if status == .failed { await state.close(id) }
         let host = request.head.authority ?? "127.0.0.1"
-        let resultURL = "http://\(host)/files/\(task.id).mp4"
+        let resultURL = "http://\(host)/files/\(task.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? task.id).mp4"
+        let faults = await state.faults
+        let failureReason = faults.failureReason ?? Self.failureReason
         var response: Response
         switch configuration.dialect {
         case .openai:
-            let word = ResponseShapes.word(for: status, wrapped: false)
+            let word = status.isFinished ? ResponseShapes.word(for: status, wrapped: false) : faults.statusWord ?? ResponseShapes.word(for: status, wrapped: false)
             var fields: [(String, JSONValue)] = [(openAI.taskID, .string(id)), ("object", "video"), (openAI.status, .string(word)),
                                                  ("progress", .int(Int64(progress))), ("model", .string(task.request.model))]
             if status == .succeeded { fields.append((openAI.resultURL[0], .string(resultURL))) }
             if status == .failed {
                 // error.message: the first failure path.
-                fields.append((openAI.failureReason[0], .object([(openAI.failureReason[1], .string(Self.failureReason)), ("code", "content_policy")])))
+                fields.append((openAI.failureReason[0], .object([(openAI.failureReason[1], .string(failureReason)), ("code", "content_policy")])))
             }
             response = Self.json(.ok, .object(fields))
         case .wrapped:
-            let word = ResponseShapes.word(for: status, wrapped: true)
+            let word = status.isFinished ? ResponseShapes.word(for: status, wrapped: true) : faults.statusWord ?? ResponseShapes.word(for: status, wrapped: true)
             var data: [(String, JSONValue)] = [(wrapped.taskID, .string(id)), (wrapped.status, .string(word)), (wrapped.progress, .string("\(progress)%"))]
             if status == .succeeded { data.append((wrapped.resultURL[0], .string(resultURL))) }
-            if status == .failed { data.append((wrapped.failureReason[0], .string(Self.failureReason))) }
+            if status == .failed { data.append((wrapped.failureReason[0], .string(failureReason))) }
             response = Self.json(.ok, .object([("code", "success"), ("message", ""), ("data", .object(data))]))
         }
         if let ms = configuration.pollAfterMilliseconds {
@@ -282,12 +289,12 @@ struct Handlers: Sendable {
     /// 302 to the same file on another origin: `localhost` for `127.0.0.1` (same port).
     func redirectToCDN(_ request: Request, _ context: SimulatorContext) -> Response {
         let host = (request.head.authority ?? "127.0.0.1").replacingOccurrences(of: "127.0.0.1", with: "localhost")
-        let id = context.parameters.get("id") ?? ""
+        let id = Self.taskID(context)
         return Response(status: .found, headers: [.location: "http://\(host)/cdn/\(id)"])
     }
 
     func content(_ context: SimulatorContext, viaResultURL: Bool) async throws -> Response {
-        var id = context.parameters.get("id") ?? ""
+        var id = Self.taskID(context)
         if viaResultURL, id.hasSuffix(".mp4") { id.removeLast(4) }
         guard let (task, status, _) = await state.peek(id) else {
             return error(.notFound, "no task \(id)", type: "invalid_request_error")
@@ -352,7 +359,25 @@ struct Handlers: Sendable {
         return Data(base64Encoded: String(uri[uri.index(after: comma)...]))
     }
 
+    /// The task id in the path, as the client percent-encoded it (an id may hold any text).
+    static func taskID(_ context: SimulatorContext) -> String {
+        let raw = context.parameters.get("id") ?? ""
+        return raw.removingPercentEncoding ?? raw
+    }
+
     // MARK: Replies
+
+    /// 400 with `body` as it is (JSON if it parses, else plain text); gzipped when asked,
+    /// as a misconfigured proxy sends it to a client that never offered gzip.
+    static func rejection(_ body: String, gzipped: Bool) -> Response {
+        var headers: HTTPFields = [.contentType: (try? JSONValue.parse(Data(body.utf8))) == nil ? "text/plain" : "application/json"]
+        var bytes = Array(body.utf8)
+        if gzipped {
+            headers[.contentEncoding] = "gzip"
+            bytes = Gzip.stored(bytes)
+        }
+        return Response(status: .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
 
     func error(_ status: HTTPResponse.Status, _ message: String, type: String) -> Response {
         let code = Self.errorCode(type)

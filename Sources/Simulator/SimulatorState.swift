@@ -82,7 +82,7 @@ public actor SimulatorState {
 
     func submit(_ request: GenerationRequest, body: JSONValue, idempotencyKey: String?) -> String {
         if let replayed = replay(idempotencyKey: idempotencyKey) { return replayed }
-        let id = "sim-\(idSalt)-\(nextID)"
+        let id = "sim-\(idSalt)-\(nextID)\(faults.taskIDSuffix)"
         nextID += 1
         let canonical = body.encoded(sortKeys: true)
         seenBodies[canonical, default: 0] += 1

@@ -73,7 +73,9 @@ extension JSONValue {
         return out
     }
 
-    /// Indented JSON text for people (the dry-run plan).
+    /// Indented JSON text for people (the dry-run plan, `--json`): every terminal control in
+    /// it written as a `\u` escape (C1 and bidirectional overrides too, which JSON allows
+    /// raw), so printing it cannot act on the terminal; it decodes to the same values.
     public func pretty() -> String {
         var out = ""
         write(into: &out, sortKeys: false, indent: "  ", level: 0)
@@ -86,7 +88,7 @@ extension JSONValue {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d): out += d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : "\(d)") : "null"
-        case .string(let s): JSONValue.writeString(s, into: &out)
+        case .string(let s): JSONValue.writeString(s, into: &out, forPeople: indent != nil)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "["
@@ -104,7 +106,7 @@ extension JSONValue {
             for (i, (key, value)) in ordered.enumerated() {
                 if i > 0 { out += "," }
                 newline(&out, indent, level + 1)
-                JSONValue.writeString(key, into: &out)
+                JSONValue.writeString(key, into: &out, forPeople: indent != nil)
                 out += indent == nil ? ":" : ": "
                 value.write(into: &out, sortKeys: sortKeys, indent: indent, level: level + 1)
             }
@@ -118,11 +120,11 @@ extension JSONValue {
         out += "\n" + String(repeating: indent, count: level)
     }
 
-    static func writeString(_ s: String, into out: inout String) {
+    static func writeString(_ s: String, into out: inout String, forPeople: Bool = false) {
         out += "\""
         // Most strings (keys, models, most prompts) need no escape: appended whole, not a
         // scalar at a time (the request is encoded three times per generation).
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || forPeople && TerminalText.mayStartControl($0) }) {
             out += s
             out += "\""
             return
@@ -134,7 +136,7 @@ extension JSONValue {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case let c where c.value < 0x20:
+            case let c where c.value < 0x20 || forPeople && TerminalText.isControl(c):
                 out += String(format: "\\u%04x", c.value)
             default: out.unicodeScalars.append(scalar)
             }

@@ -173,12 +173,12 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
         switch event {
         case .exchange(let method, let path, let status, let seconds, let note):
             guard verbose else { return }
-            print("  \(method) \(path) → \(status.map(String.init) ?? "no reply")\(note.map { " (\($0))" } ?? "") \(String(format: "%.2f", seconds)) s")
+            print(TerminalText.escaped("  \(method) \(path) → \(status.map(String.init) ?? "no reply")\(note.map { " (\($0))" } ?? "") \(String(format: "%.2f", seconds)) s"))
         case .retrying(let method, let path, let reason, let delay, let attempt):
             if verbose {
-                print("  retrying \(method) \(path) in \(String(format: "%.1f", delay)) s (attempt \(attempt) failed: \(reason))")
+                print(TerminalText.escaped("  retrying \(method) \(path) in \(String(format: "%.1f", delay)) s (attempt \(attempt) failed: \(reason))"))
             } else if delay >= Self.longWait, style != .quiet, lock.withLock({ noteLongWait(reason) }) {
-                print("reel: \(reason): the gateway asked to wait \(Int(delay.rounded())) s before retrying \(method) \(path)")
+                print(TerminalText.escaped("reel: \(reason): the gateway asked to wait \(Int(delay.rounded())) s before retrying \(method) \(path)"))
             }
         }
     }
@@ -228,7 +228,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 row.status = snapshot.status?.description ?? "unknown"
                 if case .unrecognized(let word) = snapshot.status, !row.warnedUnknownStatus {
                     row.warnedUnknownStatus = true
-                    warning = "task \(row.id ?? "?") reports status '\(word)', which reel does not know; treating it as running"
+                    warning = TerminalText.escaped("task \(row.id ?? "?") reports status '\(word)', which reel does not know; treating it as running")
                 }
             case .resumed(let id):
                 row.id = id
@@ -264,13 +264,14 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                     interrupted += 1
                 } else {
                     failed += 1
-                    failures.append("[\(row.number)] \(row.label): \(error.code.rawValue): \(error.message)")
+                    failures.append(TerminalText.escaped("[\(row.number)] \(row.label): \(error.code.rawValue): \(error.message)"))
                 }
             }
             // Made only to be shown: --quiet shows none.
             if row.status != before && style != .quiet {
                 line = "[\(row.number)] \(row.function) \(row.label)\(row.id.map { " " + $0 } ?? ""): \(row.status)\(row.progress.map { $0 > 0 && $0 < 100 && !row.finished ? " \($0)%" : "" } ?? "")"
                 if row.finished { line! += String(format: " (%.1f s)", Date().timeIntervalSince(row.started)) }
+                line = TerminalText.escaped(line!)
             }
             if row.finished { rows[task] = nil } else { rows[task] = row }
         }
@@ -295,7 +296,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
         }
         let length = output.duration.map { String(format: ", %.1f s of video", $0) } ?? ""
         if style != .quiet {
-            print("\(output.step.function): \(output.reused ? "reused" : "made") \(what) \(path)\(length)\(output.reused ? "" : String(format: " (%.1f s)", seconds))")
+            print(TerminalText.escaped("\(output.step.function): \(output.reused ? "reused" : "made") \(what) \(path)\(length)\(output.reused ? "" : String(format: " (%.1f s)", seconds))"))
         }
     }
 
@@ -313,9 +314,9 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
             if interrupted > 0 { text += ", \(interrupted) interrupted" }
             if !files.isEmpty {
                 let folders = Set(files.map { ($0 as NSString).deletingLastPathComponent })
-                text += "; \(files.count) file\(files.count == 1 ? "" : "s") (\(Self.byteCount(bytes))) in \(folders.sorted().joined(separator: ", "))"
+                text += "; \(files.count) file\(files.count == 1 ? "" : "s") (\(Self.byteCount(bytes))) in \(TerminalText.escaped(folders.sorted().joined(separator: ", ")))"
             }
-            for (what, path) in madeMedia { text += "\n\(what.prefix(1).uppercased() + what.dropFirst()): \(path)" }
+            for (what, path) in madeMedia { text += "\n\(what.prefix(1).uppercased() + what.dropFirst()): \(TerminalText.escaped(path))" }
             if let spendingLine { text += "\n" + spendingLine.prefix(1).uppercased() + spendingLine.dropFirst() }
             if !failures.isEmpty { text += "\nFailed:\n" + failures.sorted(by: Self.byTakeNumber).map { "  " + $0 }.joined(separator: "\n") }
             return text
@@ -391,7 +392,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     private func print(_ line: String) {
         lock.withLock {
             clearBlock()
-            output.writeLine(line)
+            output.writeLine(TerminalText.escaped(line, keepingLineBreaks: true))
             drawBlock()
         }
     }
@@ -453,8 +454,10 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
         return lines.suffix(room).map { fitted($0, columns: terminal.columns - 1) }
     }
 
-    /// `line` within `columns` terminal cells: its label cut first, then its end.
+    /// `line` within `columns` terminal cells: its label cut first, then its end; controls
+    /// (a prompt's newline, a gateway's escape sequence) shown as escapes.
     static func fitted(_ line: BlockLine, columns: Int) -> String {
+        let line = BlockLine(head: TerminalText.escaped(line.head), label: TerminalText.escaped(line.label), tail: TerminalText.escaped(line.tail))
         let forLabel = columns - cells(line.head) - cells(line.tail)
         if cells(line.label) <= forLabel { return cut(line.head + line.label + line.tail, columns: columns) }
         if forLabel >= 6 { return cut(line.head + cut(line.label, columns: forLabel) + line.tail, columns: columns) }
@@ -462,7 +465,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     }
 
     /// `text` cut to `columns` terminal cells (wide characters take two), ending in "…" when
-    /// cut; control characters (a newline in a prompt) shown as spaces.
+    /// cut.
     static func cut(_ text: String, columns: Int) -> String {
         var result = ""
         var used = 0
@@ -472,7 +475,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
                 while used + 1 > columns, let last = result.popLast() { used -= cellWidth(last) }
                 return result + "…"
             }
-            result.append(character.unicodeScalars.first.map { $0.value < 0x20 || $0.value == 0x7F } == true ? " " : character)
+            result.append(character)
             used += width
         }
         return result

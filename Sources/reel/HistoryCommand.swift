@@ -81,14 +81,15 @@ struct HistoryCommand: ParsableCommand {
             let paidElsewhere = elsewhere == 0 ? "" : "; \(elsewhere == tasks.count ? "all" : "\(elsewhere)") submitted by another run (not paid again)"
             // The built-in simulator's takes are test patterns: said, so they never read as spending.
             let simulated = record.baseURL == SimulatorConfiguration.builtInIdentity ? " on the built-in simulator (not billed)" : ""
-            print("run \(record.id)  \(dates.string(from: Date(timeIntervalSince1970: record.startedAt)))  \(record.script)\(arguments)  \(record.outcome ?? "running")  \(tasks.count) generation\(tasks.count == 1 ? "" : "s"), \(seconds) s of video\(simulated)\(paidElsewhere)")
+            // Each line is one line: a prompt's newline or a gateway's escape sequence shown, not acted on.
+            print(TerminalText.escaped("run \(record.id)  \(dates.string(from: Date(timeIntervalSince1970: record.startedAt)))  \(record.script)\(arguments)  \(record.outcome ?? "running")  \(tasks.count) generation\(tasks.count == 1 ? "" : "s"), \(seconds) s of video\(simulated)\(paidElsewhere)"))
             for task in tasks {
                 let seed = Self.seed(of: task).map { "  seed \($0)" } ?? ""
                 let place = task.callSite.map { "  \($0)" } ?? ""
                 let origin = task.runID == record.id ? "" : "  submitted by run \(task.runID)"
-                print("  \(task.taskID ?? "-")  \(task.state.rawValue)  \(task.model)  \(task.countedSeconds) s\(seed)\(place)  \"\(task.prompt)\"\(origin)")
-                if let path = task.path { print("      file: \(path)") }
-                if let error = task.error, task.state != .downloaded { print("      \(task.state == .unknown ? "outcome unknown" : "error"): \(error)") }
+                print(TerminalText.escaped("  \(task.taskID ?? "-")  \(task.state.rawValue)  \(task.model)  \(task.countedSeconds) s\(seed)\(place)  \"\(task.prompt)\"\(origin)"))
+                if let path = task.path { print(TerminalText.escaped("      file: \(path)")) }
+                if let error = task.error, task.state != .downloaded { print(TerminalText.escaped("      \(task.state == .unknown ? "outcome unknown" : "error"): \(error)")) }
             }
         }
         if olderMatches > 0 { print("… and \(olderMatches) older run\(olderMatches == 1 ? "" : "s") with matching generations (--limit \(limit + olderMatches) shows all)") }

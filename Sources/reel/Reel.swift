@@ -81,12 +81,13 @@ enum ReelMain {
             if !message.isEmpty { print(message) }
             return 0
         }
-        if !message.isEmpty { StandardStream.error.writeLine(message) }
+        if !message.isEmpty { printError(message) }
         return ReelExit.usage  // commands turn their own failures into ExitCode; the rest is usage
     }
 }
 
-/// Writes one line to standard error.
+/// Writes a message to standard error; a control in it (from a gateway, the journal, a
+/// script) is shown as an escape, never acted on by the terminal.
 func printError(_ line: String) {
-    StandardStream.error.writeLine(line)
+    StandardStream.error.writeLine(TerminalText.escaped(line, keepingLineBreaks: true))
 }

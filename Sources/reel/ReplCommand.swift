@@ -119,14 +119,14 @@ struct ReplCommand: AsyncParsableCommand {
             if liveView { display.switchStyle(to: .lines) }
             switch result {
             case .success(let values) where !values.isEmpty:
-                print(values.map(WorkflowSession.describe).joined(separator: "\t"))
+                print(TerminalText.escaped(values.map(WorkflowSession.describe).joined(separator: "\t"), keepingLineBreaks: true))
             case .success:
                 break
             case .failure(let error):
                 printError(error.stopReason == .interrupted ? "interrupted" : "error: \(error.message)")
             }
             for label in repl.takeDetachedNotice() {
-                printError("detached from \(label): it keeps running on the gateway and in the journal; type the same call again to pick it up (not pay again), tasks() lists what is in flight")
+                printError("detached from \(TerminalText.escaped(label)): it keeps running on the gateway and in the journal; type the same call again to pick it up (not pay again), tasks() lists what is in flight")
             }
         }
     }

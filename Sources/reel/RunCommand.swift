@@ -147,7 +147,7 @@ struct RunCommand: AsyncParsableCommand {
         var lines = ["reel: \(rows.count) submission\(rows.count == 1 ? " has" : "s have") an unknown outcome: reel sent \(rows.count == 1 ? "it" : "them") but never learned the task id, so the gateway may have created and billed \(rows.count == 1 ? "it" : "them"):"]
         for row in rows {
             let prompt = row.prompt.count > 40 ? String(row.prompt.prefix(39)) + "…" : row.prompt
-            lines.append("  \(row.callSite ?? "?")  \"\(prompt)\"  journal row \(row.id)")
+            lines.append(TerminalText.escaped("  \(row.callSite ?? "?")  \"\(prompt)\"  journal row \(row.id)"))
         }
         lines.append("Check the gateway's task list first. To send only \(rows.count == 1 ? "this one" : "these") again (everything else is reused, not re-bought):")
         lines.append("  \(command)")

@@ -52,6 +52,16 @@ struct SimulatorOptions: ParsableArguments {
     var stallDownloads = false
     @Flag(name: .customLong("redirect-downloads"), help: "Redirect result URLs (302) to another origin, as a gateway handing over to its CDN.")
     var redirectDownloads = false
+    @Option(name: .customLong("failure-reason"), help: ArgumentHelp("The reason failed tasks give (with --task-failure-rate), as it is: escape sequences included.", valueName: "text"))
+    var failureReason: String?
+    @Option(name: .customLong("status-word"), help: ArgumentHelp("The status word unfinished tasks report (one reel does not know is treated as running).", valueName: "word"))
+    var statusWord: String?
+    @Option(name: .customLong("task-id-suffix"), help: ArgumentHelp("Text every task id ends with.", valueName: "text"))
+    var taskIDSuffix = ""
+    @Option(name: .customLong("reject-with"), help: ArgumentHelp("Answer every submission 400 with this body, byte for byte.", valueName: "body"))
+    var rejectionBody: String?
+    @Flag(name: .customLong("gzip-rejections"), help: "Gzip that 400 body (Content-Encoding: gzip), though reel asks for no encoding.")
+    var gzipRejections = false
     @Option(name: .customLong("submit-delay"), help: ArgumentHelp("Seconds every submission takes to be answered (its task exists from the start).", valueName: "s"))
     var submitDelay: Double = 0
     @Option(name: .customLong("fault-seed"), help: ArgumentHelp("Seed for the fault dice (same seed, same faults).", valueName: "n"))
@@ -95,6 +105,11 @@ struct SimulatorOptions: ParsableArguments {
         c.faults.htmlResults = htmlResults
         c.faults.stallDownloads = stallDownloads
         c.faults.redirectDownloads = redirectDownloads
+        c.faults.failureReason = failureReason
+        c.faults.statusWord = statusWord
+        c.faults.taskIDSuffix = taskIDSuffix
+        c.faults.rejectionBody = rejectionBody
+        c.faults.gzipRejections = gzipRejections
         guard submitDelay >= 0 else { throw ValidationError("--submit-delay must be 0 or more (got \(submitDelay))") }
         c.faults.submitDelay = submitDelay
         return c

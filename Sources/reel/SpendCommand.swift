@@ -156,7 +156,7 @@ struct SpendCommand: AsyncParsableCommand {
             ([key.padding(toLength: width, withPad: " ", startingAt: 0)] + cells.indices.map { cells[$0].leftPad(widths[$0]) }).joined(separator: "  ")
         }
         print(line(by.rawValue, headers))
-        for (key, cells) in rows { print(line(key, cells)) }
+        for (key, cells) in rows { print(TerminalText.escaped(line(key, cells))) }
         print(backend == "simulator" ? "Seconds of video on reel's built-in simulator: test patterns, nothing billed."
             : prices.isEmpty
             ? "Seconds of video. Set prices (reel.json, REEL_PRICES_…, --price) to see money too."

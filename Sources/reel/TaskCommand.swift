@@ -59,20 +59,20 @@ struct TaskCommand: AsyncParsableCommand {
         do {
             snapshot = try await client.poll(id).0
         } catch {
-            printError("reel task: \(error.message)")
+            printError("reel task: " + TerminalText.escaped(error.message))
             throw ExitCode(ReelExit.scriptError)
         }
         var saved: String?
         if let save {
             guard snapshot.status == .succeeded else {
-                printError("reel task: task \(id) is \(snapshot.status?.description ?? "in an unknown state"); there is no video to save yet")
+                printError(TerminalText.escaped("reel task: task \(id) is \(snapshot.status?.description ?? "in an unknown state"); there is no video to save yet"))
                 throw ExitCode(ReelExit.scriptError)
             }
             do {
                 try await client.download(id, resultURL: snapshot.resultURL, to: save)
                 saved = save
             } catch {
-                printError("reel task: \(error.message)")
+                printError("reel task: " + TerminalText.escaped(error.message))
                 throw ExitCode(ReelExit.scriptError)
             }
         }
@@ -116,7 +116,7 @@ struct TaskCommand: AsyncParsableCommand {
             let width = fields.map(\.0.count).max() ?? 0
             for (name, value) in fields {
                 let text = value.stringValue ?? value.encoded()
-                Swift.print("\(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(text)")
+                Swift.print("\(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(TerminalText.escaped(text))")
             }
         }
     }

@@ -11,8 +11,10 @@ import Glibc
         let master: Int32
         let pid: pid_t
         private(set) var screen = ""
+        /// Every byte read, as written (`screen` decodes each read on its own).
+        private(set) var bytes: [UInt8] = []
 
-        init(_ arguments: [String], in directory: String) throws {
+        init(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws {
             var master: Int32 = 0, slave: Int32 = 0
             var size = winsize(ws_row: 40, ws_col: 160, ws_xpixel: 0, ws_ypixel: 0)
             guard openpty(&master, &slave, nil, nil, &size) == 0 else { throw CLIError(message: "openpty failed") }
@@ -25,6 +27,7 @@ import Glibc
             var env = ProcessInfo.processInfo.environment
             env["REEL_BASE_URL"] = nil
             env["TERM"] = "xterm"
+            for (name, value) in environment { env[name] = value }
             // The child's own working directory, through env -C: tests run side by side, so the
             // parent's must not move.
             let argv = (["/usr/bin/env", "-C", directory, CLI.executable.path] + arguments).map { strdup($0) } + [nil]
@@ -56,6 +59,7 @@ import Glibc
                 let n = read(master, &buffer, buffer.count)
                 if n <= 0 { break }
                 screen += String(decoding: buffer[0..<n], as: UTF8.self)
+                bytes += buffer[0..<n]
             }
             return screen.components(separatedBy: text).count - 1 >= times
         }

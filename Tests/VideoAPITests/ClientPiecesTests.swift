@@ -119,6 +119,22 @@ import Crypto
         for clean in ["", "bear", "bearr", "a beard", "sk-registered-key-12"] { #expect(!Redaction.needsRedaction(clean), "\(clean)") }
     }
 
+    /// Every control is shown as an escape; ordinary Unicode, and reel's own line breaks when
+    /// asked, stay as they are.
+    @Test func controlsAreShownNotObeyed() throws {
+        #expect(TerminalText.escaped("\u{1B}]0;title\u{07}\u{1B}]52;c;aGk=\u{07}") == "\\e]0;title\\a\\e]52;c;aGk=\\a")
+        #expect(TerminalText.escaped("a\nb\rc\td\u{0}\u{7F}\u{9B}2J\u{85}") == "a\\nb\\rc\\td\\x00\\x7F\\u{9B}2J\\u{85}")
+        #expect(TerminalText.escaped("\u{202E}evil\u{202C} \u{2066}x\u{2069} \u{2028}") == "\\u{202E}evil\\u{202C} \\u{2066}x\\u{2069} \\u{2028}")
+        let ordinary = "café 灯台の夜明け 🌅 — “quoted” \u{200F}עברית…"
+        #expect(TerminalText.escaped(ordinary) == ordinary)
+        #expect(TerminalText.escaped("line\n\tindented\u{07}", keepingLineBreaks: true) == "line\n\tindented\\a")
+        // --json for people: the same values, no control left raw.
+        let value = JSONValue.string("\u{1B}]0;t\u{07} \u{9B} \u{202E} é")
+        #expect(value.pretty() == #""\u001b]0;t\u0007 \u009b \u202e é""#)
+        #expect(try JSONValue.parse(Data(value.pretty().utf8)) == value)
+        #expect(value.encoded() == #""\u001b]0;t\u0007 \#u{9B} \#u{202E} é""#, "the wire and the journal keep their bytes")
+    }
+
     @Test func onlyVideosPassTheMediaCheck() {
         #expect(MediaSignature.looksLikeVideo(Array("\0\0\0\u{18}ftypisom".utf8)))
         #expect(MediaSignature.looksLikeVideo([0x1A, 0x45, 0xDF, 0xA3, 0, 0, 0, 0]))

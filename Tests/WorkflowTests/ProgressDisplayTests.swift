@@ -64,12 +64,12 @@ import VideoAPI
         #expect(ProgressDisplay.block(Array(takes.prefix(20)), of: 40, footer: footer, terminal: (rows: 3, columns: 40)) == ["  spent 160 s of 160 s planned"])
     }
 
-    /// Wide characters take two cells, control characters become spaces, and a cut ends in "…".
+    /// Wide characters take two cells, control characters are shown as escapes, and a cut ends in "…".
     @Test func aCutLineCountsTerminalCells() {
         #expect(ProgressDisplay.cut("abcdef", columns: 4) == "abc…")
         #expect(ProgressDisplay.cut("abcd", columns: 4) == "abcd")
         #expect(ProgressDisplay.cut("灯台の夜明け", columns: 7) == "灯台の…")  // 3 × 2 cells + "…"
-        #expect(ProgressDisplay.cut("a\nb", columns: 10) == "a b")
+        #expect(ProgressDisplay.fitted(.init(head: "a\nb", label: "\u{1B}]0;t\u{07}"), columns: 20) == "a\\nb\\e]0;t\\a")
     }
 
     /// On a real terminal (a pseudo-terminal 70 columns by 12 rows) the block reads its size.
