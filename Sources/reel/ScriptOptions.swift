@@ -70,7 +70,22 @@ struct ScriptOptions: ParsableArguments {
             }
             out[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
         }
+        if let (argument, byte, offset) = Self.argumentNotUTF8(), arguments.contains(argument) {
+            throw ValidationError("the script argument '\(argument)' is not valid UTF-8 (byte 0x\(String(byte, radix: 16, uppercase: true)) at byte \(offset + 1)); requests carry text as UTF-8, so give it in UTF-8")
+        }
         return out
+    }
+
+    /// The first command-line argument whose bytes are not UTF-8, as `CommandLine.arguments`
+    /// holds it (repaired with U+FFFD, so two different arguments could read the same), with
+    /// its first such byte.
+    private static func argumentNotUTF8() -> (String, UInt8, Int)? {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[index] else { continue }
+            let text = LuaText.decode(UnsafeRawBufferPointer(start: raw, count: strlen(raw)))
+            if let (byte, offset) = LuaText.invalidByte(in: text) { return (CommandLine.arguments[index], byte, offset) }
+        }
+        return nil
     }
 
     /// --model, else REEL_MODEL, else the built-in default; an unknown name is a usage error.

@@ -76,6 +76,11 @@ import Testing
         let saved = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
         #expect(saved.filter { $0.hasSuffix(".mp4") }.isEmpty)
 
+        // A script argument arrives from the command line, not from Lua: its bytes are checked there.
+        try "text_to_video(args.subject)\n".write(to: dir.appendingPathComponent("s.lua"), atomically: true, encoding: .utf8)
+        let argument = try await Shell.run("/bin/sh", ["-c", "cd '\(dir.path)' && '\(CLI.executable.path)' run --simulate s.lua \"subject=$(printf 'bad \\376')\" 2>&1; echo \"exit $?\""])
+        #expect(argument.contains("the script argument 'subject=bad \u{FFFD}' is not valid UTF-8 (byte 0xFE at byte 13)") && !argument.contains("exit 0"), "\(argument)")
+
         try "text_to_video \"bad \\xff\"\n".write(to: dir.appendingPathComponent("s.lua"), atomically: true, encoding: .utf8)
         for command in [["check", "s.lua"], ["run", "--dry-run", "s.lua"]] {
             let result = try await CLI.run(command, in: dir)
