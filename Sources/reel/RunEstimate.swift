@@ -6,7 +6,7 @@ import Workflow
 /// and is given a few seconds; a script that cannot be previewed that way — it writes files,
 /// reads standard input, loops on results — simply runs without an estimate.
 enum RunEstimate {
-    static let timeLimit: Duration = .seconds(3)
+    static let timeLimit: DispatchTimeInterval = .seconds(3)
 
     /// Makes the pass and shows its plan: one line now, and spending against it from then on.
     static func announce(_ script: ScriptOptions, options: WorkflowOptions, on display: ProgressDisplay) async {
@@ -25,21 +25,20 @@ enum RunEstimate {
         // What the script asks for, uncapped: the run's own cap then stops what is past it.
         preview.budget = Budget(prices: options.budget.prices)
         let generator = DryRunGenerator(budget: preview.budget)
-        let pass = preview
-        let finished = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { [script] in
-                let failures = try? await script.execute(pass, generator: generator, reporter: Silent(), concurrency: 1)
-                return failures?.isEmpty == true
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeLimit)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        let settings = preview
+        let pass = Task { [script] in
+            let failures = try? await script.execute(settings, generator: generator, reporter: Silent(), concurrency: 1)
+            return failures?.isEmpty == true
         }
-        return finished ? Plan(requests: generator.requests) : nil
+        // The limit runs on a Dispatch thread, not as a sleeping task: Swift's executor is one
+        // thread (EventLoopExecutor), and a script spinning in pure Lua holds it, so a sleep
+        // there would not wake before the spin ends. Cancelling the pass reaches the Lua
+        // state's hook (LuaState.run), which stops the script at its next instruction.
+        let cut = DispatchWorkItem { pass.cancel() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: cut)
+        let finished = await withTaskCancellationHandler { await pass.value } onCancel: { pass.cancel() }
+        cut.cancel()
+        return finished && !pass.isCancelled ? Plan(requests: generator.requests) : nil
     }
 
     private struct Silent: RunReporter {
