@@ -68,4 +68,24 @@ import Testing
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
+
+    /// A module that generates while it loads: Lua's require ran its chunk from C, where the
+    /// wait could not yield, and the script got a message about metamethods.
+    @Test func aModuleMayGenerateWhileItLoads() async throws {
+        let dir = try HostileConditionsTests.scratch("""
+            local opening = require "opening"
+            log("loaded " .. opening.video.status)
+            log(require("opening") == opening and "loaded once" or "loaded twice")
+            local ok, err = pcall(require, "nowhere")
+            log(ok and "found nowhere" or err)
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "local v = text_to_video{ prompt = 'made while the module loads', duration = 4 }\nreturn { video = v }\n"
+            .write(to: dir.appendingPathComponent("opening.lua"), atomically: true, encoding: .utf8)
+        let result = try await CLI.run(["run", "s.lua"], in: dir, timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("[log] loaded completed") || result.stderr.contains("[log] loaded succeeded"), "\(result.stderr)")
+        #expect(result.stderr.contains("[log] loaded once"), "\(result.stderr)")
+        #expect(result.stderr.contains("module 'nowhere' not found:"), "\(result.stderr)")
+    }
 }
