@@ -56,6 +56,7 @@ lua_State *reel_newstate(reel_state_info *info) {
 static int open_all(lua_State *L) {
     luaL_openlibs(L);
     reel_install_counted_string_functions(L);
+    reel_install_counted_table_functions(L);
     return 0;
 }
 

@@ -1,8 +1,8 @@
 import Testing
 @testable import LuaRuntime
 
-/// string.find, match, gmatch, gsub and rep are reel's counted copies (CLuaShim/pattern.c):
-/// they must answer exactly as Lua 5.4's own do.
+/// string.find, match, gmatch, gsub, rep, table.concat and table.move are reel's counted copies
+/// (CLuaShim/pattern.c, table.c): they must answer exactly as Lua 5.4's own do.
 @Suite struct PatternTests {
     @Test func theCountedMatcherKeepsLuasSemantics() async throws {
         let lua = try LuaState()
@@ -79,6 +79,23 @@ import Testing
             fails(function() return ("a"):rep(1 << 40, "bb") end, "resulting string too large")
             fails(function() return ("a"):rep(40):find(("(a)"):rep(40)) end, "too many captures")
             fails(function() return ("a"):rep(300):find(("a?"):rep(300)) end, "pattern too complex")
+            local t = { 1, 2, 3, 4, 5 }
+            table.move(t, 1, 4, 2)
+            eq(table.concat(t, ","), "1,1,2,3,4", "move up, overlapping")
+            table.move(t, 2, 5, 1)
+            eq(table.concat(t, ","), "1,2,3,4,4", "move down, overlapping")
+            local u = table.move({ 1, 2, 3 }, 1, 3, 3, {})
+            eq(tostring(u[1]) .. u[3] .. u[5], "nil13", "move into another table")
+            eq(table.concat({}), "", "concat empty")
+            eq(table.concat({ 1, "a", 2.5 }, "-"), "1-a-2.5", "concat numbers")
+            eq(table.concat({ "a", "b", "c" }, ",", 2), "b,c", "concat from")
+            eq(table.concat({ "a", "b", "c" }, ",", 3, 2), "", "concat empty range")
+            local proxy = setmetatable({}, { __index = function(_, i) return "p" .. i end, __len = function() return 3 end })
+            eq(table.concat(proxy, ","), "p1,p2,p3", "concat through metamethods")
+            fails(function() return table.concat({ 1, {}, 3 }) end, "invalid value (table) at index 2 in table for 'concat'")
+            fails(function() return table.move({}, -1, math.maxinteger, 1) end, "too many elements to move")
+            fails(function() return table.move({}, 1, 10, math.maxinteger) end, "destination wrap around")
+            fails(function() return table.concat(5) end, "table expected, got number")
             return "ok"
             """#, chunkName: "@patterns.lua")
         #expect(out == ["ok"])

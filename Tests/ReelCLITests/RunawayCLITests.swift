@@ -53,15 +53,18 @@ import Testing
         #expect(code == 130, "\(run.standardError)")
     }
 
-    /// string.rep of an empty piece copied nothing 10^15 times; a huge rep or table.concat
-    /// meets --max-memory. Each stops with the limit's own message.
+    /// string.rep of an empty piece copied nothing 10^15 times, and table.move an empty range
+    /// of 10^15, in C; a huge rep or table.concat meets --max-memory. Each stops with the
+    /// limit's own message.
     @Test(arguments: [
         ("string.rep('', 1e15)", "--max-instructions", "1000000", "instruction limit reached"),
         ("string.rep('', 1e15, '')", "--max-instructions", "1000000", "instruction limit reached"),
         ("local s = string.rep('ab', 5e8, ',')", "--max-memory", "64", "raise --max-memory"),
+        ("table.move({}, 1, 1e15, 1, {})", "--max-instructions", "1000000", "instruction limit reached"),
+        ("local s = table.concat(setmetatable({}, { __index = rawlen }), '', 1, 1e12)", "--max-instructions", "1000000", "instruction limit reached"),
         ("local piece = ('x'):rep(1 << 20)\nlocal t = {}\nfor i = 1, 128 do t[i] = piece end\nlocal s = table.concat(t)", "--max-memory", "64", "raise --max-memory"),
     ])
-    func hugeStringsStopAtTheirLimits(script: String, flag: String, value: String, message: String) async throws {
+    func longLoopsInsideLuasLibraryStopAtTheirLimits(script: String, flag: String, value: String, message: String) async throws {
         let dir = try HostileConditionsTests.scratch(script + "\nwhile true do end\n")
         defer { try? FileManager.default.removeItem(at: dir) }
         let result = try await CLI.run(["run", "--dry-run", flag, value, "s.lua"], in: dir, timeout: 120)

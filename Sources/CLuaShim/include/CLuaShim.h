@@ -54,6 +54,8 @@ void reel_charge_steps(lua_State *L, int64_t steps);
 /// Replaces string.find, match, gmatch, gsub and rep with copies that charge their steps
 /// (pattern.c): Lua's own run in C, where neither the limit nor a stop can reach them.
 void reel_install_counted_string_functions(lua_State *L);
+/// Replaces table.concat and table.move with copies that charge each element (table.c).
+void reel_install_counted_table_functions(lua_State *L);
 /// Gives the host-object type `tname` read-only fields. Expects on the stack a table of
 /// methods, a function (object, key) -> value, and a function (object) -> table of all fields;
 /// pops them.
