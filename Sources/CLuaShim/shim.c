@@ -55,6 +55,8 @@ lua_State *reel_newstate(reel_state_info *info) {
 
 static int open_all(lua_State *L) {
     luaL_openlibs(L);
+    reel_install_counted_string_functions(L);
+    reel_install_counted_table_functions(L);
     return 0;
 }
 
@@ -75,9 +77,13 @@ static const char *stop_message(int reason) {
 // cannot swallow the stop: the first instruction after the pcall raises again.
 static void count_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
+    reel_charge_steps(L, reel_info(L)->hook_interval);
+}
+
+void reel_charge_steps(lua_State *L, int64_t steps) {
     reel_state_info *info = reel_info(L);
     if (info->instructions_left != INT64_MAX) {
-        info->instructions_left -= info->hook_interval;
+        info->instructions_left -= steps;
         if (info->instructions_left <= 0 && !info->stop_requested) {
             info->stop_reason = REEL_STOP_INSTRUCTIONS;
             info->stop_requested = 1;

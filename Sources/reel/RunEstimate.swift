@@ -11,7 +11,7 @@ import Workflow
 /// what the journal already holds (free) apart from what is to be generated, and what the
 /// run's budget will refuse.
 enum RunEstimate {
-    static let timeLimit: Duration = .seconds(3)
+    static let timeLimit: DispatchTimeInterval = .seconds(3)
 
     /// Makes the pass and shows its plan: one line now, and spending against it from then on.
     /// `billed`: false on the built-in simulator, where no money is shown.
@@ -56,22 +56,21 @@ enum RunEstimate {
         // The run's caps, nothing reserved: the pass refuses what the run will.
         preview.budget = options.budget.unused()
         let generator = DryRunGenerator(budget: preview.budget, holdings: holdings)
-        let pass = preview
-        let finished = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { [script] in
-                guard let failures = try? await script.execute(pass, generator: generator, reporter: Silent(), concurrency: 1) else { return false }
-                // A script that stops at a budget refusal stops there in the run too: the plan stands.
-                return failures.allSatisfy { Self.isBudgetRefusal($0.failure) }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeLimit)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        let settings = preview
+        let pass = Task { [script] in
+            guard let failures = try? await script.execute(settings, generator: generator, reporter: Silent(), concurrency: 1) else { return false }
+            // A script that stops at a budget refusal stops there in the run too: the plan stands.
+            return failures.allSatisfy { Self.isBudgetRefusal($0.failure) }
         }
-        return finished ? generator.plan : nil
+        // The limit runs on a Dispatch thread, not as a sleeping task: Swift's executor is one
+        // thread (EventLoopExecutor), and a script spinning in pure Lua holds it, so a sleep
+        // there would not wake before the spin ends. Cancelling the pass reaches the Lua
+        // state's hook (LuaState.run), which stops the script at its next instruction.
+        let cut = DispatchWorkItem { pass.cancel() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: cut)
+        let finished = await withTaskCancellationHandler { await pass.value } onCancel: { pass.cancel() }
+        cut.cancel()
+        return finished && !pass.isCancelled ? generator.plan : nil
     }
 
     static func isBudgetRefusal(_ failure: WorkflowFailure) -> Bool {

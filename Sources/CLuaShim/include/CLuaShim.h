@@ -48,6 +48,14 @@ reel_state_info *reel_info(lua_State *L);
 int reel_openlibs(lua_State *L);
 /// Installs the count hook that enforces `instructions_left` and `stop_requested`.
 void reel_install_hook(lua_State *L, int interval);
+/// Charges `steps` to the instruction budget and raises the stop (as the count hook does) when
+/// the budget is spent or a stop was requested. For C loops the hook cannot reach (pattern.c).
+void reel_charge_steps(lua_State *L, int64_t steps);
+/// Replaces string.find, match, gmatch, gsub and rep with copies that charge their steps
+/// (pattern.c): Lua's own run in C, where neither the limit nor a stop can reach them.
+void reel_install_counted_string_functions(lua_State *L);
+/// Replaces table.concat and table.move with copies that charge each element (table.c).
+void reel_install_counted_table_functions(lua_State *L);
 /// Gives the host-object type `tname` read-only fields. Expects on the stack a table of
 /// methods, a function (object, key) -> value, and a function (object) -> table of all fields;
 /// pops them.

@@ -1,7 +1,7 @@
 -- reel's prelude: run once in every Lua state before any script, with reel's host
 -- primitives as arguments. Lua's own coroutine functions pass host waits through, map,
 -- parallel and spawn run work side by side, and chunks load as text only.
--- luacheck: globals coroutine xpcall spawn parallel map load loadfile dofile package
+-- luacheck: globals coroutine xpcall spawn parallel map load loadfile dofile package require
 local marker, spawn_raw, wait_raw, stop_requested, note_map_concurrency = ...
 -- Taken before any sandbox removes debug: map names its caller's line to the host.
 local getinfo = debug and debug.getinfo
@@ -140,9 +140,41 @@ end
 if package and package.searchers then
   package.searchers[2] = function(name)
     local path, err = package.searchpath(name, package.path)
-    if not path then return "\n\t" .. err end
+    if not path then return err end
     local fn, lerr = loadfile(path)
     if not fn then error(("error loading module '%s' from file '%s':\n\t%s"):format(name, path, lerr), 2) end
     return fn, path
+  end
+end
+
+-- Lua's require runs a module's chunk from C, where a host wait cannot yield ("attempt to
+-- yield across a C-call boundary"): a module that generates while it loads failed. This is
+-- the same require (package.loaded, package.searchers, the same messages) in Lua, so the
+-- chunk is an ordinary Lua call and may wait.
+if package and package.loaded then
+  local loaded, concat, tostring = package.loaded, table.concat, tostring
+  function require(name)
+    local kind = type(name)
+    if kind ~= "string" and kind ~= "number" then
+      error(("bad argument #1 to 'require' (string expected, got %s)"):format(name == nil and "no value" or kind), 2)
+    end
+    name = tostring(name)
+    if loaded[name] then return loaded[name] end
+    local searchers = package.searchers
+    if type(searchers) ~= "table" then error("'package.searchers' must be a table", 2) end
+    local messages = {}
+    for i = 1, math.huge do
+      local searcher = rawget(searchers, i)
+      if searcher == nil then error(("module '%s' not found:%s"):format(name, concat(messages)), 2) end
+      local loader, data = searcher(name)
+      if type(loader) == "function" then
+        local result = loader(name, data)
+        if result ~= nil then loaded[name] = result end
+        if loaded[name] == nil then loaded[name] = true end
+        return loaded[name], data
+      elseif type(loader) == "string" or type(loader) == "number" then
+        messages[#messages + 1] = "\n\t" .. loader
+      end
+    end
   end
 end
