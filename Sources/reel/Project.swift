@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The project a command works in, found the way git and npm find theirs: the nearest folder,
 /// from the script's folder (or, for a command without a script, the current folder) up to
@@ -25,9 +26,19 @@ struct Project: Sendable {
         searchStart = folder.isEmpty ? "." : folder
     }
 
-    /// The project for this command (searched again on each use: a run's first write makes
-    /// the current folder's `.reel`, and a few stat calls cost nothing).
-    static var current: Project { find(from: searchStart) }
+    /// The project for this command, searched once per start. (A run's first write may make
+    /// the current folder's `.reel`, which changes nothing: without a marker the current
+    /// folder was the project already.)
+    static var current: Project {
+        let start = searchStart
+        return memo.withLock { memo in
+            if let found = memo, found.start == start { return found.project }
+            let project = find(from: start)
+            memo = (start, project)
+            return project
+        }
+    }
+    private static let memo = Mutex<(start: String, project: Project)?>(nil)
 
     static func find(from start: String) -> Project {
         let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true).resolvingSymlinksInPath().path

@@ -49,6 +49,21 @@ import Testing
         #expect(exists(dir.appendingPathComponent("other/journal.sqlite")))
     }
 
+    /// Journals written before paths were absolute hold them relative to the folder reel ran
+    /// in; run from elsewhere, such a take is still found beside the journal and reused.
+    @Test func anOlderJournalsRelativePathsAreFoundBesideIt() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gw = dir.appendingPathComponent("gw")
+        try write("text_to_video{ prompt = 'kept relative', duration = 4 }\n", to: gw.appendingPathComponent("one.lua"))
+        let first = try await CLI.run(["run", "one.lua", "--latency", "0.2", "--no-gallery"], in: gw)
+        #expect(first.status == 0, "\(first.stderr)")
+        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: gw.appendingPathComponent("out").path).first { $0.hasSuffix(".mp4") })
+        _ = try await Shell.run("/usr/bin/env", ["sqlite3", gw.appendingPathComponent(".reel/journal.sqlite").path, "UPDATE task SET path = 'out/\(file)'"])
+        let fromParent = try await CLI.run(["run", "gw/one.lua", "--latency", "0.2"], in: dir)
+        #expect(fromParent.stdout.contains("0 videos generated") && fromParent.stdout.contains("1 reused"), "\(fromParent.stdout)")
+    }
+
     /// Prices in the script's project count wherever reel is run from.
     @Test func pricesComeFromTheScriptsProject() async throws {
         let dir = try scratch()
