@@ -60,7 +60,7 @@ import Testing
         #expect(again.stdout.contains("0 videos generated") && again.stdout.contains("3 reused"), "\(again.stdout)")
         // History credits the payment to the first run: the second reads as reuse, not a second bill.
         let listed = try await CLI.run(["history"], in: dir).stdout
-        #expect(listed.contains("3 generations, 22 s of video; all submitted by another run (not paid again)"), "\(listed)")
+        #expect(listed.contains("3 generations, 22 s of video on the built-in simulator (not billed); all submitted by another run (not paid again)"), "\(listed)")
         #expect(listed.components(separatedBy: "submitted by run 1").count - 1 == 3, "\(listed)")
 
         let history = CLI.parseJSONArray(try await CLI.run(["history", "--json"], in: dir).stdout)
