@@ -40,7 +40,7 @@ struct RunCommand: AsyncParsableCommand {
         Project.search(fromScript: script.script)
         let options = try await workflowOptions()
         if dryRun {
-            for line in live.dryAnnouncement(subject: "a dry run", out: script.explicitOut) { print(line) }
+            for line in live.dryAnnouncement(subject: "a dry run", out: script.explicitOut) { print(TerminalText.escaped(line)) }
             var options = options
             options.reportEveryInvalidCall = true
             let generator = DryRunGenerator(budget: options.budget, holdings: RunEstimate.holdings(live))
