@@ -17,10 +17,11 @@ struct Posters {
     static let operation = "poster"
     /// What makes a poster what it is (part of its key): the first frame, 320 wide, JPEG.
     static let parameters = "first frame, 320 wide, jpeg q5"
-    /// New posters per page: a page of thousands of new takes stays quick to write.
-    static let newPerPage = 60
+    /// New posters per page, about its first two screens: a run's page of hundreds of new
+    /// takes stays quick to write, and each later page makes the next ones.
+    static let newPerPage = 24
     /// Videos per ffmpeg process, and processes at once.
-    static let perProcess = 12
+    static let perProcess = 8
     static let processes = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
 
     struct Video: Hashable {
