@@ -380,14 +380,16 @@ enum LuaCallText {
     /// `name`: the take's file name option, when it was not the default.
     static func make(mode: String, body: [(String, JSONValue)], name fileName: String? = nil) -> String {
         let function = Gallery.mode(of: body)
-        var fields: [String] = []
+        var fields: [String] = [], extra: [String] = []
         var source: String?
         for (name, value) in body where name != "size" {
             var rendered = literal(value)
             if case .string(let text) = value, let file = Gallery.localFile(in: text) { rendered = literal(.string(file)) }
             if name == "video" { source = rendered; continue }
-            fields.append("\(name) = \(rendered)")
+            // A field that is no option of the call was given in extra_body, and goes back there.
+            if options.contains(name) { fields.append("\(name) = \(rendered)") } else { extra.append("\(key(name)) = \(rendered)") }
         }
+        if !extra.isEmpty { fields.append("extra_body = { " + extra.joined(separator: ", ") + " }") }
         if let fileName { fields.append("name = \(literal(.string(fileName)))") }
         let table = "{ " + fields.joined(separator: ", ") + " }"
         if let source { return "extend(\(source), \(table))" }
@@ -403,6 +405,18 @@ enum LuaCallText {
             stem.replaceSubrange(range, with: "{id}")
         }
         return stem == "{id}" || stem.isEmpty ? nil : stem
+    }
+
+    /// The calls' own options (what may stand outside extra_body).
+    static let options = Set(RequestOptions.all.map(\.name))
+
+    /// A table key: a name as it is, anything else as `["…"]`.
+    static func key(_ name: String) -> String {
+        let keywords: Set<String> = ["and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in", "local",
+                                     "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"]
+        let isName = name.first.map { $0.isASCII && ($0.isLetter || $0 == "_") } == true
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") } && !keywords.contains(name)
+        return isName ? name : "[\(literal(.string(name)))]"
     }
 
     static func literal(_ value: JSONValue) -> String {
@@ -433,7 +447,7 @@ enum LuaCallText {
         case .bool(let b): return b ? "true" : "false"
         case .null: return "nil"
         case .array(let items): return "{ " + items.map(literal).joined(separator: ", ") + " }"
-        case .object(let fields): return "{ " + fields.map { "\($0.0) = \(literal($0.1))" }.joined(separator: ", ") + " }"
+        case .object(let fields): return "{ " + fields.map { "\(key($0.0)) = \(literal($0.1))" }.joined(separator: ", ") + " }"
         }
     }
 }

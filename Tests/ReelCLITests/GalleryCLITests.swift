@@ -73,7 +73,8 @@ import Testing
     @Test func theCopyCallMakesTheSameTakeAgainWithItsNameAndEveryByteOfItsPrompt() async throws {
         // A NUL, a NUL before a digit (\0 then 1 is not \01), an escape and a bidi override.
         let dir = try HostileConditionsTests.scratch(#"""
-            text_to_video{ prompt = "a fox\0 at dawn\0001 \27[31m red \u{202E}kcab", seed = 7, duration = 4, name = "fox-{seed}-{id}" }
+            text_to_video{ prompt = "a fox\0 at dawn\0001 \27[31m red \u{202E}kcab", seed = 7, duration = 4, name = "fox-{seed}-{id}",
+                           extra_body = { style = "ink", ["camera move"] = "dolly", ["end"] = 1 } }
             """#)
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try await CLI.run(["run", "s.lua", "--latency", "0"], in: dir)
@@ -86,6 +87,8 @@ import Testing
             .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
         #expect(call.contains(#"prompt = "a fox\0 at dawn\0001 \27[31m red \u{202E}kcab""#), "every character, escaped: \(call)")
         #expect(call.contains(#"name = "fox-7-{id}""#), "its name: \(call)")
+        #expect(call.contains("extra_body = { ") && call.contains(#"style = "ink""#) && call.contains(#"["camera move"] = "dolly""#)
+                && call.contains(#"["end"] = 1"#), "fields of no option back in extra_body, keys quoted where needed: \(call)")
         #expect(!call.unicodeScalars.contains { $0.value < 0x20 || $0.properties.isBidiControl }, "nothing unprintable on the page: \(call)")
 
         // The call, copied into a script of its own, is the same request: the take is reused.
