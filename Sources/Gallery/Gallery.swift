@@ -140,7 +140,10 @@ public struct Gallery {
         let runArguments = Dictionary(runs.map { ($0.id, Self.arguments($0.arguments)) }, uniquingKeysWith: { a, _ in a })
         // Each task once, with whether the (latest) chosen run that used it created it.
         var uses: [Int64: Journal.Use] = [:]
-        for use in try journal.uses() where chosenRuns.contains(use.runID) { uses[use.task.id] = use }
+        // Read from the first chosen run on: a journal of many re-runs of a large sweep holds a
+        // use of every take per run.
+        let since = runs.filter { chosenRuns.contains($0.id) }.map(\.startedAt).min() ?? 0
+        for use in try journal.uses(since: since) where chosenRuns.contains(use.runID) { uses[use.task.id] = use }
         // In the order the script made its calls (run by run), not the order POSTs went out in.
         // --each rows count their calls each from 1: the row comes first.
         func row(_ use: Journal.Use) -> Int { use.arguments.flatMap { $0.hasPrefix("row ") ? Int($0.dropFirst(4).prefix { $0.isNumber }) : nil } ?? 0 }
