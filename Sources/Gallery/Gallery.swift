@@ -4,7 +4,7 @@ import Mustache
 import VideoAPI
 import Workflow
 
-/// `reel gallery`: the journal's takes as one self-contained HTML page — it loads nothing from
+/// `reel gallery`: the journal's takes as one HTML page — it loads nothing from
 /// the network, and shows the local files (videos, their posters, seam sheets) by relative path.
 /// Takes from one call site are laid out as a grid whose rows and columns are the two
 /// parameters that vary; chains (extensions, last-frame shots) as one row in order; films with
