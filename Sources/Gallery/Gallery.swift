@@ -4,14 +4,14 @@ import Mustache
 import VideoAPI
 import Workflow
 
-/// `reel gallery`: the journal's takes as one self-contained HTML page — it loads nothing from
-/// the network, plays the local files by relative path, and carries its posters inline.
+/// `reel gallery`: the journal's takes as one HTML page — it loads nothing from
+/// the network, and shows the local files (videos, their posters, seam sheets) by relative path.
 /// Takes from one call site are laid out as a grid whose rows and columns are the two
 /// parameters that vary; chains (extensions, last-frame shots) as one row in order; films with
 /// their seam sheets. Every user text goes through Mustache's escaping.
 public struct Gallery {
     let journal: Journal
-    /// The folder the journal lives in (`.reel`): posters are cached under it.
+    /// The folder the journal lives in (`.reel`): posters are kept under it.
     let stateDirectory: String
 
     public init(journal: Journal, stateDirectory: String) {
@@ -140,17 +140,30 @@ public struct Gallery {
         let runArguments = Dictionary(runs.map { ($0.id, Self.arguments($0.arguments)) }, uniquingKeysWith: { a, _ in a })
         // Each task once, with whether the (latest) chosen run that used it created it.
         var uses: [Int64: Journal.Use] = [:]
-        for use in try journal.uses() where chosenRuns.contains(use.runID) { uses[use.task.id] = use }
+        // Read from the first chosen run on: a journal of many re-runs of a large sweep holds a
+        // use of every take per run.
+        let since = runs.filter { chosenRuns.contains($0.id) }.map(\.startedAt).min() ?? 0
+        for use in try journal.uses(since: since) where chosenRuns.contains(use.runID) { uses[use.task.id] = use }
         // In the order the script made its calls (run by run), not the order POSTs went out in.
         // --each rows count their calls each from 1: the row comes first.
         func row(_ use: Journal.Use) -> Int { use.arguments.flatMap { $0.hasPrefix("row ") ? Int($0.dropFirst(4).prefix { $0.isNumber }) : nil } ?? 0 }
         let tasks = uses.values.sorted {
             ($0.runID, row($0), $0.sequence ?? Int.max, $0.task.id) < ($1.runID, row($1), $1.sequence ?? Int.max, $1.task.id)
         }
-        let media = try journal.media().filter { chosenRuns.contains($0.runID) }
+        let journaledMedia = try journal.media()
+        let media = journaledMedia.filter { chosenRuns.contains($0.runID) }
 
-        // The cards, numbered in journal order. Posters (an ffmpeg run each, then cached) for the
-        // first `posterLimit` takes; later cards show their video's first frame as it loads.
+        // Posters, in page order: the journaled ones, and some made now (see Posters).
+        let videos = tasks.compactMap { use in use.task.path.flatMap { path in use.task.sha256.map { Posters.Video(path: ReelPaths.absolute(path), sha256: $0) } } }
+            + media.filter { $0.operation == "concat" }.map { Posters.Video(path: ReelPaths.absolute($0.path), sha256: $0.sha256) }
+        var posterFiles: [String: String] = [:]
+        if let run = chosenRuns.max() {
+            posterFiles = await Posters(journal: journal, folder: (stateDirectory as NSString).appendingPathComponent("posters"))
+                .files(for: videos, journaled: journaledMedia, runID: run)
+        }
+        func poster(_ sha256: String?) -> String { sha256.flatMap { posterFiles[$0] }.map { Self.relative(ReelPaths.absolute($0), from: pageFolder) } ?? "" }
+
+        // The cards, numbered in journal order.
         var cards: [Int64: Card] = [:]
         var requests: [Int64: [(String, JSONValue)]] = [:]
         for (index, use) in tasks.enumerated() {
@@ -158,8 +171,8 @@ public struct Gallery {
             let body = Self.fields(task.request)
             requests[task.id] = body
             // The take's own arguments (an --each row's columns), else the run's.
-            cards[task.id] = await card(use, number: index + 1, body: body, arguments: use.arguments ?? runArguments[use.runID] ?? "", pageFolder: pageFolder,
-                                        withPoster: index < Self.posterLimit)
+            cards[task.id] = card(use, number: index + 1, body: body, arguments: use.arguments ?? runArguments[use.runID] ?? "", pageFolder: pageFolder,
+                                  poster: task.path == nil ? "" : poster(task.sha256))
         }
 
         // Chains: a take whose input is another take — its video (extend) or a last frame of it.
@@ -210,7 +223,7 @@ public struct Gallery {
             let sheet = sheets.first { $0.inputPaths == film.inputPaths }
             let clipNumbers = film.inputPaths.compactMap { byPath[ReelPaths.absolute($0)].flatMap { cards[$0]?.number } }.map { "[\($0)]" }
             films.append(Film(title: (film.path as NSString).lastPathComponent, video: Self.relative(film.path, from: pageFolder),
-                              poster: await poster(film.path, sha256: film.sha256), duration: film.duration.map { String(format: "%.1f s", $0) } ?? "",
+                              poster: poster(film.sha256), duration: film.duration.map { String(format: "%.1f s", $0) } ?? "",
                               sheet: sheet.map { Self.relative($0.path, from: pageFolder) } ?? "", hasSheet: sheet != nil,
                               clips: clipNumbers.isEmpty ? "\(film.inputPaths.count) clips" : "clips " + clipNumbers.joined(separator: " ")))
         }
@@ -232,7 +245,13 @@ public struct Gallery {
     /// A call site's takes: rows and columns from the (up to) two parameters that vary.
     func grid(title: String, ids: [Int64], requests: [Int64: [(String, JSONValue)]], cards: inout [Int64: Card]) -> Section {
         let parameters = ["prompt", "model", "duration", "aspect_ratio", "negative_prompt", "generate_audio", "seed"]
-        func value(_ id: Int64, _ name: String) -> String { Self.parameter(name, in: requests[id] ?? []) }
+        // Each take's parameters, read once (a page may hold thousands of takes).
+        var values: [Int64: [String: String]] = [:]
+        for id in ids {
+            let body = requests[id] ?? []
+            values[id] = Dictionary(uniqueKeysWithValues: parameters.map { ($0, Self.parameter($0, in: body)) })
+        }
+        func value(_ id: Int64, _ name: String) -> String { values[id]?[name] ?? "" }
         let varying = parameters.filter { name in Set(ids.map { value($0, name) }).count > 1 }
         for id in ids {
             guard var card = cards[id] else { continue }
@@ -242,39 +261,42 @@ public struct Gallery {
         }
         // Values in the order the script first used them; numbers (seeds, durations) by size.
         func ordered(_ name: String) -> [String] {
-            var seen: [String] = []
-            for id in ids where !seen.contains(value(id, name)) { seen.append(value(id, name)) }
+            var seen: [String] = [], known: Set<String> = []
+            for id in ids where known.insert(value(id, name)).inserted { seen.append(value(id, name)) }
             if seen.allSatisfy({ Double($0) != nil }) { seen.sort { Double($0)! < Double($1)! } }
             return seen
         }
+        func spoken(_ name: String) -> String { name.replacingOccurrences(of: "_", with: " ") }
         let note = varying.isEmpty ? "\(ids.count) take\(ids.count == 1 ? "" : "s") of one request"
-            : "varies: " + varying.map { $0.replacingOccurrences(of: "_", with: " ") }.joined(separator: ", ")
+            : "varies: " + varying.map(spoken).joined(separator: ", ")
+        let list = Section(title: title, note: note, columns: [], rows: [Row(header: "", cells: ids.map { Cell(card: cards[$0]) })], kind: "list")
         switch varying.count {
         case 2:
             let (rowName, columnName) = (varying[0], varying[1])
-            let columns = ordered(columnName)
-            let rows = ordered(rowName).map { rowValue in
-                Row(header: "\(rowName.replacingOccurrences(of: "_", with: " ")): \(rowValue)", cells: columns.map { columnValue in
-                    Cell(card: ids.last { value($0, rowName) == rowValue && value($0, columnName) == columnValue }.flatMap { cards[$0] })
-                })
+            let columns = ordered(columnName), rowValues = ordered(rowName)
+            // A grid only when most of its cells hold a take: two values that change together
+            // (prompt i with seed i) would make a table of n × n mostly empty cells.
+            guard rowValues.count * columns.count <= 2 * ids.count else { return list }
+            var byCell: [String: [String: Int64]] = [:]
+            for id in ids { byCell[value(id, rowName), default: [:]][value(id, columnName)] = id }
+            let rows = rowValues.map { rowValue in
+                Row(header: "\(spoken(rowName)): \(rowValue)", cells: columns.map { Cell(card: byCell[rowValue]?[$0].flatMap { cards[$0] }) })
             }
-            return Section(title: title, note: note, columns: columns.map { "\(columnName.replacingOccurrences(of: "_", with: " ")): \($0)" },
-                           rows: rows, kind: "grid")
+            return Section(title: title, note: note, columns: columns.map { "\(spoken(columnName)): \($0)" }, rows: rows, kind: "grid")
         case 1:
             let name = varying[0]
+            var byValue: [String: Int64] = [:]
+            for id in ids { byValue[value(id, name)] = id }
             let columns = ordered(name)
-            return Section(title: title, note: note, columns: columns.map { "\(name.replacingOccurrences(of: "_", with: " ")): \($0)" },
-                           rows: [Row(header: "", cells: columns.map { v in Cell(card: ids.last { value($0, name) == v }.flatMap { cards[$0] }) })],
-                           kind: "grid")
+            return Section(title: title, note: note, columns: columns.map { "\(spoken(name)): \($0)" },
+                           rows: [Row(header: "", cells: columns.map { Cell(card: byValue[$0].flatMap { cards[$0] }) })], kind: "grid")
         default:
-            return Section(title: title, note: note, columns: [], rows: [Row(header: "", cells: ids.map { Cell(card: cards[$0]) })], kind: "list")
+            return list
         }
     }
 
-    /// Takes that get an inline poster; a page of thousands stays quick to write.
-    static let posterLimit = 60
-
-    func card(_ use: Journal.Use, number: Int, body: [(String, JSONValue)], arguments: String, pageFolder: String, withPoster: Bool) async -> Card {
+    /// `poster`: its poster's path from the page, or "".
+    func card(_ use: Journal.Use, number: Int, body: [(String, JSONValue)], arguments: String, pageFolder: String, poster: String) -> Card {
         let task = use.task
         let seed = Self.parameter("seed", in: body)
         let duration = Self.parameter("duration", in: body)
@@ -290,27 +312,10 @@ public struct Gallery {
         let details = [Detail(name: "model", value: task.model, highlight: false), Detail(name: "seed", value: seed.isEmpty ? "—" : seed, highlight: false),
                        Detail(name: "duration", value: duration.isEmpty ? "default" : duration + " s", highlight: false)]
             + (arguments.isEmpty ? [] : [Detail(name: "args", value: arguments, highlight: false)])
-        var posterURI = ""
-        if withPoster, let path = task.path { posterURI = await poster(ReelPaths.absolute(path), sha256: task.sha256) }
         return Card(dom: "take-\(task.id)", number: number, label: label, prompt: prompt, model: task.model, seed: seed, duration: duration,
                     arguments: arguments, status: status, isFailed: failed, reason: task.error ?? "", origin: use.created ? "new" : "reused",
-                    call: LuaCallText.make(mode: task.mode, body: body), video: video, hasVideo: !video.isEmpty, poster: posterURI,
+                    call: LuaCallText.make(mode: task.mode, body: body, name: LuaCallText.name(path: task.path, taskID: task.taskID)), video: video, hasVideo: !video.isEmpty, poster: poster,
                     searchText: (prompt + " " + label + " " + task.model).lowercased(), varying: [], details: details)
-    }
-
-    /// The first frame as a small JPEG `data:` URI, cached under the journal's folder by the
-    /// video's SHA-256; "" when ffmpeg cannot make it.
-    func poster(_ path: String, sha256: String?) async -> String {
-        let folder = (stateDirectory as NSString).appendingPathComponent("posters")
-        // Keyed by content: the same video keeps its poster across runs.
-        guard let digest = sha256 ?? (try? RequestKey.fileSHA256(path)) else { return "" }
-        let name = digest + ".jpg"
-        let cached = (folder as NSString).appendingPathComponent(name)
-        if FileManager.default.fileExists(atPath: cached) == false {
-            guard FileManager.default.fileExists(atPath: path), (try? await Compositions.poster(of: path, to: cached)) != nil else { return "" }
-        }
-        guard let data = FileManager.default.contents(atPath: cached) else { return "" }
-        return "data:image/jpeg;base64," + data.base64EncodedString()
     }
 
     // MARK: Helpers
@@ -375,31 +380,67 @@ public struct Gallery {
 
 /// The Lua call that makes a take again, from its journaled request body.
 enum LuaCallText {
-    static func make(mode: String, body: [(String, JSONValue)]) -> String {
+    /// `name`: the take's file name option, when it was not the default.
+    static func make(mode: String, body: [(String, JSONValue)], name fileName: String? = nil) -> String {
         let function = Gallery.mode(of: body)
-        var fields: [String] = []
+        var fields: [String] = [], extra: [String] = []
         var source: String?
         for (name, value) in body where name != "size" {
             var rendered = literal(value)
             if case .string(let text) = value, let file = Gallery.localFile(in: text) { rendered = literal(.string(file)) }
             if name == "video" { source = rendered; continue }
-            fields.append("\(name) = \(rendered)")
+            // A field that is no option of the call was given in extra_body, and goes back there.
+            if options.contains(name) { fields.append("\(name) = \(rendered)") } else { extra.append("\(key(name)) = \(rendered)") }
         }
+        if !extra.isEmpty { fields.append("extra_body = { " + extra.joined(separator: ", ") + " }") }
+        if let fileName { fields.append("name = \(literal(.string(fileName)))") }
         let table = "{ " + fields.joined(separator: ", ") + " }"
         if let source { return "extend(\(source), \(table))" }
         return "\(function)\(table)"
+    }
+
+    /// The `name` that gives the take's file its name again: its file name without `.mp4`,
+    /// the task id in it as `{id}` (a new take gets its own); nil for the default (`{id}`).
+    static func name(path: String?, taskID: String?) -> String? {
+        guard let path else { return nil }
+        var stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        if let taskID, !taskID.isEmpty, let range = stem.range(of: taskID, options: .backwards) {
+            stem.replaceSubrange(range, with: "{id}")
+        }
+        return stem == "{id}" || stem.isEmpty ? nil : stem
+    }
+
+    /// The calls' own options (what may stand outside extra_body).
+    static let options = Set(RequestOptions.all.map(\.name))
+
+    /// A table key: a name as it is, anything else as `["…"]`.
+    static func key(_ name: String) -> String {
+        let keywords: Set<String> = ["and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in", "local",
+                                     "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"]
+        let isName = name.first.map { $0.isASCII && ($0.isLetter || $0 == "_") } == true
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") } && !keywords.contains(name)
+        return isName ? name : "[\(literal(.string(name)))]"
     }
 
     static func literal(_ value: JSONValue) -> String {
         switch value {
         case .string(let s):
             var out = "\""
-            for c in s.unicodeScalars {
+            let scalars = Array(s.unicodeScalars)
+            for (i, c) in scalars.enumerated() {
                 switch c {
                 case "\"": out += "\\\""
                 case "\\": out += "\\\\"
                 case "\n": out += "\\n"
                 case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case _ where c.value < 0x20 || c.value == 0x7F:
+                    // `\0`, `\27`: a decimal escape, three digits when a digit follows (`\0001` is not `\01`).
+                    let digitFollows = i + 1 < scalars.count && ("0"..."9").contains(scalars[i + 1])
+                    out += "\\" + (digitFollows ? String(String(c.value + 1000).dropFirst()) : String(c.value))
+                case _ where c.properties.generalCategory == .control || c.properties.isBidiControl:
+                    // C1 controls and bidi overrides: shown and copied as what they are.
+                    out += "\\u{" + String(c.value, radix: 16, uppercase: true) + "}"
                 default: out.unicodeScalars.append(c)
                 }
             }
@@ -409,7 +450,116 @@ enum LuaCallText {
         case .bool(let b): return b ? "true" : "false"
         case .null: return "nil"
         case .array(let items): return "{ " + items.map(literal).joined(separator: ", ") + " }"
-        case .object(let fields): return "{ " + fields.map { "\($0.0) = \(literal($0.1))" }.joined(separator: ", ") + " }"
+        case .object(let fields): return "{ " + fields.map { "\(key($0.0)) = \(literal($0.1))" }.joined(separator: ", ") + " }"
+        }
+    }
+}
+
+// The page's model read by name, without Mirror: Mustache's reflection walked every field of
+// a value for each name it looked up, most of the time of writing a page of thousands of takes.
+// A name not listed reads as missing (and Mustache looks further up), as with reflection.
+extension Gallery.Page: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "title": title
+        case "subtitle": subtitle
+        case "count": count
+        case "models": models
+        case "sections": sections
+        case "films": films
+        case "hasFilms": hasFilms
+        case "isEmpty": isEmpty
+        default: nil
+        }
+    }
+}
+
+extension Gallery.Section: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "title": title
+        case "note": note
+        case "columns": columns
+        case "rows": rows
+        case "kind": kind
+        case "hasColumns": hasColumns
+        case "sheet": sheet
+        case "hasSheet": hasSheet
+        default: nil
+        }
+    }
+}
+
+extension Gallery.Row: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "header": header
+        case "cells": cells
+        default: nil
+        }
+    }
+}
+
+extension Gallery.Cell: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "card": card
+        case "empty": empty
+        default: nil
+        }
+    }
+}
+
+extension Gallery.Card: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "dom": dom
+        case "number": number
+        case "label": label
+        case "prompt": prompt
+        case "model": model
+        case "seed": seed
+        case "duration": duration
+        case "arguments": arguments
+        case "status": status
+        case "isFailed": isFailed
+        case "reason": reason
+        case "origin": origin
+        case "call": call
+        case "video": video
+        case "hasVideo": hasVideo
+        case "poster": poster
+        case "searchText": searchText
+        case "varying": varying
+        case "hasVarying": hasVarying
+        case "details": details
+        default: nil
+        }
+    }
+}
+
+extension Gallery.Detail: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "name": self.name
+        case "value": value
+        case "highlight": highlight
+        default: nil
+        }
+    }
+}
+
+extension Gallery.Film: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "title": title
+        case "video": video
+        case "poster": poster
+        case "duration": duration
+        case "sheet": sheet
+        case "hasSheet": hasSheet
+        case "clips": clips
+        default: nil
         }
     }
 }

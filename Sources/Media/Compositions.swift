@@ -25,13 +25,6 @@ public enum Compositions {
         }
     }
 
-    /// A small JPEG of the first frame (320 wide), for a gallery's poster.
-    public static func poster(of video: String, to output: String, timeLimit: Duration? = nil) async throws {
-        try await write(output, timeLimit: timeLimit) { temporary in
-            ["-i", video, "-map", "0:v:0", "-frames:v", "1", "-vf", "scale=320:-2", "-q:v", "5", "-f", "image2", "-c:v", "mjpeg", temporary]
-        }
-    }
-
     /// `video` from `from` to `to` seconds (to its end when nil), re-encoded so the cut is exact.
     public static func trim(_ video: String, from: Double, to: Double?, output: String, timeLimit: Duration? = nil) async throws {
         try await write(output, timeLimit: timeLimit) { temporary in

@@ -14,7 +14,7 @@ struct BenchOptions: ParsableCommand {
 
     /// The benchmark's sections, each measured against its own peer.
     enum Section: String, CaseIterable, Sendable {
-        case bridge, throughput, inflight, startup, polling, check, binary
+        case bridge, throughput, gallery, inflight, startup, polling, check, binary
     }
 
     @Option(help: ArgumentHelp("The reel binary to measure.", valueName: "path"))
@@ -81,12 +81,13 @@ func runReel(_ arguments: [String], baseURL: String) throws -> Measured {
     return result
 }
 
-/// `reel run` of the map script: `n` tasks, `c` at once, in a fresh folder (nothing reused).
-func runMap(n: Int, c: Int, folder: String, baseURL: String) throws -> Measured {
-    let dir = try freshDirectory(folder)
-    // --no-gallery: the same job as the peer's (the page's posters are ffmpeg runs of their own).
-    return try runReel(["run", mapScript, "n=\(n)", "c=\(c)", "--concurrency", "\(c)", "--quiet", "--no-gallery",
-                        "--out", dir + "/out", "--state", dir + "/.reel"], baseURL: baseURL)
+/// `reel run` of the map script: `n` tasks, `c` at once, in a fresh folder (nothing reused)
+/// unless `reusing`. By default the run a user gets (its estimate, progress lines and
+/// gallery); `plain` leaves those out, for the sections that measure something else.
+func runMap(n: Int, c: Int, folder: String, baseURL: String, plain: Bool = false, reusing: Bool = false) throws -> Measured {
+    let dir = reusing ? work + "/" + folder : try freshDirectory(folder)
+    return try runReel(["run", mapScript, "n=\(n)", "c=\(c)", "--concurrency", "\(c)"] + (plain ? ["--quiet", "--no-gallery"] : [])
+                       + ["--out", dir + "/out", "--state", dir + "/.reel"], baseURL: baseURL)
 }
 
 /// A fresh output and journal folder per run, so every run generates (nothing is reused).
@@ -130,7 +131,7 @@ func median(_ runs: [Measured], by key: (Measured) -> Double) -> Measured {
 // MARK: 2. The same job as the peer: CPU and memory
 let jobPairs = options.quick ? 3 : 5
 if wanted(.throughput) {
-    say("\njobs: map with concurrency 32, zero generation latency, small results, every video saved (simulator in its own process); \(jobPairs) runs of each, alternating, medians")
+    say("\njobs: map with concurrency 32, zero generation latency, small results, every video saved (simulator in its own process); reel as a user runs it (estimate, progress lines, gallery); \(jobPairs) runs of each, alternating, medians")
     var medians: [(tasks: Int, reel: Double, peer: Double)] = []
     for n in options.quick ? [200] : [400, 1_000] {
         let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--sample-videos", "--latency", "0", "--result-bytes", "4096"])
@@ -174,6 +175,27 @@ if wanted(.throughput) {
     }
 }
 
+// MARK: 2b. A large sweep run again, and its gallery
+let sweep = options.quick ? 1_000 : 3_000
+if wanted(.gallery) {
+    say("\ngallery: a \(sweep)-task sweep, then the same run again (every take reused, its page written) three times, and reel gallery of it; medians")
+    let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--sample-videos", "--latency", "0", "--result-bytes", "4096"])
+    defer { simulator.stop() }
+    let fresh = try runMap(n: sweep, c: 32, folder: "sweep", baseURL: simulator.baseURL)
+    report("gallery", "\(sweep) tasks, new (with its page)", "\(f(fresh.cpuSeconds, 2)) s CPU, \(f(fresh.wallSeconds, 2)) s wall", json: "sweep_\(sweep)_new_cpu_s", fresh.cpuSeconds)
+    let again = try (0..<3).map { _ in try runMap(n: sweep, c: 32, folder: "sweep", baseURL: simulator.baseURL, reusing: true) }
+    guard again.allSatisfy({ $0.stdout.contains("0 videos generated") }) else { throw BenchError("the re-run generated: \(again.map(\.stdout))") }
+    let rerun = median(again, by: \.wallSeconds)
+    report("gallery", "\(sweep) tasks, all reused (with its page)", "\(f(rerun.wallSeconds, 2)) s wall, \(f(rerun.cpuSeconds, 2)) s CPU",
+           target: "< 2 s", json: "sweep_\(sweep)_reused_wall_s", rerun.wallSeconds)
+    let dir = work + "/sweep"
+    let pages = try (0..<3).map { _ in
+        try runReel(["gallery", "--state", dir + "/.reel", "-o", dir + "/out/gallery.html"], baseURL: simulator.baseURL)
+    }
+    let page = median(pages, by: \.wallSeconds)
+    report("gallery", "reel gallery of \(sweep) takes", "\(f(page.wallSeconds, 2)) s wall, \(f(page.cpuSeconds, 2)) s CPU", json: "gallery_\(sweep)_wall_s", page.wallSeconds)
+}
+
 // MARK: 3. Memory per task in flight
 let inFlight = options.quick ? 1_000 : 10_000
 let latency = options.quick ? 5 : 30
@@ -181,8 +203,9 @@ if wanted(.inflight) {
     say("\nin flight: \(inFlight) tasks at once, \(latency) s simulated generation")
     let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--sample-videos", "--latency", "\(latency)", "--result-bytes", "4096"])
     defer { simulator.stop() }
-    let baseline = try runMap(n: 1, c: 1, folder: "inflight-1", baseURL: simulator.baseURL)
-    let loaded = try runMap(n: inFlight, c: inFlight, folder: "inflight-\(inFlight)", baseURL: simulator.baseURL)
+    // Plain runs: the figure is the memory a task holds while it waits, not the end's page.
+    let baseline = try runMap(n: 1, c: 1, folder: "inflight-1", baseURL: simulator.baseURL, plain: true)
+    let loaded = try runMap(n: inFlight, c: inFlight, folder: "inflight-\(inFlight)", baseURL: simulator.baseURL, plain: true)
     let perTask = Double(loaded.maxRSSKiB - baseline.maxRSSKiB) / Double(inFlight)
     report("in flight", "peak RSS with 1 task / with \(inFlight)", "\(baseline.maxRSSKiB / 1024) MiB / \(loaded.maxRSSKiB / 1024) MiB", json: "in_flight_peak_rss_kib", Double(loaded.maxRSSKiB))
     report("in flight", "memory per task in flight", "\(f(perTask)) KiB", target: "≤ 20 KiB", json: "in_flight_kib_per_task", perTask)
@@ -211,7 +234,7 @@ if wanted(.polling) {
     say("\npolling: 4 tasks of \(Int(generation)) s each, the default poll schedule")
     let simulator = try SimulatorProcess(reel: options.reel, arguments: ["--sample-videos", "--latency", "\(generation)", "--result-bytes", "4096"])
     defer { simulator.stop() }
-    _ = try runMap(n: 4, c: 4, folder: "polling", baseURL: simulator.baseURL)
+    _ = try runMap(n: 4, c: 4, folder: "polling", baseURL: simulator.baseURL, plain: true)
     let log = try JSONValue.parse(simulator.get("/__simulator/polls"))
     guard case .array(let tasks) = log, !tasks.isEmpty else { throw BenchError("no poll log") }
     var requests = 0.0, perFive = 0.0, delays = 0.0

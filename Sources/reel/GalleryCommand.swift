@@ -10,7 +10,7 @@ struct GalleryCommand: AsyncParsableCommand {
         _superCommandName: "reel",
         abstract: "Write an HTML page of a run's takes, to look at and compare them.",
         discussion: """
-            The page works from file:// and loads nothing from the network: videos play from their files (by relative path), posters are inline. Takes from one call site form a grid of the parameters that vary (prompt × seed, say); chains (generate → extend, last-frame shots) are one row in order; films show with their seam sheets. Filter by text, status and model; pick two takes to compare them side by side with synced playback. Every `reel run` that generated or reused anything refreshes --out/gallery.html itself.
+            The page works from file:// and loads nothing from the network: videos play from their files and posters show from the journal's folder (by relative path); a poster is made once per video, at most 24 new per page. Takes from one call site form a grid of the parameters that vary (prompt × seed, say); chains (generate → extend, last-frame shots) are one row in order; films show with their seam sheets. Filter by text, status and model; pick two takes to compare them side by side with synced playback. Every `reel run` that generated or reused anything refreshes --out/gallery.html itself.
 
             Examples:
               reel gallery                      # the latest run, to out/gallery.html

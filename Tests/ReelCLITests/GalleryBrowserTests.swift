@@ -45,7 +45,7 @@ import Testing
         let page = dir.appendingPathComponent("out/gallery.html")
         let html = try String(contentsOf: page, encoding: .utf8)
         #expect(!html.contains("http://") && !html.contains("https://"), "the page loads nothing from the network")
-        #expect(Self.count(html, #"poster="data:image/jpeg;base64,"#) == 6, "a poster per take")
+        #expect(Self.count(html, #"poster="../.reel/posters/"#) == 6, "a poster per take, by its path")
 
         let profile = dir.appendingPathComponent("chromium-profile")
         let dom = try await Self.dom(page, profile: profile) { $0.contains(#"data-loaded="6""#) || $0.contains("data-broken") }

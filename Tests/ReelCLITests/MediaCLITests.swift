@@ -89,8 +89,11 @@ import Testing
         #expect(again.stderr.contains("concat: reused film") && again.stderr.contains("seams: reused seam sheet"), "\(again.stderr)")
         #expect(!again.stderr.contains(": made "), "\(again.stderr)")
         #expect(try FileManager.default.attributesOfItem(atPath: sheetPath)[.modificationDate] as? Date == before)
-        let rows = try await Shell.run("/usr/bin/env", ["sqlite3", dir.appendingPathComponent(".reel/journal.sqlite").path, "SELECT operation FROM media ORDER BY createdAt"])
+        let rows = try await Shell.run("/usr/bin/env", ["sqlite3", dir.appendingPathComponent(".reel/journal.sqlite").path, "SELECT operation FROM media WHERE operation != 'poster' ORDER BY createdAt"])
         #expect(rows.split(separator: "\n") == ["last_frame", "last_frame", "last_frame", "concat", "seams"], "\(rows)")
+        // The gallery's posters, once each: the four takes and the film.
+        let posters = try await Shell.run("/usr/bin/env", ["sqlite3", dir.appendingPathComponent(".reel/journal.sqlite").path, "SELECT count(*) FROM media WHERE operation = 'poster'"])
+        #expect(posters.trimmingCharacters(in: .whitespacesAndNewlines) == "5", "\(posters)")
     }
 
     /// Cross-fades shorten the film by a fade per cut; a clip without sound gets silence;

@@ -28,7 +28,7 @@ struct LiveMedia: Sendable {
                 throw VideoAPIError(.media, "\(name): cannot read \(path): it was moved or deleted since it was made")
             }
         }
-        let key = RequestKey.hex(SHA256.hash(data: Data(([name, step.parameters] + hashes).joined(separator: "\n").utf8)))
+        let key = MediaRecord.key(operation: name, parameters: step.parameters, inputSHA256s: hashes)
         if let record = try? await journal.media(key: key), FileManager.default.fileExists(atPath: record.path),
            (try? RequestKey.fileSHA256(record.path)) == record.sha256 {
             try? await journal.recordMedia(MediaRecord(key: key, runID: runID, operation: name, path: record.path, sha256: record.sha256, bytes: record.bytes,
@@ -93,5 +93,19 @@ struct LiveMedia: Sendable {
             }
             try await Compositions.seamSheet(rows, output: output, timeLimit: timeLimit)
         }
+    }
+}
+
+extension MediaRecord {
+    /// An output made outside a run's steps (a gallery's poster): no duration or size.
+    public init(key: String, runID: Int64, operation: String, path: String, sha256: String, bytes: Int64, inputs: [String]) {
+        self.init(key: key, runID: runID, operation: operation, path: path, sha256: sha256, bytes: bytes, duration: nil, width: nil, height: nil,
+                  createdAt: Date().timeIntervalSince1970, inputs: JSONValue.array(inputs.map(JSONValue.string)).encoded())
+    }
+
+    /// A media output's journal key: what made it and its inputs' content, so the same step
+    /// on the same files finds it again (a gallery's posters are keyed the same way).
+    public static func key(operation: String, parameters: String, inputSHA256s: [String]) -> String {
+        RequestKey.hex(SHA256.hash(data: Data(([operation, parameters] + inputSHA256s).joined(separator: "\n").utf8)))
     }
 }
