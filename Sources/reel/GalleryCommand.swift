@@ -27,8 +27,11 @@ struct GalleryCommand: AsyncParsableCommand {
     @Flag(help: "Show every run's takes.")
     var all = false
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Where to write the page.", valueName: "file"))
-    var output = "out/gallery.html"
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Where to write the page (default: out/gallery.html in the project's folder, as a run writes it).", valueName: "file"))
+    var explicitOutput: String?
+
+    /// `-o`, else the page a run writes: `gallery.html` in the project's `out`.
+    var output: String { explicitOutput ?? Project.current.path("out/gallery.html") }
 
     func validate() throws {
         if all && run != nil { throw ValidationError("give --run N or --all, not both") }

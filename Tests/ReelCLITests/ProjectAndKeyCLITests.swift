@@ -42,6 +42,10 @@ import Testing
         try FileManager.default.createDirectory(at: below, withIntermediateDirectories: true)
         let runs = CLI.parseJSONArray(try await CLI.run(["history", "--json"], in: below).stdout)
         #expect(runs.count == 2, "both runs are in gw/.reel")
+        // So does `reel gallery`: its page is the one a run writes, in the project's out.
+        let page = try await CLI.run(["gallery"], in: below)
+        #expect(page.status == 0, "\(page.stderr)")
+        #expect(exists(gw.appendingPathComponent("out/gallery.html")) && !exists(below.appendingPathComponent("out")), "\(page.stdout)")
 
         // --state, given, wins over the project.
         let elsewhere = try await CLI.run(["run", "gw/one.lua", "--latency", "0.2", "--state", "other"], in: dir)
