@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 import Synchronization
 import VideoAPI
 
@@ -329,7 +330,7 @@ public final class LiveGenerator: VideoGenerator {
     /// lost, and how to get it.
     static func sayingTheTaskIsKept(_ error: VideoAPIError) -> VideoAPIError {
         guard error.code == .disk else { return error }
-        return VideoAPIError(.disk, error.message + "; the task is kept in the journal: once the disk has room, the same call fetches it without paying again",
+        return VideoAPIError(.disk, error.message + "; the task is kept in the journal: once that is fixed, the same call fetches it without paying again",
                              taskID: error.taskID)
     }
 
@@ -390,7 +391,7 @@ public final class LiveGenerator: VideoGenerator {
             return path
         }
         do {
-            try JournaledFile.copy(source, to: path)
+            try await JournaledFile.copy(source, to: path)
         } catch {
             throw VideoAPIError(.disk, "cannot save \(video.id) to \(path): \(error)", taskID: video.id)
         }
