@@ -81,6 +81,10 @@ public struct SimulatorConfiguration: Sendable {
         public var submitDelay = 0.0
         /// Result URLs answer 302 to another origin (a CDN) that serves the file.
         public var redirectDownloads = false
+        /// Task ids of about 300 bytes (gateways do not promise short ones).
+        public var longTaskIDs = false
+        /// Put before every task id (e.g. "." for ids that would make hidden files).
+        public var taskIDPrefix = ""
 
         public init() {}
 

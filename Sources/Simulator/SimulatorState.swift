@@ -82,7 +82,8 @@ public actor SimulatorState {
 
     func submit(_ request: GenerationRequest, body: JSONValue, idempotencyKey: String?) -> String {
         if let replayed = replay(idempotencyKey: idempotencyKey) { return replayed }
-        let id = "sim-\(idSalt)-\(nextID)"
+        var id = configuration.faults.taskIDPrefix + "sim-\(idSalt)-\(nextID)"
+        if configuration.faults.longTaskIDs { id += "-" + String(repeating: "0123456789", count: 29) }
         nextID += 1
         let canonical = body.encoded(sortKeys: true)
         seenBodies[canonical, default: 0] += 1

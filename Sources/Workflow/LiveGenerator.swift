@@ -344,7 +344,7 @@ public final class LiveGenerator: VideoGenerator {
             defer { names.insert(path) }
             return names.contains(path) || FileManager.default.fileExists(atPath: path)
         }
-        return taken ? (path as NSString).deletingPathExtension + "-" + FileName.slug(taskID, limit: 80, keepCase: true) + ".mp4" : path
+        return taken ? (path as NSString).deletingPathExtension + "-" + FileName.idPart(taskID) + ".mp4" : path
     }
 
     /// Polls until the task finishes, journaling each change of state; its result URL, if the

@@ -84,6 +84,41 @@ import Testing
         #expect(first.standardError.contains("frames: \(steps)"), "\(first.standardError)")
     }
 
+    /// A 300-byte task id still gives a file under the default `{id}` name and under a
+    /// template (with a collision's `-ID`); a name of its own ending in `.mp4` is not doubled.
+    @Test func longTaskIdsAndNamesEndingInMp4GiveFileNamesThatFit() async throws {
+        let dir = try HostileConditionsTests.scratch("""
+            for _, name in ipairs{ false, "{id}-{prompt}", "{prompt}", "{prompt}", "x.mp4" } do
+              local v = text_to_video{ prompt = "a long id", name = name or nil }
+              log("saved: " .. v.path)
+            end
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try await CLI.run(["run", "s.lua", "--latency", "0.1", "--sample-videos", "--long-task-ids"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let names = result.stderr.split(separator: "\n").filter { $0.hasPrefix("[log] saved: ") }.map { ($0 as NSString).lastPathComponent }
+        #expect(names.count == 5, "\(result.stderr)")
+        #expect(Set(names).count == 5, "\(names)")
+        for name in names {
+            #expect(name.utf8.count <= 255 && name.hasSuffix(".mp4") && !name.hasSuffix(".mp4.mp4"), "\(name)")
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/\(name)").path), "\(name)")
+        }
+        #expect(names.last == "x.mp4")
+    }
+
+    /// Ids starting with `.` would make hidden files: they are named visibly, still one file per id.
+    @Test func taskIdsStartingWithADotGiveVisibleFiles() async throws {
+        let dir = try HostileConditionsTests.scratch("""
+            for i = 1, 2 do log("saved: " .. text_to_video("hidden? " .. i).path) end
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try await CLI.run(["run", "s.lua", "--latency", "0.1", "--sample-videos", "--task-id-prefix", "."], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let names = result.stderr.split(separator: "\n").filter { $0.hasPrefix("[log] saved: ") }.map { ($0 as NSString).lastPathComponent }
+        #expect(names.count == 2 && Set(names).count == 2, "\(result.stderr)")
+        #expect(names.allSatisfy { !$0.hasPrefix(".") }, "\(names)")
+    }
+
     static func onPath(_ program: String) -> String? {
         (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
             .map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
