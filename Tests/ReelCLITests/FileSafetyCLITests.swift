@@ -119,6 +119,20 @@ import Testing
         #expect(names.allSatisfy { !$0.hasPrefix(".") }, "\(names)")
     }
 
+    /// A missing --each file and an --out reel cannot make say what is wrong with them.
+    @Test func aMissingEachFileAndAnOutFolderUnderProcSayWhatIsWrong() async throws {
+        let dir = try HostileConditionsTests.scratch("log(args.row or 'none')\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let each = try await CLI.run(["run", "--dry-run", "--each", "nope.csv", "s.lua"], in: dir)
+        #expect(each.status == 2)
+        #expect(each.stderr.contains("nope.csv': the file does not exist") && !each.stderr.contains("UTF-8"), "\(each.stderr)")
+        let folder = try await CLI.run(["run", "--dry-run", "--each", ".", "s.lua"], in: dir)
+        #expect(folder.stderr.contains("it is a folder, not a CSV file"), "\(folder.stderr)")
+        let out = try await CLI.run(["run", "s.lua", "--latency", "0.1", "--out", "/proc/nope"], in: dir)
+        #expect(out.status != 0)
+        #expect(out.stderr.contains("cannot create the output folder '/proc/nope' (--out): /proc is on proc, a system file system"), "\(out.stderr)")
+    }
+
     static func onPath(_ program: String) -> String? {
         (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
             .map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
