@@ -133,6 +133,23 @@ import Testing
         #expect(out.stderr.contains("cannot create the output folder '/proc/nope' (--out): /proc is on proc, a system file system"), "\(out.stderr)")
     }
 
+    /// The README's "Look and compare" step says which simulator flags fail two takes of
+    /// the prompt sweep: they do.
+    @Test func theReadmesFailedTakesExampleFailsTwoTakes() async throws {
+        let readme = try String(contentsOf: CLI.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+            .replacingOccurrences(of: "\n   ", with: " ")
+        let sentence = try #require(readme.range(of: #"on the simulator with `([^`]+)`: two takes failed"#, options: .regularExpression), "the README's sentence moved")
+        let flags = String(readme[sentence]).split(separator: "`")[1].split(separator: " ").map(String.init)
+        let dir = try HostileConditionsTests.scratch("")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = CLI.packageRoot.appendingPathComponent("scripts/prompt_sweep.lua").path
+        let result = try await CLI.run(["run", script, "--latency", "0.05", "--sample-videos", "--state", dir.appendingPathComponent(".reel").path,
+                                        "--out", dir.appendingPathComponent("out").path] + flags, in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let failedLogs = result.stderr.split(separator: "\n").filter { $0.hasPrefix("[log]") && $0.contains("failed:") }
+        #expect(failedLogs.count == 2, "\(result.stderr)")
+    }
+
     static func onPath(_ program: String) -> String? {
         (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
             .map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
