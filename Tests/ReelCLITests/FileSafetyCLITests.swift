@@ -150,6 +150,26 @@ import Testing
         #expect(failedLogs.count == 2, "\(result.stderr)")
     }
 
+    /// The simulator's first/last-frame take ends on its last image, so the wiring shows.
+    @Test func aSimulatedFirstLastFrameTakeEndsOnItsLastImage() async throws {
+        let dir = try HostileConditionsTests.scratch("""
+            local v = frames_to_video{ prompt = "red to blue", image = "first.png", last_image = "last.png", duration = 4 }
+            log("saved: " .. v.path)
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (name, colour) in [("first.png", "0xd02020"), ("last.png", "0x2040d0")] {
+            _ = try await Shell.run("/usr/bin/env", ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=\(colour):s=320x180:d=1", "-frames:v", "1",
+                                                     dir.appendingPathComponent(name).path])
+        }
+        let result = try await CLI.run(["run", "s.lua", "--latency", "0.1"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = try #require(result.stderr.split(separator: "\n").first { $0.hasPrefix("[log] saved: ") })
+        let video = String(line.dropFirst("[log] saved: ".count))
+        let start = try await MediaCLITests.colour(video, at: 0), end = try await MediaCLITests.colour(video, at: -1)
+        #expect(MediaCLITests.close(start, [0xd0, 0x20, 0x20], within: 24), "first frame \(start)")
+        #expect(MediaCLITests.close(end, [0x20, 0x40, 0xd0], within: 24), "last frame \(end)")
+    }
+
     static func onPath(_ program: String) -> String? {
         (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
             .map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
