@@ -42,10 +42,13 @@ let package = Package(
             // reel's own Lua, kept as .lua files (linted by luacheck) and compiled in.
             resources: [.embedInCode("Lua/prelude.lua"), .embedInCode("Lua/sandbox.lua"), .embedInCode("Lua/preview.lua")]
         ),
+        // Writing files whole: the one temporary-file convention (and its sweep of abandoned
+        // ones) and the guarded final rename, for downloads, `:save()` and the media steps alike.
+        .target(name: "SafeFiles"),
         .target(
             name: "VideoAPI",
             dependencies: [
-                "CExecutorHook",
+                "CExecutorHook", "SafeFiles",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -56,7 +59,7 @@ let package = Package(
             ]
         ),
         // ffmpeg and ffprobe, run through swift-subprocess: the media steps and the simulator's footage.
-        .target(name: "Media", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
+        .target(name: "Media", dependencies: ["SafeFiles", .product(name: "Subprocess", package: "swift-subprocess")]),
         .target(
             name: "Simulator",
             dependencies: [
@@ -72,7 +75,7 @@ let package = Package(
         .target(
             name: "Workflow",
             dependencies: [
-                "LuaRuntime", "VideoAPI",
+                "LuaRuntime", "VideoAPI", "SafeFiles",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 // ffmpeg and ffprobe for the media steps (last_frame, concat, seams, …).

@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 /// The media steps as ffmpeg runs: frames out of a video, clips joined or cut, and the seam
 /// sheet. Each writes `output` whole (ffmpeg to a temporary name, then a rename), so an
@@ -136,18 +137,17 @@ public enum Compositions {
 
     // MARK: Plumbing
 
-    /// Runs ffmpeg to write `output` through a temporary name in the same folder.
+    /// Runs ffmpeg to write `output` through a temporary name in the same folder (the one
+    /// convention every writer in reel uses, so a run starting beside this one can tell it
+    /// is still being written).
     static func write(_ output: String, timeLimit: Duration?, arguments: (String) -> [String]) async throws {
-        let folder = (output as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-        let temporary = (folder.isEmpty ? "" : folder + "/") + ".partial-\(UUID().uuidString)-" + (output as NSString).lastPathComponent
-        defer { try? FileManager.default.removeItem(atPath: temporary) }
-        try await FFmpeg.run("ffmpeg", ["-nostdin", "-hide_banner", "-v", "error", "-y"] + arguments(temporary), timeLimit: timeLimit)
-        guard FileManager.default.fileExists(atPath: temporary) else {
-            throw FFmpeg.Failure(kind: .failed, description: "ffmpeg wrote nothing (is the input a video with a picture?)")
-        }
-        guard rename(temporary, output) == 0 else {
-            throw FFmpeg.Failure(kind: .failed, description: "cannot move the result into \(output): \(String(cString: strerror(errno)))")
+        do {
+            try await AtomicFile.write(output) { temporary in
+                try await FFmpeg.run("ffmpeg", ["-nostdin", "-hide_banner", "-v", "error", "-y"] + arguments(temporary), timeLimit: timeLimit)
+            }
+        } catch let failure as AtomicFile.Failure {
+            let description = failure.description.hasPrefix("nothing was written") ? "ffmpeg wrote nothing (is the input a video with a picture?)" : failure.description
+            throw FFmpeg.Failure(kind: .failed, description: description)
         }
     }
 

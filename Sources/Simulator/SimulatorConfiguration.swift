@@ -93,6 +93,10 @@ public struct SimulatorConfiguration: Sendable {
         public var rejectionBody: String?
         /// That 400 body is gzipped (`Content-Encoding: gzip`), though the client asked for no encoding.
         public var gzipRejections = false
+        /// Task ids of about 300 bytes (gateways do not promise short ones).
+        public var longTaskIDs = false
+        /// Put before every task id (e.g. "." for ids that would make hidden files).
+        public var taskIDPrefix = ""
 
         public init() {}
 

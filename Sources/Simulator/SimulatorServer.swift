@@ -342,10 +342,11 @@ struct Handlers: Sendable {
             case .localFile: break
             }
         }
-        let image = task.request.image.flatMap { input -> Data? in if case .dataURI(let uri) = input { Self.decoded(uri) } else { nil } }
+        let inline = { (input: MediaInput?) -> Data? in if case .dataURI(let uri)? = input { Self.decoded(uri) } else { nil } }
+        let image = inline(task.request.image), lastImage = inline(task.request.lastImage)
         do { try await drawing.acquire() } catch { return SampleVideo.video(for: task.id, size: configuration.resultBytes) }
         defer { drawing.release() }
-        guard let drawn = await SimulatedFootage.render(task.request, source: source, image: image) else {
+        guard let drawn = await SimulatedFootage.render(task.request, source: source, image: image, lastImage: lastImage) else {
             return SampleVideo.video(for: task.id, size: configuration.resultBytes)
         }
         let video = drawn.count < configuration.resultBytes ? SampleVideo.padded(drawn, taskID: task.id, size: configuration.resultBytes) : drawn

@@ -82,7 +82,9 @@ public actor SimulatorState {
 
     func submit(_ request: GenerationRequest, body: JSONValue, idempotencyKey: String?) -> String {
         if let replayed = replay(idempotencyKey: idempotencyKey) { return replayed }
-        let id = "sim-\(idSalt)-\(nextID)\(faults.taskIDSuffix)"
+        var id = faults.taskIDPrefix + "sim-\(idSalt)-\(nextID)"
+        if faults.longTaskIDs { id += "-" + String(repeating: "0123456789", count: 29) }
+        id += faults.taskIDSuffix
         nextID += 1
         let canonical = body.encoded(sortKeys: true)
         seenBodies[canonical, default: 0] += 1

@@ -11,8 +11,19 @@ public struct CSVTable: Sendable {
     }
 
     public init(path: String) throws(ParseError) {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ParseError(description: "cannot read '\(path)' as UTF-8 text")
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            // Say why: a missing file or a folder is not an encoding problem.
+            var isFolder: ObjCBool = false
+            let reason = !FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) ? "the file does not exist"
+                : isFolder.boolValue ? "it is a folder, not a CSV file"
+                : "it cannot be read (\(((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription))"
+            throw ParseError(description: "cannot read '\(ReelPaths.absolute(path))': \(reason)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ParseError(description: "cannot read '\(path)' as UTF-8 text (save it as UTF-8)")
         }
         try self.init(text: text, name: path)
     }

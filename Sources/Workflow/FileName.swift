@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import SafeFiles
 import VideoAPI
 
 /// A take's file name from a template (`--name "{row}-{seed}-{id}"`, or a call's `name`):
@@ -23,29 +25,47 @@ public struct FileName: Sendable, Equatable {
         ])
     }
 
-    /// The name, with `.mp4`.
+    /// The name, with `.mp4` (once: a template that ends in `.mp4` keeps its own). At most
+    /// `baseBytes` before the extension, so that with a collision's `-ID` it stays within the
+    /// system's 255-byte limit for a file name.
     public func render(id: String) -> String {
         var out = ""
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
             out += rest[..<open]
             let field = String(rest[rest.index(after: open)..<close])
-            out += field == "id" ? Self.slug(id, limit: 80, keepCase: true) : (fields[field] ?? "")
+            out += field == "id" ? Self.idPart(id) : (fields[field] ?? "")
             rest = rest[rest.index(after: close)...]
         }
         out += rest
-        let safe = Self.slug(out, limit: 160, keepCase: true, keep: "-_.")
-        return (safe.isEmpty ? Self.slug(id, limit: 80, keepCase: true) : safe) + ".mp4"
+        if out.lowercased().hasSuffix(".mp4") { out.removeLast(4) }
+        let safe = Self.slug(out, limit: Self.baseBytes, keepCase: true, keep: "-_.")
+        return (safe.isEmpty ? Self.idPart(id) : safe) + ".mp4"
     }
 
-    /// Letters and digits kept, runs of anything else one `-`.
+    /// Bytes of a rendered name before `.mp4`; `-` and an id part (at most `idBytes`) may follow.
+    static let baseBytes = 150
+    static let idBytes = 64
+
+    /// A task id as part of a file name: as it is when plain (letters, digits, `-_.`, not
+    /// starting with `.`, which would hide the file) and short; otherwise made plain, cut,
+    /// and ended with 12 hex digits of its SHA-256, so two ids never share a name.
+    public static func idPart(_ id: String) -> String {
+        if !id.isEmpty, !id.hasPrefix("."), id.utf8.count <= idBytes, PlainASCII.isPlain(id, punctuation: "-_.") { return id }
+        var safe = String(id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+        if safe.hasPrefix(".") { safe = "_" + safe.dropFirst() }
+        let digest = SHA256.hash(data: Data(id.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+        return safe.prefix(utf8Bytes: idBytes - 13) + "-" + digest
+    }
+
+    /// Letters and digits kept, runs of anything else one `-`; at most `limit` bytes (UTF-8).
     static func slug(_ text: String, limit: Int, keepCase: Bool = false, keep: String = "-_") -> String {
         var out = ""
         for c in keepCase ? text : text.lowercased() {
             if c.isLetter || c.isNumber || keep.contains(c) { out.append(c) } else if !out.hasSuffix("-") { out.append("-") }
         }
-        let trimmed = out.trimmingCharacters(in: CharacterSet(charactersIn: "-."))
-        return String(trimmed.prefix(limit))
+        let edges = CharacterSet(charactersIn: "-.")
+        return out.trimmingCharacters(in: edges).prefix(utf8Bytes: limit).trimmingCharacters(in: edges)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 import Synchronization
 import VideoAPI
 
@@ -329,7 +330,7 @@ public final class LiveGenerator: VideoGenerator {
     /// lost, and how to get it.
     static func sayingTheTaskIsKept(_ error: VideoAPIError) -> VideoAPIError {
         guard error.code == .disk else { return error }
-        return VideoAPIError(.disk, error.message + "; the task is kept in the journal: once the disk has room, the same call fetches it without paying again",
+        return VideoAPIError(.disk, error.message + "; the task is kept in the journal: once that is fixed, the same call fetches it without paying again",
                              taskID: error.taskID)
     }
 
@@ -343,7 +344,7 @@ public final class LiveGenerator: VideoGenerator {
             defer { names.insert(path) }
             return names.contains(path) || FileManager.default.fileExists(atPath: path)
         }
-        return taken ? (path as NSString).deletingPathExtension + "-" + FileName.slug(taskID, limit: 80, keepCase: true) + ".mp4" : path
+        return taken ? (path as NSString).deletingPathExtension + "-" + FileName.idPart(taskID) + ".mp4" : path
     }
 
     /// Polls until the task finishes, journaling each change of state; its result URL, if the
@@ -394,7 +395,7 @@ public final class LiveGenerator: VideoGenerator {
             return path
         }
         do {
-            try JournaledFile.copy(source, to: path)
+            try await JournaledFile.copy(source, to: path)
         } catch {
             throw VideoAPIError(.disk, "cannot save \(video.id) to \(path): \(error)", taskID: video.id)
         }

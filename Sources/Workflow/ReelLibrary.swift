@@ -337,12 +337,7 @@ final class ReelLibrary {
     }
 
     /// `<id>.mp4`, with anything unsafe for a file name replaced.
-    static func fileName(forID id: String) -> String {
-        // Every id seen is plain: kept as it is, without a Unicode look-up per character.
-        if PlainASCII.isPlain(id, punctuation: "-_.") { return id + ".mp4" }
-        let safe = id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
-        return String(safe) + ".mp4"
-    }
+    static func fileName(forID id: String) -> String { FileName.idPart(id) + ".mp4" }
 
     private func warnOnce(_ warning: String, at position: String?) {
         let line = position.map { "\($0): \(warning)" } ?? warning

@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 /// The output folder, checked before the first paid request: a read-only or missing-parent
 /// `--out` is found now, not after the gateway has billed the video it cannot hold.
@@ -8,12 +9,14 @@ enum OutputFolder {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            return "cannot create the output folder '\(path)' (--out): \(reason(error))"
+            // Says what is wrong with the place (read-only, /proc, a file in the way), not only errno's words.
+            return "cannot create the output folder '\(path)' (--out): \(OutputFolderProblem.describe(path) ?? reason(error)); choose another with --out"
         }
         let probe = (path as NSString).appendingPathComponent(".reel-write-check-\(getpid())")
         let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
-            return "cannot write in the output folder '\(path)' (--out): \(String(cString: strerror(errno))); choose another with --out"
+            let code = errno
+            return "cannot write in the output folder '\(path)' (--out): \(OutputFolderProblem.describe(path) ?? String(cString: strerror(code))); choose another with --out"
         }
         close(fd)
         unlink(probe)

@@ -62,6 +62,10 @@ struct SimulatorOptions: ParsableArguments {
     var rejectionBody: String?
     @Flag(name: .customLong("gzip-rejections"), help: "Gzip that 400 body (Content-Encoding: gzip), though reel asks for no encoding.")
     var gzipRejections = false
+    @Flag(name: .customLong("long-task-ids"), help: "Hand out task ids of about 300 bytes.")
+    var longTaskIDs = false
+    @Option(name: .customLong("task-id-prefix"), help: ArgumentHelp("Put this before every task id (\".\" makes ids that would name hidden files).", valueName: "text"))
+    var taskIDPrefix = ""
     @Option(name: .customLong("submit-delay"), help: ArgumentHelp("Seconds every submission takes to be answered (its task exists from the start).", valueName: "s"))
     var submitDelay: Double = 0
     @Option(name: .customLong("fault-seed"), help: ArgumentHelp("Seed for the fault dice (same seed, same faults).", valueName: "n"))
@@ -110,6 +114,8 @@ struct SimulatorOptions: ParsableArguments {
         c.faults.taskIDSuffix = taskIDSuffix
         c.faults.rejectionBody = rejectionBody
         c.faults.gzipRejections = gzipRejections
+        c.faults.longTaskIDs = longTaskIDs
+        c.faults.taskIDPrefix = taskIDPrefix
         guard submitDelay >= 0 else { throw ValidationError("--submit-delay must be 0 or more (got \(submitDelay))") }
         c.faults.submitDelay = submitDelay
         return c

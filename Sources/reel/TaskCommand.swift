@@ -36,7 +36,7 @@ struct TaskCommand: AsyncParsableCommand {
     func run() async throws {
         let record = state.journalExists ? (try? state.openJournal().task(taskID: id)) ?? nil : nil
         if let record, record.baseURL == SimulatorConfiguration.builtInIdentity {
-            try answerFromJournal(record)
+            try await answerFromJournal(record)
             return
         }
         let environment = ProcessInfo.processInfo.environment
@@ -81,7 +81,7 @@ struct TaskCommand: AsyncParsableCommand {
 
     /// A task of the built-in simulator: its simulator ended with its run, so the journal is
     /// the answer, and --save copies the journaled file once its SHA-256 still matches.
-    private func answerFromJournal(_ record: TaskRecord) throws {
+    private func answerFromJournal(_ record: TaskRecord) async throws {
         var saved: String?
         if let save {
             guard let path = record.path, let sha = record.sha256 else {
@@ -89,7 +89,7 @@ struct TaskCommand: AsyncParsableCommand {
                 throw ExitCode(ReelExit.scriptError)
             }
             do {
-                try JournaledFile.copy(path, expectedSHA256: sha, to: save)
+                try await JournaledFile.copy(path, expectedSHA256: sha, to: save)
                 saved = save
             } catch {
                 printError("reel task: \(error)")

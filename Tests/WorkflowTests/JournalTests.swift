@@ -164,9 +164,9 @@ import VideoAPI
         defer { Task { await live.stop() } }
         let out = live.scripts.directory.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        // pid 999999 does not exist: its writer is gone.
-        let abandoned = out.appendingPathComponent(".x.mp4.partial-999999-abcd")
-        let live_ = out.appendingPathComponent(".y.mp4.partial-\(getpid())-abcd")
+        // pid 999999 does not exist: its writer is gone. (A start time of 0: not known.)
+        let abandoned = out.appendingPathComponent(".x.mp4.partial-999999-12345-0000abcd")
+        let live_ = out.appendingPathComponent(".y.mp4.partial-\(getpid())-0-0000abcd")
         FileManager.default.createFile(atPath: abandoned.path, contents: Data([1]))
         FileManager.default.createFile(atPath: live_.path, contents: Data([1]))
         _ = try live.generator()

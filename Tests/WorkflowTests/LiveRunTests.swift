@@ -224,7 +224,7 @@ import VideoAPI
         let failure = try await live.failure("text_to_video 'x'")
         #expect(failure.code == "disk")
         #expect(failure.message.contains("cannot write the video for task") && failure.message.contains("Not a directory"), "\(failure.message)")
-        #expect(failure.message.hasSuffix("the task is kept in the journal: once the disk has room, the same call fetches it without paying again"), "\(failure.message)")
+        #expect(failure.message.hasSuffix("the task is kept in the journal: once that is fixed, the same call fetches it without paying again"), "\(failure.message)")
         try FileManager.default.removeItem(atPath: out)
         try await live.run("text_to_video 'x'")
         #expect(live.outputFiles.count == 1 && !live.outputFiles.contains { $0.contains(".partial") })

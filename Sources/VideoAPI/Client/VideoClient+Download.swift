@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import SafeFiles
 import NIOCore
 import NIOHTTP1
 import NIOFileSystem  // for SystemPackage's FileDescriptor, FilePath and Errno, which it re-exports
@@ -105,9 +106,11 @@ extension VideoClient {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw VideoAPIError(.disk, "cannot create the folder \(directory): \(error.localizedDescription)", taskID: taskID)
+                throw VideoAPIError(.disk, "cannot create the folder \(directory): \(OutputFolderProblem.describe(directory) ?? error.localizedDescription)", taskID: taskID)
             }
         }
+        // A device or folder at `path` is refused before the download, not replaced after it.
+        do { try AtomicFile.checkTarget(path) } catch { throw VideoAPIError(.disk, "cannot save the video for task \(taskID): \(error.localizedDescription)", taskID: taskID) }
         let temporary = AtomicFile.temporaryPath(beside: path)
         var keep = false
         defer { if !keep { unlink(temporary) } }
@@ -191,7 +194,7 @@ extension VideoClient {
         do {
             try await file.finish(movingTo: path)
         } catch let error as VideoFileWriter.Failure {
-            throw VideoAPIError(.disk, error.whileMoving ? "cannot move the downloaded video into \(path): \(error.reason)"
+            throw VideoAPIError(.disk, error.whileMoving ? "the downloaded video for task \(taskID): \(error.reason)"
                                     : "cannot write the video for task \(taskID) to \(path): \(error.reason)", taskID: taskID)
         }
         keep = true

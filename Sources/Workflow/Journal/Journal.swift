@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SafeFiles
 import VideoAPI
 
 /// The record that keeps a run from losing or re-buying a result: a row is

@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 import VideoAPI
 
 /// A downloaded video as the journal knows it: copied elsewhere atomically, and only when it
@@ -11,7 +12,7 @@ public enum JournaledFile {
     /// Copies `source` to `target` through a temporary file and a rename, so `target` is
     /// never half-written; with `expectedSHA256`, only if the file still has that digest.
     /// Copying a file onto itself does nothing.
-    public static func copy(_ source: String, expectedSHA256: String? = nil, to target: String) throws {
+    public static func copy(_ source: String, expectedSHA256: String? = nil, to target: String) async throws {
         if let expected = expectedSHA256 {
             guard FileManager.default.fileExists(atPath: source) else {
                 throw Problem(description: "the journaled file \(source) is gone; run the script again to fetch it")
@@ -22,13 +23,9 @@ public enum JournaledFile {
         }
         let destination = URL(fileURLWithPath: target).standardizedFileURL
         if destination.path == URL(fileURLWithPath: source).standardizedFileURL.path { return }
-        let temporary = AtomicFile.temporaryPath(beside: destination.path)
         do {
-            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: source, toPath: temporary)
-            try AtomicFile.move(temporary, over: destination.path)
+            try await AtomicFile.write(destination.path) { temporary in try FileManager.default.copyItem(atPath: source, toPath: temporary) }
         } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
             throw Problem(description: "cannot copy \(source) to \(target): \(error.localizedDescription)")
         }
     }

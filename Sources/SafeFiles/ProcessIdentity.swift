@@ -1,12 +1,17 @@
 import Foundation
 
-/// A process as the journal names the owner of a claim: its pid and its start time, so a
+/// A process as the journal names the owner of a claim, and a temporary file its writer: its pid and its start time, so a
 /// pid reused by an unrelated process after a crash is not mistaken for the owner.
 public struct ProcessIdentity: Sendable, Equatable {
     public var pid: Int32
     /// The start time in clock ticks since boot (`/proc/PID/stat`, field 22); empty where
     /// there is no /proc, and then the pid alone is compared.
     public var start: String
+
+    public init(pid: Int32, start: String) {
+        self.pid = pid
+        self.start = start
+    }
 
     public static let current = ProcessIdentity(pid: getpid(), start: startTime(of: getpid()) ?? "")
 
