@@ -85,7 +85,7 @@ let package = Package(
         // `reel gallery`: the journal's takes as one self-contained HTML page (Mustache template).
         .target(
             name: "Gallery",
-            dependencies: ["Workflow", "VideoAPI", "Media", .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: ["Workflow", "VideoAPI", "Media", "SafeFiles", .product(name: "Mustache", package: "swift-mustache")],
             resources: [.embedInCode("gallery.mustache"), .embedInCode("card.mustache")]
         ),
         .executableTarget(

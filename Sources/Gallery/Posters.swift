@@ -1,5 +1,6 @@
 import Foundation
 import Media
+import SafeFiles
 import VideoAPI
 import Workflow
 
