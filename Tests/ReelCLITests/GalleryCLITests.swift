@@ -71,9 +71,10 @@ import Testing
     }
 
     @Test func theCopyCallMakesTheSameTakeAgainWithItsNameAndEveryByteOfItsPrompt() async throws {
-        // A NUL, a NUL before a digit (\0 then 1 is not \01), an escape and a bidi override.
+        // A control, a control before a digit (\1 then 1 is not \11), an escape and a bidi
+        // override. (A NUL is refused before sending, so no journaled prompt holds one.)
         let dir = try HostileConditionsTests.scratch(#"""
-            text_to_video{ prompt = "a fox\0 at dawn\0001 \27[31m red \u{202E}kcab", seed = 7, duration = 4, name = "fox-{seed}-{id}",
+            text_to_video{ prompt = "a fox\1 at dawn\0011 \27[31m red \u{202E}kcab", seed = 7, duration = 4, name = "fox-{seed}-{id}",
                            extra_body = { style = "ink", ["camera move"] = "dolly", ["end"] = 1 } }
             """#)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -85,7 +86,7 @@ import Testing
         let code = try #require(page.firstMatch(of: /<code>([^<]*)<\/code>/)).1
         let call = String(code).replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
             .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
-        #expect(call.contains(#"prompt = "a fox\0 at dawn\0001 \27[31m red \u{202E}kcab""#), "every character, escaped: \(call)")
+        #expect(call.contains(#"prompt = "a fox\1 at dawn\0011 \27[31m red \u{202E}kcab""#), "every character, escaped: \(call)")
         #expect(call.contains(#"name = "fox-7-{id}""#), "its name: \(call)")
         #expect(call.contains("extra_body = { ") && call.contains(#"style = "ink""#) && call.contains(#"["camera move"] = "dolly""#)
                 && call.contains(#"["end"] = 1"#), "fields of no option back in extra_body, keys quoted where needed: \(call)")
