@@ -56,7 +56,7 @@ import Testing
         #expect(chmod(wrapper, 0o755) == 0)
         let out = dir.appendingPathComponent("out")
         let path = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        let first = try BackgroundReel(["run", "s.lua", "--latency", "0.1", "--out", out.path], in: dir, environment: ["PATH": path])
+        let first = try BackgroundReel(["run", "s.lua", "--latency", "0.1", "--concurrency", "\(steps)", "--out", out.path], in: dir, environment: ["PATH": path])
         defer { first.stop() }
         // Every step has written its temporary file and waits.
         while (try FileManager.default.contentsOfDirectory(atPath: hold.path)).count < steps {

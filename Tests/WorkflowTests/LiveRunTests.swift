@@ -236,7 +236,7 @@ import VideoAPI
         defer { Task { await live.stop() } }
         let reporter = try await live.run("log(text_to_video('x').id)")
         let id = try #require(reporter.logs.first?.replacingOccurrences(of: "[log] ", with: ""))
-        // The file is written and closed, then renamed over a folder that has something in it.
+        // A folder (with something in it) where the video should go: refused, never replaced.
         let folder = live.scripts.directory.appendingPathComponent("kept")
         let target = folder.appendingPathComponent("take.mp4")
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
@@ -246,7 +246,7 @@ import VideoAPI
             Issue.record("the download was moved over a folder")
         } catch {
             #expect(error.code == .disk)
-            #expect(error.message.contains("cannot move the downloaded video into \(target.path)"), "\(error.message)")
+            #expect(error.message.contains("\(target.path) is a folder; give a file name"), "\(error.message)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["take.mp4"])
     }
