@@ -66,21 +66,25 @@ struct RunCommand: AsyncParsableCommand {
         // The plan counts what the journal holds (reused, free) apart from what is to be paid for.
         let holdings = script.quiet ? nil : RunEstimate.holdings(live)
         let billed = connection.simulator == nil
-        let work = Task { [script, concurrency] in
-            // Inside the task the signals cancel: Ctrl-C during the estimate's pass stops it too.
-            if !script.quiet { await RunEstimate.announce(script, options: options, holdings: holdings, billed: billed, on: display) }
-            return (try? await script.execute(options, generator: session, reporter: display, concurrency: concurrency)) ?? []
-        }
+        // The watcher is armed before the script starts: a loaded machine can run the script's
+        // first POSTs before this thread gets further, and a stop sent then was lost.
+        let stop = StopRequest()
         let jobControl = display.isLive ? (suspend: display.suspend, resume: display.resume) : nil
         let signals = SignalWatcher(jobControl: jobControl) { presses in
             if presses == 1 {
                 display.log("reel: interrupted; submitting nothing more (press Ctrl-C again to quit at once)")
                 session.stopSubmitting()
-                work.cancel()
+                stop.request()
             } else {
                 Foundation.exit(ReelExit.interrupted)
             }
         }
+        let work = Task { [script, concurrency] in
+            // Inside the task the signals cancel: Ctrl-C during the estimate's pass stops it too.
+            if !script.quiet { await RunEstimate.announce(script, options: options, holdings: holdings, billed: billed, on: display) }
+            return (try? await script.execute(options, generator: session, reporter: display, concurrency: concurrency)) ?? []
+        }
+        stop.whenRequested { work.cancel() }
         let failures = await work.value
         let interrupted = work.isCancelled
         let parts = await session.settled()

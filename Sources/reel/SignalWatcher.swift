@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Calls `handler` with the count of stop signals so far: Ctrl-C (SIGINT), SIGTERM, and
 /// SIGHUP (the terminal closed, an SSH session dropped) all ask for the same orderly stop.
@@ -14,18 +15,22 @@ final class SignalWatcher: @unchecked Sendable {
     init(jobControl: (suspend: @Sendable () -> Void, resume: @Sendable () -> Void)? = nil, _ handler: @escaping @Sendable (Int) -> Void) {
         let queue = DispatchQueue(label: "reel.signals")
         let counter = Counter()
+        let armed = DispatchGroup()
         var sources = [SIGINT, SIGTERM, SIGHUP].filter { !Self.startedIgnored.contains($0) }.map { number in
-            Self.source(number, queue) { handler(counter.increment()) }
+            Self.source(number, queue, armed) { handler(counter.increment()) }
         }
         if let jobControl {
-            sources.append(Self.source(SIGTSTP, queue) {
+            sources.append(Self.source(SIGTSTP, queue, armed) {
                 jobControl.suspend()
                 kill(getpid(), SIGSTOP)  // what Ctrl-Z would have done
             })
             // Ignoring SIGCONT does not keep it from continuing the process; it only routes it here.
-            sources.append(Self.source(SIGCONT, queue, jobControl.resume))
+            sources.append(Self.source(SIGCONT, queue, armed, jobControl.resume))
         }
         self.sources = sources
+        // Each source is registered by Dispatch's own thread, later; return only once it is,
+        // so no stop sent after this returns can miss its handler.
+        _ = armed.wait(timeout: .now() + 2)
         catchesJobControl = jobControl != nil
     }
 
@@ -39,10 +44,19 @@ final class SignalWatcher: @unchecked Sendable {
         return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
     })
 
-    private static func source(_ number: Int32, _ queue: DispatchQueue, _ handler: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
+    private static func source(_ number: Int32, _ queue: DispatchQueue, _ armed: DispatchGroup,
+                               _ handler: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
+        #if !os(Linux)
+        // kqueue only reports a signal whose default action would otherwise end the process.
         signal(number, SIG_IGN)
+        #endif
+        // On Linux, Dispatch installs its own handler when it registers the source; setting
+        // SIG_IGN first would drop a signal sent before that, so the default action stands
+        // until then (the watcher is armed before anything is sent).
         let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
         source.setEventHandler(handler: handler)
+        armed.enter()
+        source.setRegistrationHandler { armed.leave() }
         source.resume()
         return source
     }
@@ -62,5 +76,27 @@ final class SignalWatcher: @unchecked Sendable {
             value += 1
             return value
         }
+    }
+}
+
+/// A stop asked for by a signal, possibly before the work it stops exists: the action given
+/// later runs at once if the stop came first, else when it comes (once either way).
+final class StopRequest: Sendable {
+    private let state = Mutex<(requested: Bool, action: (@Sendable () -> Void)?)>((false, nil))
+
+    func request() {
+        let action = state.withLock { state -> (@Sendable () -> Void)? in
+            state.requested = true
+            return state.action
+        }
+        action?()
+    }
+
+    func whenRequested(_ action: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            state.action = action
+            return state.requested
+        }
+        if now { action() }
     }
 }
