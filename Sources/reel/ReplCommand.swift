@@ -26,8 +26,7 @@ struct ReplCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where :save() puts videos by default (default: out in the project's folder).", valueName: "dir"))
     var out: String?
 
-    @Option(help: ArgumentHelp("The model when a call names none.", valueName: "name"))
-    var model: String?
+    @OptionGroup var model: ModelOptions
 
     @Flag(name: .customLong("dry-run"), help: "Validate only: every call returns a placeholder Video; nothing is sent.")
     var dryRun = false
@@ -37,12 +36,8 @@ struct ReplCommand: AsyncParsableCommand {
     /// `--max-seconds`, `--max-cost`, prices: as for `run`, one cap for the whole session.
     @OptionGroup var limits: BudgetOptions
 
-    func validate() throws {
-        _ = try ScriptOptions.resolveModel(model)
-    }
-
     func run() async throws {
-        let modelName = try ScriptOptions.resolveModel(model)
+        let modelName = try model.resolved()
         var options = WorkflowOptions(scriptPath: "repl", outputDirectory: out ?? Project.current.path("out"), baseModel: modelName)
         // One budget for the session: every entry's generations reserve against it, and
         // `budget{}` lowers (and `budget()` reads) this same one.
