@@ -23,8 +23,7 @@ struct ReplCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Where :save() puts videos by default (default: out in the project's folder).", valueName: "dir"))
-    var out: String?
+    @OptionGroup var output: OutputOptions
 
     @OptionGroup var model: ModelOptions
 
@@ -38,7 +37,7 @@ struct ReplCommand: AsyncParsableCommand {
 
     func run() async throws {
         let modelName = try model.resolved()
-        var options = WorkflowOptions(scriptPath: "repl", outputDirectory: out ?? Project.current.path("out"), baseModel: modelName)
+        var options = WorkflowOptions(scriptPath: "repl", outputDirectory: output.directory, baseModel: modelName)
         // One budget for the session: every entry's generations reserve against it, and
         // `budget{}` lowers (and `budget()` reads) this same one.
         options.budget = try await limits.budget(showsMoney: false)
@@ -46,7 +45,7 @@ struct ReplCommand: AsyncParsableCommand {
         let display = ProgressDisplay(style: .lines)
         let liveView = ProgressDisplay.style(quiet: false) == .live
         let connection = try live.connection()
-        if !dryRun { for line in live.announcement(connection, subject: "this session", out: out) { display.log(line) } }
+        if !dryRun { for line in live.announcement(connection, subject: "this session", out: output.explicitDirectory) { display.log(line) } }
         let liveSession = dryRun ? nil : LiveSession { [live, connection, options] in
             try await live.start(connection, script: "(repl)", outputDirectory: options.outputDirectory, display: display,
                                  budget: options.budget)

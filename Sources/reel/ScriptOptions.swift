@@ -12,11 +12,7 @@ struct ScriptOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("Arguments for the script, as key=value; the script reads them from `args`.", valueName: "key=value"))
     var arguments: [String] = []
 
-    @Option(name: .customLong("out"), help: ArgumentHelp("Where :save() puts videos by default (default: out in the project's folder).", valueName: "dir"))
-    var explicitOut: String?
-
-    /// `--out`, else the project's `out` (see `Project`).
-    var out: String { explicitOut ?? Project.current.path("out") }
+    @OptionGroup var output: OutputOptions
 
     @OptionGroup var model: ModelOptions
 
@@ -88,7 +84,7 @@ struct ScriptOptions: ParsableArguments {
 
     func workflowOptions() throws -> WorkflowOptions {
         var options = WorkflowOptions(
-            scriptPath: script, arguments: try parsedArguments(), outputDirectory: out, baseModel: try model.resolved(),
+            scriptPath: script, arguments: try parsedArguments(), outputDirectory: output.directory, baseModel: try model.resolved(),
             limits: LuaLimits(memoryBytes: maxMemory << 20, instructions: maxInstructions > 0 ? maxInstructions : nil))
         options.sandbox = sandbox
         options.fileNameTemplate = name
