@@ -4,16 +4,9 @@ import Testing
 /// The default model and options, from every place they can be set, get the suggestion a
 /// call's own misspelling gets.
 @Suite struct DefaultsCLITests {
-    private func script(_ text: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-defaults-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try text.write(to: dir.appendingPathComponent("s.lua"), atomically: true, encoding: .utf8)
-        return dir
-    }
-
     /// A near-miss of the fast tier suggests the fast tier, not the pricier standard one.
     @Test func aMisspeltModelFromTheCommandLineOrEnvironmentGetsItsOwnTier() async throws {
-        let dir = try script("text_to_video{ prompt = 'x' }")
+        let dir = try HostileConditionsTests.scratch("text_to_video{ prompt = 'x' }")
         defer { try? FileManager.default.removeItem(at: dir) }
         for command in [["check", "s.lua"], ["run", "--dry-run", "s.lua"], ["repl", "--dry-run"]] {
             let flag = try await CLI.run(command + ["--model", "veo3.1-fast-720p"], in: dir)
@@ -32,7 +25,7 @@ import Testing
         ("defaults{ aspect = '9:16' }", "error: s.lua:1: defaults: unknown option 'aspect' (did you mean 'aspect_ratio'?)"),
     ])
     func aMisspeltDefaultGetsTheSuggestionACallWould(line: String, message: String) async throws {
-        let dir = try script(line + "\ntext_to_video{ prompt = 'x' }")
+        let dir = try HostileConditionsTests.scratch(line + "\ntext_to_video{ prompt = 'x' }")
         defer { try? FileManager.default.removeItem(at: dir) }
         for command in [["check", "s.lua"], ["run", "--dry-run", "s.lua"]] {
             let result = try await CLI.run(command, in: dir)
