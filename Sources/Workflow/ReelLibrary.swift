@@ -255,7 +255,9 @@ final class ReelLibrary {
             throw ReelLuaError(.invalidRequest, "defaults: unknown option '\(name)'\(hint)")
         }
         if case .string(let model) = options.first(where: { $0.0 == "model" })?.1, Capabilities.model(named: model) == nil {
-            throw ReelLuaError(.invalidRequest, "defaults: unknown model '\(model)' (see `reel models`)")
+            // The hint a call's `model = …` gets: same tier, same resolution.
+            let hint = Capabilities.suggestion(forModel: model).map { "did you mean '\($0)'? " } ?? ""
+            throw ReelLuaError(.invalidRequest, "defaults: unknown model '\(model)' (\(hint)see `reel models`)")
         }
         for (name, json) in options {
             defaults.removeAll { $0.0 == name }

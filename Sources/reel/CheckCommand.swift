@@ -21,7 +21,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         Project.search(fromScript: script.script)
-        for line in live.dryAnnouncement(subject: "check", out: script.explicitOut) { print(TerminalText.escaped(line)) }
+        for line in live.dryAnnouncement(subject: "check", out: script.output.explicitDirectory) { print(TerminalText.escaped(line)) }
         let reporter = CountingReporter(ProgressDisplay(style: script.quiet ? .quiet : .lines))
         var options = try await script.workflowOptionsWithBudget()
         let generator = DryRunGenerator(budget: options.budget, holdings: RunEstimate.holdings(live))

@@ -31,7 +31,7 @@ struct GalleryCommand: AsyncParsableCommand {
     var explicitOutput: String?
 
     /// `-o`, else the page a run writes: `gallery.html` in the project's `out`.
-    var output: String { explicitOutput ?? Project.current.path("out/gallery.html") }
+    var output: String { explicitOutput ?? (OutputOptions.defaultDirectory as NSString).appendingPathComponent("gallery.html") }
 
     func validate() throws {
         if all && run != nil { throw ValidationError("give --run N or --all, not both") }

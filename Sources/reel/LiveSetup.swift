@@ -10,14 +10,13 @@ struct LiveSetup: ParsableArguments {
     @Flag(help: "Use the built-in simulator even if REEL_BASE_URL is set.")
     var simulate = false
 
-    @Option(name: .customLong("base-url"), help: ArgumentHelp("The gateway (overrides REEL_BASE_URL), without /v1.", valueName: "url"))
-    var baseURL: String?
+    @OptionGroup var gatewayOptions: GatewayOptions
 
     @Option(help: ArgumentHelp("Generations in flight at once, across the whole script.", valueName: "n"))
     var concurrency: Int = 4
 
     @Option(help: ArgumentHelp("Seconds one generation may take from submission to result.", valueName: "s"))
-    var timeout: Double = 1800
+    var timeout: Double = ClientConfiguration.defaultTaskTimeout
 
     @OptionGroup var state: StateOptions
     var stateDirectory: String { state.directory }
@@ -48,12 +47,7 @@ struct LiveSetup: ParsableArguments {
     }
 
     /// The gateway and what named it, or nil for the built-in simulator.
-    private var gateway: (url: String, source: String)? {
-        guard !simulate else { return nil }
-        if let baseURL { return baseURL.isEmpty ? nil : (baseURL, "--base-url") }
-        if let url = ProcessInfo.processInfo.environment["REEL_BASE_URL"], !url.isEmpty { return (url, "REEL_BASE_URL") }
-        return nil
-    }
+    var gateway: (url: String, source: String)? { simulate ? nil : gatewayOptions.named }
 
     /// --base-url or REEL_BASE_URL with the key, else (or with --simulate) the simulator. A key
     /// reel refused at start-up, or a journal folder that is a file, stops here: nothing is sent.

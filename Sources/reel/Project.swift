@@ -64,7 +64,7 @@ struct Project: Sendable {
     static func notice(state: String?, out: String?) -> String? {
         let project = current
         guard project.root != "." else { return nil }
-        let parts = [state == nil ? "journal \(project.path(".reel"))" : nil, out == nil ? "videos in \(project.path("out"))" : nil].compactMap { $0 }
+        let parts = [state == nil ? "journal \(project.path(".reel"))" : nil, out == nil ? "videos in \(OutputOptions.defaultDirectory)" : nil].compactMap { $0 }
         guard !parts.isEmpty else { return nil }
         return "reel: using the project in \(project.root) (the nearest folder at or above \(searchStart == "." ? "this one" : searchStart) with .reel or reel.json): \(parts.joined(separator: ", "))"
     }

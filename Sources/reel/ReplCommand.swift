@@ -23,11 +23,9 @@ struct ReplCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Where :save() puts videos by default (default: out in the project's folder).", valueName: "dir"))
-    var out: String?
+    @OptionGroup var output: OutputOptions
 
-    @Option(help: ArgumentHelp("The model when a call names none.", valueName: "name"))
-    var model: String?
+    @OptionGroup var model: ModelOptions
 
     @Flag(name: .customLong("dry-run"), help: "Validate only: every call returns a placeholder Video; nothing is sent.")
     var dryRun = false
@@ -37,13 +35,9 @@ struct ReplCommand: AsyncParsableCommand {
     /// `--max-seconds`, `--max-cost`, prices: as for `run`, one cap for the whole session.
     @OptionGroup var limits: BudgetOptions
 
-    func validate() throws {
-        _ = try ScriptOptions.resolveModel(model)
-    }
-
     func run() async throws {
-        let modelName = try ScriptOptions.resolveModel(model)
-        var options = WorkflowOptions(scriptPath: "repl", outputDirectory: out ?? Project.current.path("out"), baseModel: modelName)
+        let modelName = try model.resolved()
+        var options = WorkflowOptions(scriptPath: "repl", outputDirectory: output.directory, baseModel: modelName)
         // One budget for the session: every entry's generations reserve against it, and
         // `budget{}` lowers (and `budget()` reads) this same one.
         options.budget = try await limits.budget(showsMoney: false)
@@ -51,7 +45,7 @@ struct ReplCommand: AsyncParsableCommand {
         let display = ProgressDisplay(style: .lines)
         let liveView = ProgressDisplay.style(quiet: false) == .live
         let connection = try live.connection()
-        if !dryRun { for line in live.announcement(connection, subject: "this session", out: out) { display.log(line) } }
+        if !dryRun { for line in live.announcement(connection, subject: "this session", out: output.explicitDirectory) { display.log(line) } }
         let liveSession = dryRun ? nil : LiveSession { [live, connection, options] in
             try await live.start(connection, script: "(repl)", outputDirectory: options.outputDirectory, display: display,
                                  budget: options.budget)

@@ -40,7 +40,7 @@ struct RunCommand: AsyncParsableCommand {
         Project.search(fromScript: script.script)
         let options = try await workflowOptions()
         if dryRun {
-            for line in live.dryAnnouncement(subject: "a dry run", out: script.explicitOut) { print(TerminalText.escaped(line)) }
+            for line in live.dryAnnouncement(subject: "a dry run", out: script.output.explicitDirectory) { print(TerminalText.escaped(line)) }
             var options = options
             options.reportEveryInvalidCall = true
             let generator = DryRunGenerator(budget: options.budget, holdings: RunEstimate.holdings(live))
@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(ReelExit.usage)
         }
         let display = ProgressDisplay(style: ProgressDisplay.style(quiet: script.quiet), verbose: script.verbose)
-        for line in live.announcement(connection, subject: "this run", out: script.explicitOut) { display.log(line) }
+        for line in live.announcement(connection, subject: "this run", out: script.output.explicitDirectory) { display.log(line) }
         let session = LiveSession { [live, connection] in
             try await live.start(connection, script: options.scriptPath, arguments: runArguments, outputDirectory: options.outputDirectory,
                                  display: display, budget: options.budget, fresh: fresh)
@@ -115,7 +115,7 @@ struct RunCommand: AsyncParsableCommand {
         // The run's page, when it generated or reused a video: every take, to look at and compare.
         var gallery = ""
         if !noGallery, let parts, rows.contains(where: { $0.state == .downloaded }) {
-            let page = (script.out as NSString).appendingPathComponent("gallery.html")
+            let page = (script.output.directory as NSString).appendingPathComponent("gallery.html")
             if (try? await Gallery(journal: parts.journal, stateDirectory: stateDirectory).write(.run(parts.runID), to: page)) != nil {
                 gallery = "\nGallery: \(page)"
             }

@@ -44,7 +44,7 @@ enum RunEstimate {
     /// generated). Needs no key: `reel check` looks too.
     static func holdings(_ live: LiveSetup) -> JournalHoldings? {
         guard live.state.journalExists, let journal = try? Journal(directory: live.stateDirectory, patience: 1) else { return nil }
-        let gateway = live.simulate ? nil : (live.baseURL ?? ProcessInfo.processInfo.environment["REEL_BASE_URL"]).flatMap { $0.isEmpty ? nil : $0 }
+        let gateway = live.gateway?.url
         let identity = gateway.map { ClientConfiguration(baseURL: $0, apiKey: nil).baseURL } ?? SimulatorConfiguration.builtInIdentity
         return JournalHoldings(journal: journal, gatewayIdentity: identity)
     }

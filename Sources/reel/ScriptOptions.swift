@@ -12,14 +12,9 @@ struct ScriptOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("Arguments for the script, as key=value; the script reads them from `args`.", valueName: "key=value"))
     var arguments: [String] = []
 
-    @Option(name: .customLong("out"), help: ArgumentHelp("Where :save() puts videos by default (default: out in the project's folder).", valueName: "dir"))
-    var explicitOut: String?
+    @OptionGroup var output: OutputOptions
 
-    /// `--out`, else the project's `out` (see `Project`).
-    var out: String { explicitOut ?? Project.current.path("out") }
-
-    @Option(name: .long, help: ArgumentHelp("The model when a script names none (else REEL_MODEL, else \(Capabilities.defaultModelName)).", valueName: "name"))
-    var model: String?
+    @OptionGroup var model: ModelOptions
 
     @Option(name: .customLong("max-instructions"), help: ArgumentHelp("Stop a script after this many Lua instructions (0: no limit).", valueName: "n"))
     var maxInstructions: Int64 = 0
@@ -47,7 +42,6 @@ struct ScriptOptions: ParsableArguments {
     func validate() throws {
         _ = try parsedArguments()
         _ = try rows()
-        _ = try baseModel()
         if maxMemory < 1 { throw ValidationError("--max-memory must be at least 1 MiB (got \(maxMemory))") }
         if let name, let problem = RequestOptions.fileNameProblem(name) { throw ValidationError("--name \(problem)") }
         if maxInstructions < 0 { throw ValidationError("--max-instructions must be 0 (no limit) or more (got \(maxInstructions))") }
@@ -88,25 +82,9 @@ struct ScriptOptions: ParsableArguments {
         return nil
     }
 
-    /// --model, else REEL_MODEL, else the built-in default; an unknown name is a usage error.
-    func baseModel() throws -> String { try Self.resolveModel(model) }
-
-    /// The model a run uses when a call names none, from a `--model` value if given; shared
-    /// by `run`, `check` and `repl`.
-    static func resolveModel(_ flag: String?) throws -> String {
-        let (name, origin) = flag.map { ($0, "--model") }
-            ?? ProcessInfo.processInfo.environment["REEL_MODEL"].map { ($0, "REEL_MODEL") }
-            ?? (Capabilities.defaultModelName, "default")
-        guard Capabilities.model(named: name) != nil else {
-            let hint = nearestName(to: name, in: Capabilities.models.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
-            throw ValidationError("\(origin): unknown model '\(name)'\(hint); `reel models` lists them")
-        }
-        return name
-    }
-
     func workflowOptions() throws -> WorkflowOptions {
         var options = WorkflowOptions(
-            scriptPath: script, arguments: try parsedArguments(), outputDirectory: out, baseModel: try baseModel(),
+            scriptPath: script, arguments: try parsedArguments(), outputDirectory: output.directory, baseModel: try model.resolved(),
             limits: LuaLimits(memoryBytes: maxMemory << 20, instructions: maxInstructions > 0 ? maxInstructions : nil))
         options.sandbox = sandbox
         options.fileNameTemplate = name

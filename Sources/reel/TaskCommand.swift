@@ -24,8 +24,7 @@ struct TaskCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Download the task's video to this path.", valueName: "path"))
     var save: String?
 
-    @Option(name: .customLong("base-url"), help: ArgumentHelp("The gateway, without /v1.", valueName: "url"))
-    var baseURL: String?
+    @OptionGroup var gatewayOptions: GatewayOptions
 
     @OptionGroup var state: StateOptions
     var stateDirectory: String { state.directory }
@@ -39,8 +38,7 @@ struct TaskCommand: AsyncParsableCommand {
             try await answerFromJournal(record)
             return
         }
-        let environment = ProcessInfo.processInfo.environment
-        guard let base = baseURL ?? environment["REEL_BASE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) ?? record?.baseURL else {
+        guard let base = gatewayOptions.named?.url ?? record?.baseURL else {
             printError("reel task: which gateway? Set REEL_BASE_URL or --base-url (the journal in \(stateDirectory) does not know task \(id))")
             throw ExitCode(ReelExit.usage)
         }

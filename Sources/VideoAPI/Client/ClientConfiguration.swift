@@ -12,7 +12,9 @@ public struct ClientConfiguration: Sendable {
     /// gateway that is down is reported within this.
     public var connectTimeout: Double = 5
     /// Seconds a task may take from submission to result.
-    public var taskTimeout: Double = 30 * 60
+    public var taskTimeout: Double = defaultTaskTimeout
+    /// Half an hour: `--timeout`'s default too, so the help says what the client does.
+    public static let defaultTaskTimeout: Double = 30 * 60
     public var retry = RetryPolicy()
     public var poll = PollPolicy()
     /// A JSON reply larger than this is refused (a gateway gone wrong, not a task).
