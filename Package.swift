@@ -58,8 +58,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // ffmpeg and ffprobe, run through swift-subprocess: the media steps and the simulator's footage.
-        .target(name: "Media", dependencies: ["SafeFiles", .product(name: "Subprocess", package: "swift-subprocess")]),
+        // ffmpeg and ffprobe, run through swift-subprocess: the media steps and the simulator's footage
+        // (bounded in time by VideoAPI's `withTimeout`, the one time limit).
+        .target(name: "Media", dependencies: ["SafeFiles", "VideoAPI", .product(name: "Subprocess", package: "swift-subprocess")]),
         .target(
             name: "Simulator",
             dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import Subprocess
+import VideoAPI
 #if canImport(System)
 import System
 #else
@@ -43,21 +44,17 @@ public enum FFmpeg {
         let work: @Sendable () async throws -> (status: TerminationStatus, output: String, error: String) = {
             let result = try await Subprocess.run(.path(FilePath(path)), arguments: Arguments(arguments), platformOptions: options,
                                                   input: .none, output: .string(limit: 1 << 22), error: .string(limit: 1 << 20))
+            // A cancelled run ends as a process stopped by SIGTERM, not a result: throwing here lets
+            // `withTimeout` say the limit stopped it (and a caller's cancellation stay one).
+            try Task.checkCancellation()
             return (result.terminationStatus, result.standardOutput ?? "", result.standardError ?? "")
         }
         let outcome: (status: TerminationStatus, output: String, error: String)
         if let timeLimit {
-            outcome = try await withThrowingTaskGroup(of: (status: TerminationStatus, output: String, error: String)?.self) { group in
-                group.addTask { try await work() }
-                group.addTask {
-                    try await Task.sleep(for: timeLimit)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else {
-                    throw Failure(kind: .timedOut, description: "\(program) was still running after \(timeLimit) (the run's --timeout); it was stopped")
-                }
-                return value
+            do {
+                outcome = try await withTimeout(timeLimit, operation: work)
+            } catch is TimeBound.Exceeded {
+                throw Failure(kind: .timedOut, description: "\(program) was still running after \(timeLimit) (the run's --timeout); it was stopped")
             }
         } else {
             outcome = try await work()

@@ -130,18 +130,13 @@ struct ReplCommand: AsyncParsableCommand {
     private func finish(_ session: LiveSession?) async {
         guard let parts = await session?.settled() else { return }
         try? parts.journal.finishRun(parts.runID, outcome: "done")
-        // Whichever ends first: the shutdown, or five seconds.
-        let (ended, end) = AsyncStream.makeStream(of: Void.self)
-        Task {
+        // Whichever ends first: the shutdown, or five seconds. Past them the REPL stops waiting
+        // and leaves the shutdown to the process's end, rather than cancelling it halfway.
+        let shutdown = Task { () async throws in
             await parts.client.shutdown()
             await parts.simulator?.stop()
-            end.finish()
         }
-        Task {
-            try? await Task.sleep(nanoseconds: 5_000_000_000)
-            end.finish()
-        }
-        for await _ in ended {}
+        _ = try? await withTimeout(.seconds(5)) { await ReplGenerator.wait(for: shutdown) }
     }
 
 }

@@ -65,10 +65,10 @@ final class ReplGenerator: VideoGenerator, Sendable {
     }
 
     /// The task's result, or nil if the waiting task is cancelled first.
-    static func wait(for task: Task<GeneratedVideo, any Error>) async -> Result<GeneratedVideo, any Error>? {
-        let once = OnceResult()
+    static func wait<T: Sendable>(for task: Task<T, any Error>) async -> Result<T, any Error>? {
+        let once = OnceResult<T>()
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<GeneratedVideo, any Error>?, Never>) in
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>?, Never>) in
                 once.set(continuation)
                 Task { once.resume(with: await task.result) }
             }
@@ -103,16 +103,16 @@ final class ReplGenerator: VideoGenerator, Sendable {
 }
 
 /// A continuation resumed once: by the result, or by cancellation, whichever comes first.
-private final class OnceResult: Sendable {
+private final class OnceResult<T: Sendable>: Sendable {
     private struct State {
-        var continuation: CheckedContinuation<Result<GeneratedVideo, any Error>?, Never>?
-        var early: Result<GeneratedVideo, any Error>??
+        var continuation: CheckedContinuation<Result<T, any Error>?, Never>?
+        var early: Result<T, any Error>??
         var done = false
     }
     private let state = Mutex(State())
 
-    func set(_ continuation: CheckedContinuation<Result<GeneratedVideo, any Error>?, Never>) {
-        let early: Result<GeneratedVideo, any Error>?? = state.withLock { state in
+    func set(_ continuation: CheckedContinuation<Result<T, any Error>?, Never>) {
+        let early: Result<T, any Error>?? = state.withLock { state in
             if let early = state.early { state.done = true; return .some(early) }
             state.continuation = continuation
             return nil
@@ -120,8 +120,8 @@ private final class OnceResult: Sendable {
         if let early { continuation.resume(returning: early) }
     }
 
-    func resume(with value: Result<GeneratedVideo, any Error>?) {
-        let continuation: CheckedContinuation<Result<GeneratedVideo, any Error>?, Never>? = state.withLock { state in
+    func resume(with value: Result<T, any Error>?) {
+        let continuation: CheckedContinuation<Result<T, any Error>?, Never>? = state.withLock { state in
             guard !state.done else { return nil }
             guard let continuation = state.continuation else {
                 if state.early == nil { state.early = .some(value) }

@@ -6,8 +6,8 @@ import Synchronization
 /// a `Pulse.beat()`: past either, `body` is cancelled and `TimeBound.Exceeded` thrown. These are
 /// reel's only time limits on requests (AsyncHTTPClient is given none of its own), so that
 /// they can tell a slow gateway from a process that was held up.
-enum TimeBound {
-    struct Exceeded: Error {}
+public enum TimeBound {
+    public struct Exceeded: Error {}
 
     /// A limit's timer that runs this much later than it was due was held up with the process
     /// (Ctrl-Z, a laptop asleep, a paused pipe or a long computation holding the event loop):
@@ -122,3 +122,14 @@ enum TimeBound {
         }
     }
 }
+
+/// Runs `operation` for at most `limit`: past it, `operation` is cancelled and, once it has
+/// stopped, `TimeBound.Exceeded` is thrown. The one "run this, but not for longer than that"
+/// of reel (a request's time limits, a media step's ffmpeg), on an event-loop timer. Not for
+/// work that holds the loop itself (a spinning Lua script): its timer could not ring before
+/// the spin ends, which is why RunEstimate cuts its pass from a Dispatch thread.
+public func withTimeout<T: Sendable>(_ limit: Duration, operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+    return try await TimeBound.run(until: Date().addingTimeInterval(seconds), operation)
+}
+
