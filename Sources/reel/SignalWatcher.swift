@@ -44,6 +44,20 @@ final class SignalWatcher: @unchecked Sendable {
         return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
     })
 
+    /// Blocks the stop signals in the calling thread; called first thing, every thread started
+    /// later inherits the block. A stop signal then stays pending until the watcher's Dispatch
+    /// source reads it (a signalfd on Linux). Unblocked, the kernel may hand it to any thread,
+    /// where Dispatch's handler re-raises it at the one thread that registered the source — a
+    /// thread of Dispatch's pool that, on a loaded machine, was seen never to read it: the stop
+    /// was lost and the run paid on. A stop sent before the watcher exists waits for it too.
+    /// Children (ffmpeg) start with a clean mask: swift-subprocess resets it.
+    static func holdStopSignals() {
+        var held = sigset_t()
+        sigemptyset(&held)
+        for number in [SIGINT, SIGTERM, SIGHUP] where !startedIgnored.contains(number) { sigaddset(&held, number) }
+        pthread_sigmask(SIG_BLOCK, &held, nil)
+    }
+
     private static func source(_ number: Int32, _ queue: DispatchQueue, _ armed: DispatchGroup,
                                _ handler: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
         #if !os(Linux)
