@@ -60,30 +60,56 @@ import VideoAPI
 
     @Test func randomAndTruncatedRepliesNeverCrashTheDecoder() throws {
         var rng = SystemRandomNumberGenerator()
-        let samples = [
-            #"{"id":"t1","status":"completed","progress":100,"video_url":"https://x/v.mp4"}"#,
-            #"{"code":"success","data":{"task_id":"t2","status":"SUCCESS","progress":"100%","result_url":"https://x"}}"#,
-            #"{"error":{"message":"bad","type":"invalid_request_error","code":"invalid_request"}}"#,
-            #"{"code":"fail","message":"nope","data":null}"#,
+        // Each sample with what a careful reader must take from it.
+        let samples: [(reply: String, snapshot: TaskSnapshot, message: String?, code: String?)] = [
+            (#"{"id":"t1","status":"completed","progress":100,"video_url":"https://x/v.mp4"}"#,
+             TaskSnapshot(id: "t1", status: .succeeded, progress: 100, resultURL: "https://x/v.mp4"), nil, nil),
+            (#"{"code":"success","data":{"task_id":"t2","status":"SUCCESS","progress":"100%","result_url":"https://x"}}"#,
+             TaskSnapshot(id: "t2", status: .succeeded, progress: 100, resultURL: "https://x"), nil, "success"),
+            (#"{"error":{"message":"bad","type":"invalid_request_error","code":"invalid_request"}}"#,
+             TaskSnapshot(failureReason: "bad"), "bad", "invalid_request"),
+            (#"{"code":"fail","message":"nope","data":null}"#,
+             TaskSnapshot(failureReason: "nope"), "nope", "fail"),
         ]
+        // Intact samples read as expected; every proper prefix of one is refused (a cut
+        // reply must never pass for a shorter valid one).
+        for sample in samples {
+            let json = try JSONValue.parse(Data(sample.reply.utf8))
+            #expect(TaskSnapshot(decoding: json) == sample.snapshot, "\(sample.reply)")
+            let error = APIErrorBody(decoding: json)
+            #expect(error.message == sample.message && error.code == sample.code, "\(sample.reply)")
+            let bytes = Array(sample.reply.utf8)
+            for length in 0..<bytes.count {
+                #expect(throws: JSONValue.ParseError.self, "prefix \(length) of \(sample.reply)") {
+                    try JSONValue.parse(Data(bytes.prefix(length)))
+                }
+            }
+        }
         var decoded = 0, refused = 0
         for _ in 0..<3000 {
-            let base = Array(samples.randomElement(using: &rng)!.utf8)
+            let base = Array(samples.randomElement(using: &rng)!.reply.utf8)
             var bytes = Array(base.prefix(Int.random(in: 0...base.count, using: &rng)))
             for _ in 0..<Int.random(in: 0...3, using: &rng) where !bytes.isEmpty {
                 bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
             }
             if Bool.random(using: &rng) { bytes = (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) } }
-            if let json = try? JSONValue.parse(Data(bytes)) {
-                _ = TaskSnapshot(decoding: json)
+            do {
+                let json = try JSONValue.parse(Data(bytes))
+                let snapshot = TaskSnapshot(decoding: json)
                 _ = APIErrorBody(decoding: json)
+                // What the decoder promises of any reply it accepts.
+                if let progress = snapshot.progress { #expect((0...100).contains(progress), "\(bytes)") }
+                #expect(snapshot.id?.isEmpty != true && snapshot.resultURL?.isEmpty != true, "\(bytes)")
                 decoded += 1
-            } else {
+            } catch {
+                #expect(!error.description.isEmpty)
                 refused += 1
             }
         }
         print("fuzz: 3000 random/truncated replies → \(decoded) decoded tolerantly, \(refused) refused as not JSON, 0 crashes")
-        #expect(decoded + refused == 3000)
+        // Intact samples come up about one time in ten, random noise is almost never JSON:
+        // both outcomes must occur, or the mutation above stopped doing anything.
+        #expect(decoded > 0 && refused > 1000, "decoded \(decoded), refused \(refused)")
     }
 
     @Test func wellFormedRepliesOfEveryShapeAndTypeDecodeTolerantly() {
