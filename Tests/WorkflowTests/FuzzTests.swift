@@ -154,19 +154,19 @@ import VideoAPI
     }
 
     @Test func anOversizeReplyIsCapped() async throws {
-        let live = try await LiveHarness(client: { $0.maxResponseBytes = 64 })
-        defer { Task { await live.stop() } }
-        let failure = try await live.failure("text_to_video 'x'")
-        #expect(failure.code == "api_error")
-        #expect(failure.message.contains("larger than"))
+        try await LiveHarness.with(client: { $0.maxResponseBytes = 64 }) { live in
+            let failure = try await live.failure("text_to_video 'x'")
+            #expect(failure.code == "api_error")
+            #expect(failure.message.contains("larger than"))
+        }
     }
 
     @Test func anOversizeDownloadIsCappedAndLeavesNoFile() async throws {
-        let live = try await LiveHarness({ $0.resultBytes = 64 << 10 }, client: { $0.maxDownloadBytes = 16 << 10 })
-        defer { Task { await live.stop() } }
-        let failure = try await live.failure("text_to_video 'x'")
-        #expect(failure.code == "api_error")
-        #expect(failure.message.contains("limit"))
-        #expect(live.outputFiles.isEmpty)
+        try await LiveHarness.with({ $0.resultBytes = 64 << 10 }, client: { $0.maxDownloadBytes = 16 << 10 }) { live in
+            let failure = try await live.failure("text_to_video 'x'")
+            #expect(failure.code == "api_error")
+            #expect(failure.message.contains("limit"))
+            #expect(live.outputFiles.isEmpty)
+        }
     }
 }
