@@ -38,7 +38,9 @@ import VideoAPI
               return "a prompt"
             end
             local fns = { text_to_video, image_to_video, frames_to_video, reference_to_video, generate }
-            local refused, accepted, other = 0, 0, {}
+            local names_of = { [text_to_video] = "text_to_video", [image_to_video] = "image_to_video", [frames_to_video] = "frames_to_video",
+                               [reference_to_video] = "reference_to_video", [generate] = "generate" }
+            local refused, accepted, other, unnamed = 0, 0, {}, {}
             for n = 1, 4000 do
               -- Half start from a valid text request and change a few fields; half are noise.
               local t = n % 2 == 0 and { prompt = "a valid prompt", duration = 8 } or {}
@@ -47,14 +49,21 @@ import VideoAPI
               local fn = n % 2 == 0 and ({ text_to_video, generate })[math.random(2)] or fns[math.random(#fns)]
               local ok, err = pcall(fn, t)
               if ok then accepted = accepted + 1
-              elseif type(err) == "table" and err.code == "invalid_request" then refused = refused + 1
+              elseif type(err) == "table" and err.code == "invalid_request" then
+                refused = refused + 1
+                -- A refusal says which call and which field: "fn: 'field' …" or the list item.
+                local message = tostring(err.message)
+                local named = message:find("'[^']*'") or message:find("got a list item at %d+")
+                if message:sub(1, #names_of[fn] + 2) ~= names_of[fn] .. ": " or not named then unnamed[#unnamed + 1] = message end
               else other[#other + 1] = tostring(err) end
             end
-            log(refused, accepted, #other, other[1])
+            log(refused, accepted, #other, tostring(other[1]), #unnamed, tostring(unnamed[1]))
             """)
         let fields = reporter.logs.first!.dropFirst("[log] ".count).split(separator: "\t")
+        try #require(fields.count == 6, "\(reporter.logs)")
         print("fuzz: 4000 random option tables → \(fields[0]) refused as invalid_request, \(fields[1]) accepted, \(fields[2]) other")
         #expect(fields[2] == "0", "\(reporter.logs)")
+        #expect(fields[4] == "0", "a refusal that names no call or field: \(reporter.logs)")
         #expect(Int(fields[0])! > 1000 && Int(fields[1])! > 10)
     }
 
