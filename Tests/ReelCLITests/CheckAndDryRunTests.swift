@@ -41,6 +41,58 @@ import Testing
         #expect(Set(found) == Set(Self.examples), "add new examples to CheckAndDryRunTests.examples")
     }
 
+    /// Every function's example in the reference page (docs/reference.md, generated from
+    /// LuaAPI.swift and held to it by `theCommittedCopiesAreCurrent`), by function heading.
+    static let referenceExamples: [(function: String, example: String)] = {
+        let page = (try? String(contentsOf: CLI.packageRoot.appendingPathComponent("docs/reference.md"), encoding: .utf8)) ?? ""
+        return page.components(separatedBy: "\n## ").dropFirst().filter { $0.prefix(while: { $0 != "\n" }).contains("(") }.map { section in
+            let heading = String(section.prefix(while: { $0 != "\n" }))
+            let blocks = section.components(separatedBy: "```lua\n").dropFirst().map { $0.components(separatedBy: "```").first ?? "" }
+            return (heading, blocks.count == 1 ? blocks[0] : "-- \(blocks.count) examples under this heading, not one")
+        }
+    }()
+
+    @Test func theReferenceHasAnExampleForEveryFunction() {
+        #expect(Self.referenceExamples.count >= 19, "docs/reference.md lost its function sections")
+    }
+
+    /// An example a reader copies must compile, use no variable it does not make, and pass
+    /// `reel check` as it stands; the local
+    /// images it names stand for the reader's own files.
+    @Test(arguments: referenceExamples.map(\.function))
+    func everyReferenceExampleCompilesAndPassesCheck(function: String) async throws {
+        let example = try #require(Self.referenceExamples.first { $0.function == function }?.example)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-example-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try example.write(to: dir.appendingPathComponent("example.lua"), atomically: true, encoding: .utf8)
+        for match in example.matches(of: /"([^"]+\.png)"/) where !match.1.hasPrefix("http") {
+            let image = dir.appendingPathComponent(String(match.1))
+            try FileManager.default.createDirectory(at: image.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data([0x89, 0x50, 0x4E, 0x47]).write(to: image)
+        }
+        // luacheck parses it as Lua does and, with reel's generated globals, names any
+        // variable the example uses without making it.
+        guard let luacheck = ["/usr/bin/luacheck", "/usr/local/bin/luacheck"].first(where: FileManager.default.isExecutableFile) else {
+            Issue.record("luacheck is not installed; run scripts/setup.sh")
+            return
+        }
+        let lint = Process()
+        lint.executableURL = URL(fileURLWithPath: luacheck)
+        lint.arguments = ["--no-color", "--codes", "--no-unused", "--no-max-line-length",
+                          "--config", CLI.packageRoot.appendingPathComponent("docs/.luacheckrc").path, "example.lua"]
+        lint.currentDirectoryURL = dir
+        let lintOutput = Pipe()
+        lint.standardOutput = lintOutput
+        try lint.run()
+        let lintText = Reader(lintOutput.fileHandleForReading)
+        await lint.exit()
+        let lintReport = await lintText.text()
+        #expect(lint.terminationStatus == 0, "\(function): \(lintReport)")
+        let check = try await CLI.run(["check", "example.lua"], in: dir)
+        #expect(check.status == 0 && check.stdout.contains("check: ok"), "\(function):\n\(example)\n\(check.stderr)")
+    }
+
     private func brokenScript(_ text: String) throws -> (URL, String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

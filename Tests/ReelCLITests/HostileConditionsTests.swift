@@ -292,6 +292,18 @@ import Testing
         return (dir, simulator)
     }
 
+    /// Runs `body`, then awaits the simulator's stop whether `body` returns or throws: a stop
+    /// left to a Task nobody awaits outlives the test.
+    static func stopping(_ simulator: RunningSimulator, after body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await simulator.stop()
+            throw error
+        }
+        await simulator.stop()
+    }
+
     static func sqlite(_ dir: URL, _ sql: String) async throws -> String {
         try await Shell.run("/usr/bin/env", ["sqlite3", dir.appendingPathComponent(".reel/journal.sqlite").path, sql])
     }
@@ -299,57 +311,63 @@ import Testing
     @Test(arguments: ["emptied", "deleted"])
     func aJournalThatKnowsNothingBesideVideosIsRefusedNotPaidAgain(damage: String) async throws {
         let (dir, simulator) = try await Self.threeTakesBought()
-        defer { Task { await simulator.stop() }; try? FileManager.default.removeItem(at: dir) }
-        let journal = dir.appendingPathComponent(".reel/journal.sqlite").path
-        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: journal + suffix) }
-        if damage == "emptied" { #expect(truncate(journal, 0) == 0) } else { try FileManager.default.removeItem(atPath: journal) }
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await Self.stopping(simulator) {
+            let journal = dir.appendingPathComponent(".reel/journal.sqlite").path
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: journal + suffix) }
+            if damage == "emptied" { #expect(truncate(journal, 0) == 0) } else { try FileManager.default.removeItem(atPath: journal) }
 
-        let refused = try await CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(simulator.baseURL))
-        print("journal \(damage) beside 3 videos: exit \(refused.status), POSTs \(await simulator.state.stats.submissions - 3); \(refused.stderr.split(separator: "\n").last ?? "")")
-        #expect(refused.status != 0)
-        #expect(refused.stderr.contains("knows no takes") && refused.stderr.contains("--new-journal") && refused.stderr.contains("paid for, again"), "\(refused.stderr)")
-        #expect(await simulator.state.stats.submissions == 3)
+            let refused = try await CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(simulator.baseURL))
+            print("journal \(damage) beside 3 videos: exit \(refused.status), POSTs \(await simulator.state.stats.submissions - 3); \(refused.stderr.split(separator: "\n").last ?? "")")
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("knows no takes") && refused.stderr.contains("--new-journal") && refused.stderr.contains("paid for, again"), "\(refused.stderr)")
+            #expect(await simulator.state.stats.submissions == 3)
 
-        // Asked for explicitly, it runs and pays again.
-        let anyway = try await CLI.run(["run", "s.lua", "--new-journal"], in: dir, environment: Self.gateway(simulator.baseURL))
-        #expect(anyway.status == 0, "\(anyway.stderr)")
-        #expect(await simulator.state.stats.submissions == 6)
+            // Asked for explicitly, it runs and pays again.
+            let anyway = try await CLI.run(["run", "s.lua", "--new-journal"], in: dir, environment: Self.gateway(simulator.baseURL))
+            #expect(anyway.status == 0, "\(anyway.stderr)")
+            #expect(await simulator.state.stats.submissions == 6)
+        }
     }
 
     @Test func aDamagedIndexOfTheJournalIsRebuiltNotPaidAgain() async throws {
         let (dir, simulator) = try await Self.threeTakesBought()
-        defer { Task { await simulator.stop() }; try? FileManager.default.removeItem(at: dir) }
-        // The index on the request key emptied while its table keeps every row: quick_check
-        // still says ok, a lookup finds nothing, and the run would buy every take again.
-        _ = try await Self.sqlite(dir, """
-            DROP INDEX task_on_key; CREATE INDEX task_on_key ON task(key) WHERE id < 0;
-            PRAGMA writable_schema = ON;
-            UPDATE sqlite_schema SET sql = 'CREATE INDEX "task_on_key" ON "task"("key")' WHERE name = 'task_on_key';
-            """)
-        #expect(try await Self.sqlite(dir, "PRAGMA quick_check").contains("ok"))
-        #expect(try await Self.sqlite(dir, "PRAGMA integrity_check").contains("missing from index task_on_key"))
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await Self.stopping(simulator) {
+            // The index on the request key emptied while its table keeps every row: quick_check
+            // still says ok, a lookup finds nothing, and the run would buy every take again.
+            _ = try await Self.sqlite(dir, """
+                DROP INDEX task_on_key; CREATE INDEX task_on_key ON task(key) WHERE id < 0;
+                PRAGMA writable_schema = ON;
+                UPDATE sqlite_schema SET sql = 'CREATE INDEX "task_on_key" ON "task"("key")' WHERE name = 'task_on_key';
+                """)
+            #expect(try await Self.sqlite(dir, "PRAGMA quick_check").contains("ok"))
+            #expect(try await Self.sqlite(dir, "PRAGMA integrity_check").contains("missing from index task_on_key"))
 
-        let again = try await CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(simulator.baseURL))
-        let posts = await simulator.state.stats.submissions - 3
-        print("damaged journal index: exit \(again.status), POSTs \(posts); \(again.stderr.split(separator: "\n").first(where: { $0.contains("REINDEX") }) ?? "")")
-        #expect(again.status == 0, "\(again.stderr)")
-        #expect(again.stderr.contains("damaged index") && again.stderr.contains("REINDEX"), "\(again.stderr)")
-        #expect(posts == 0)
-        #expect(try await Self.sqlite(dir, "PRAGMA integrity_check").contains("ok"))
+            let again = try await CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(simulator.baseURL))
+            let posts = await simulator.state.stats.submissions - 3
+            print("damaged journal index: exit \(again.status), POSTs \(posts); \(again.stderr.split(separator: "\n").first(where: { $0.contains("REINDEX") }) ?? "")")
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(again.stderr.contains("damaged index") && again.stderr.contains("REINDEX"), "\(again.stderr)")
+            #expect(posts == 0)
+            #expect(try await Self.sqlite(dir, "PRAGMA integrity_check").contains("ok"))
+        }
     }
 
     @Test func anUnreadableJournalNeverAdvisesAStepThatPaysAgainUnsaid() async throws {
         let (dir, simulator) = try await Self.threeTakesBought()
-        defer { Task { await simulator.stop() }; try? FileManager.default.removeItem(at: dir) }
-        let journal = dir.appendingPathComponent(".reel/journal.sqlite").path
-        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: journal + suffix) }
-        try Data(repeating: 0x5a, count: 8192).write(to: URL(fileURLWithPath: journal))
-        let result = try await CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(simulator.baseURL))
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("cannot open the journal"), "\(result.stderr)")
-        #expect(!result.stderr.contains("choose another folder with --state"))
-        #expect(result.stderr.contains("--state ANOTHER_FOLDER would start an empty journal") && result.stderr.contains("paid for, again"), "\(result.stderr)")
-        #expect(await simulator.state.stats.submissions == 3)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await Self.stopping(simulator) {
+            let journal = dir.appendingPathComponent(".reel/journal.sqlite").path
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: journal + suffix) }
+            try Data(repeating: 0x5a, count: 8192).write(to: URL(fileURLWithPath: journal))
+            let result = try await CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(simulator.baseURL))
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("cannot open the journal"), "\(result.stderr)")
+            #expect(!result.stderr.contains("choose another folder with --state"))
+            #expect(result.stderr.contains("--state ANOTHER_FOLDER would start an empty journal") && result.stderr.contains("paid for, again"), "\(result.stderr)")
+            #expect(await simulator.state.stats.submissions == 3)
+        }
     }
 
     @Test func unknownOutcomesAreListedAndOnlyTheyAreResubmitted() async throws {
@@ -357,60 +375,62 @@ import Testing
         configuration.generationSeconds = 0.3
         configuration.honorsIdempotencyKeys = false
         let simulator = try await SimulatorServer(configuration: configuration).start()
-        defer { Task { await simulator.stop() } }
-        let dir = try Self.scratch("""
-            text_to_video{ prompt = 'kept', duration = 4 }
-            local ok = pcall(text_to_video, { prompt = 'lost reply', duration = 4 })
-            text_to_video{ prompt = 'after', duration = 4 }
-            """)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let environment = Self.gateway(simulator.baseURL)
-        #expect(try await CLI.run(["run", "s.lua"], in: dir, environment: environment).status == 0)
+        try await Self.stopping(simulator) {
+            let dir = try Self.scratch("""
+                text_to_video{ prompt = 'kept', duration = 4 }
+                local ok = pcall(text_to_video, { prompt = 'lost reply', duration = 4 })
+                text_to_video{ prompt = 'after', duration = 4 }
+                """)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let environment = Self.gateway(simulator.baseURL)
+            #expect(try await CLI.run(["run", "s.lua"], in: dir, environment: environment).status == 0)
 
-        // The same script again, fresh, on a gateway that drops the reply after creating the task.
-        var faults = SimulatorConfiguration.Faults()
-        faults.dropAfterSubmit = 1
-        await simulator.state.setFaults(faults)
-        try "text_to_video{ prompt = 'a new take whose reply is lost', duration = 4 }\n".write(to: dir.appendingPathComponent("s.lua"), atomically: true, encoding: .utf8)
-        let lost = try await CLI.run(["run", "s.lua"], in: dir, environment: environment)
-        #expect(lost.status == 1)
-        #expect(lost.stderr.contains("1 submission has an unknown outcome"), "\(lost.stderr)")
-        #expect(lost.stderr.contains("s.lua:1") && lost.stderr.contains("journal row"))
-        #expect(lost.stderr.contains("reel run s.lua --resubmit-unknown"))
-        let before = await simulator.state.stats.submissions
+            // The same script again, fresh, on a gateway that drops the reply after creating the task.
+            var faults = SimulatorConfiguration.Faults()
+            faults.dropAfterSubmit = 1
+            await simulator.state.setFaults(faults)
+            try "text_to_video{ prompt = 'a new take whose reply is lost', duration = 4 }\n".write(to: dir.appendingPathComponent("s.lua"), atomically: true, encoding: .utf8)
+            let lost = try await CLI.run(["run", "s.lua"], in: dir, environment: environment)
+            #expect(lost.status == 1)
+            #expect(lost.stderr.contains("1 submission has an unknown outcome"), "\(lost.stderr)")
+            #expect(lost.stderr.contains("s.lua:1") && lost.stderr.contains("journal row"))
+            #expect(lost.stderr.contains("reel run s.lua --resubmit-unknown"))
+            let before = await simulator.state.stats.submissions
 
-        // Plain re-run: nothing is sent again.
-        await simulator.state.setFaults(SimulatorConfiguration.Faults())
-        let plain = try await CLI.run(["run", "s.lua"], in: dir, environment: environment)
-        #expect(plain.status == 1 && plain.stderr.contains("--resubmit-unknown"))
-        #expect(await simulator.state.stats.submissions == before)
+            // Plain re-run: nothing is sent again.
+            await simulator.state.setFaults(SimulatorConfiguration.Faults())
+            let plain = try await CLI.run(["run", "s.lua"], in: dir, environment: environment)
+            #expect(plain.status == 1 && plain.stderr.contains("--resubmit-unknown"))
+            #expect(await simulator.state.stats.submissions == before)
 
-        // --resubmit-unknown: exactly that one.
-        let resubmitted = try await CLI.run(["run", "s.lua", "--resubmit-unknown"], in: dir, environment: environment)
-        #expect(resubmitted.status == 0, "\(resubmitted.stderr)")
-        let after = await simulator.state.stats.submissions
-        print("unknown outcome: listed with its line and the command; plain re-run sent \(0); --resubmit-unknown sent \(after - before)")
-        #expect(after == before + 1)
+            // --resubmit-unknown: exactly that one.
+            let resubmitted = try await CLI.run(["run", "s.lua", "--resubmit-unknown"], in: dir, environment: environment)
+            #expect(resubmitted.status == 0, "\(resubmitted.stderr)")
+            let after = await simulator.state.stats.submissions
+            print("unknown outcome: listed with its line and the command; plain re-run sent \(0); --resubmit-unknown sent \(after - before)")
+            #expect(after == before + 1)
+        }
     }
 
     @Test func aRequestRefusedBeforeItsFirstByteIsNotSentNotUnknown() async throws {
         let simulator = try await SimulatorServer(configuration: SimulatorConfiguration()).start()
-        defer { Task { await simulator.stop() } }
-        // A newline in the host ("%0A") gets past URL parsing but not AsyncHTTPClient's check of
-        // the Host header it makes: the request is refused before a byte of it is written, as
-        // one carrying a key with a newline was.
-        let refusedURL = simulator.baseURL.replacingOccurrences(of: "127.0.0.1", with: "127.0.0.1%0A")
-        let dir = try Self.scratch("text_to_video{ prompt = 'never left', duration = 4 }\n")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        for attempt in 1...2 {
-            let result = try await CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(refusedURL))
-            print("refused before sending, run \(attempt): exit \(result.status); \(result.stderr.split(separator: "\n").last ?? "")")
-            #expect(result.status == 1)
-            #expect(result.stderr.contains("nothing was sent"), "\(result.stderr)")
-            #expect(!result.stderr.contains("may have been billed") && !result.stderr.contains("--resubmit-unknown"), "\(result.stderr)")
-            #expect(try await Self.journalStates(dir) == ["failed": 1])
+        try await Self.stopping(simulator) {
+            // A newline in the host ("%0A") gets past URL parsing but not AsyncHTTPClient's check of
+            // the Host header it makes: the request is refused before a byte of it is written, as
+            // one carrying a key with a newline was.
+            let refusedURL = simulator.baseURL.replacingOccurrences(of: "127.0.0.1", with: "127.0.0.1%0A")
+            let dir = try Self.scratch("text_to_video{ prompt = 'never left', duration = 4 }\n")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            for attempt in 1...2 {
+                let result = try await CLI.run(["run", "s.lua"], in: dir, environment: Self.gateway(refusedURL))
+                print("refused before sending, run \(attempt): exit \(result.status); \(result.stderr.split(separator: "\n").last ?? "")")
+                #expect(result.status == 1)
+                #expect(result.stderr.contains("nothing was sent"), "\(result.stderr)")
+                #expect(!result.stderr.contains("may have been billed") && !result.stderr.contains("--resubmit-unknown"), "\(result.stderr)")
+                #expect(try await Self.journalStates(dir) == ["failed": 1])
+            }
+            #expect(await simulator.state.stats.submissions == 0)
         }
-        #expect(await simulator.state.stats.submissions == 0)
     }
 
     @Test func ctrlCDuringARateLimitBackoffLeavesNothingUnknown() async throws {

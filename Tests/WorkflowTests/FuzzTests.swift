@@ -38,7 +38,9 @@ import VideoAPI
               return "a prompt"
             end
             local fns = { text_to_video, image_to_video, frames_to_video, reference_to_video, generate }
-            local refused, accepted, other = 0, 0, {}
+            local names_of = { [text_to_video] = "text_to_video", [image_to_video] = "image_to_video", [frames_to_video] = "frames_to_video",
+                               [reference_to_video] = "reference_to_video", [generate] = "generate" }
+            local refused, accepted, other, unnamed = 0, 0, {}, {}
             for n = 1, 4000 do
               -- Half start from a valid text request and change a few fields; half are noise.
               local t = n % 2 == 0 and { prompt = "a valid prompt", duration = 8 } or {}
@@ -47,43 +49,76 @@ import VideoAPI
               local fn = n % 2 == 0 and ({ text_to_video, generate })[math.random(2)] or fns[math.random(#fns)]
               local ok, err = pcall(fn, t)
               if ok then accepted = accepted + 1
-              elseif type(err) == "table" and err.code == "invalid_request" then refused = refused + 1
+              elseif type(err) == "table" and err.code == "invalid_request" then
+                refused = refused + 1
+                -- A refusal says which call and which field: "fn: 'field' …" or the list item.
+                local message = tostring(err.message)
+                local named = message:find("'[^']*'") or message:find("got a list item at %d+")
+                if message:sub(1, #names_of[fn] + 2) ~= names_of[fn] .. ": " or not named then unnamed[#unnamed + 1] = message end
               else other[#other + 1] = tostring(err) end
             end
-            log(refused, accepted, #other, other[1])
+            log(refused, accepted, #other, tostring(other[1]), #unnamed, tostring(unnamed[1]))
             """)
         let fields = reporter.logs.first!.dropFirst("[log] ".count).split(separator: "\t")
+        try #require(fields.count == 6, "\(reporter.logs)")
         print("fuzz: 4000 random option tables → \(fields[0]) refused as invalid_request, \(fields[1]) accepted, \(fields[2]) other")
         #expect(fields[2] == "0", "\(reporter.logs)")
+        #expect(fields[4] == "0", "a refusal that names no call or field: \(reporter.logs)")
         #expect(Int(fields[0])! > 1000 && Int(fields[1])! > 10)
     }
 
     @Test func randomAndTruncatedRepliesNeverCrashTheDecoder() throws {
         var rng = SystemRandomNumberGenerator()
-        let samples = [
-            #"{"id":"t1","status":"completed","progress":100,"video_url":"https://x/v.mp4"}"#,
-            #"{"code":"success","data":{"task_id":"t2","status":"SUCCESS","progress":"100%","result_url":"https://x"}}"#,
-            #"{"error":{"message":"bad","type":"invalid_request_error","code":"invalid_request"}}"#,
-            #"{"code":"fail","message":"nope","data":null}"#,
+        // Each sample with what a careful reader must take from it.
+        let samples: [(reply: String, snapshot: TaskSnapshot, message: String?, code: String?)] = [
+            (#"{"id":"t1","status":"completed","progress":100,"video_url":"https://x/v.mp4"}"#,
+             TaskSnapshot(id: "t1", status: .succeeded, progress: 100, resultURL: "https://x/v.mp4"), nil, nil),
+            (#"{"code":"success","data":{"task_id":"t2","status":"SUCCESS","progress":"100%","result_url":"https://x"}}"#,
+             TaskSnapshot(id: "t2", status: .succeeded, progress: 100, resultURL: "https://x"), nil, "success"),
+            (#"{"error":{"message":"bad","type":"invalid_request_error","code":"invalid_request"}}"#,
+             TaskSnapshot(failureReason: "bad"), "bad", "invalid_request"),
+            (#"{"code":"fail","message":"nope","data":null}"#,
+             TaskSnapshot(failureReason: "nope"), "nope", "fail"),
         ]
+        // Intact samples read as expected; every proper prefix of one is refused (a cut
+        // reply must never pass for a shorter valid one).
+        for sample in samples {
+            let json = try JSONValue.parse(Data(sample.reply.utf8))
+            #expect(TaskSnapshot(decoding: json) == sample.snapshot, "\(sample.reply)")
+            let error = APIErrorBody(decoding: json)
+            #expect(error.message == sample.message && error.code == sample.code, "\(sample.reply)")
+            let bytes = Array(sample.reply.utf8)
+            for length in 0..<bytes.count {
+                #expect(throws: JSONValue.ParseError.self, "prefix \(length) of \(sample.reply)") {
+                    try JSONValue.parse(Data(bytes.prefix(length)))
+                }
+            }
+        }
         var decoded = 0, refused = 0
         for _ in 0..<3000 {
-            let base = Array(samples.randomElement(using: &rng)!.utf8)
+            let base = Array(samples.randomElement(using: &rng)!.reply.utf8)
             var bytes = Array(base.prefix(Int.random(in: 0...base.count, using: &rng)))
             for _ in 0..<Int.random(in: 0...3, using: &rng) where !bytes.isEmpty {
                 bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
             }
             if Bool.random(using: &rng) { bytes = (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) } }
-            if let json = try? JSONValue.parse(Data(bytes)) {
-                _ = TaskSnapshot(decoding: json)
+            do {
+                let json = try JSONValue.parse(Data(bytes))
+                let snapshot = TaskSnapshot(decoding: json)
                 _ = APIErrorBody(decoding: json)
+                // What the decoder promises of any reply it accepts.
+                if let progress = snapshot.progress { #expect((0...100).contains(progress), "\(bytes)") }
+                #expect(snapshot.id?.isEmpty != true && snapshot.resultURL?.isEmpty != true, "\(bytes)")
                 decoded += 1
-            } else {
+            } catch {
+                #expect(!error.description.isEmpty)
                 refused += 1
             }
         }
         print("fuzz: 3000 random/truncated replies → \(decoded) decoded tolerantly, \(refused) refused as not JSON, 0 crashes")
-        #expect(decoded + refused == 3000)
+        // Intact samples come up about one time in ten, random noise is almost never JSON:
+        // both outcomes must occur, or the mutation above stopped doing anything.
+        #expect(decoded > 0 && refused > 1000, "decoded \(decoded), refused \(refused)")
     }
 
     @Test func wellFormedRepliesOfEveryShapeAndTypeDecodeTolerantly() {
@@ -128,19 +163,19 @@ import VideoAPI
     }
 
     @Test func anOversizeReplyIsCapped() async throws {
-        let live = try await LiveHarness(client: { $0.maxResponseBytes = 64 })
-        defer { Task { await live.stop() } }
-        let failure = try await live.failure("text_to_video 'x'")
-        #expect(failure.code == "api_error")
-        #expect(failure.message.contains("larger than"))
+        try await LiveHarness.with(client: { $0.maxResponseBytes = 64 }) { live in
+            let failure = try await live.failure("text_to_video 'x'")
+            #expect(failure.code == "api_error")
+            #expect(failure.message.contains("larger than"))
+        }
     }
 
     @Test func anOversizeDownloadIsCappedAndLeavesNoFile() async throws {
-        let live = try await LiveHarness({ $0.resultBytes = 64 << 10 }, client: { $0.maxDownloadBytes = 16 << 10 })
-        defer { Task { await live.stop() } }
-        let failure = try await live.failure("text_to_video 'x'")
-        #expect(failure.code == "api_error")
-        #expect(failure.message.contains("limit"))
-        #expect(live.outputFiles.isEmpty)
+        try await LiveHarness.with({ $0.resultBytes = 64 << 10 }, client: { $0.maxDownloadBytes = 16 << 10 }) { live in
+            let failure = try await live.failure("text_to_video 'x'")
+            #expect(failure.code == "api_error")
+            #expect(failure.message.contains("limit"))
+            #expect(live.outputFiles.isEmpty)
+        }
     }
 }

@@ -62,6 +62,21 @@ struct LiveHarness {
         (try? FileManager.default.contentsOfDirectory(atPath: scripts.directory.appendingPathComponent("out").path)) ?? []
     }
 
+    /// Runs `body` with a harness and awaits its stop afterwards, whether `body` returns or
+    /// throws: a stop left to a Task nobody awaits outlives the test, with its server and files.
+    static func with(_ configure: (inout SimulatorConfiguration) -> Void = { _ in }, concurrency: Int = 4, taskTimeout: Double = 60,
+                     apiKey: String = "sk-test", client configureClient: (inout ClientConfiguration) -> Void = { _ in },
+                     _ body: (LiveHarness) async throws -> Void) async throws {
+        let live = try await LiveHarness(configure, concurrency: concurrency, taskTimeout: taskTimeout, apiKey: apiKey, client: configureClient)
+        do {
+            try await body(live)
+        } catch {
+            await live.stop()
+            throw error
+        }
+        await live.stop()
+    }
+
     func stop() async {
         await client.shutdown()
         await simulator.stop()
