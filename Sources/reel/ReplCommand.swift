@@ -135,7 +135,7 @@ struct ReplCommand: AsyncParsableCommand {
     /// giving those a few seconds: leaving the REPL must never hang on a slow shutdown.
     private func finish(_ session: LiveSession?) async {
         guard let parts = await session?.settled() else { return }
-        try? parts.journal.finishRun(parts.runID, outcome: "done")
+        try? parts.journal.finishRun(parts.runID, outcome: .done)
         // Whichever ends first: the shutdown, or five seconds.
         let (ended, end) = AsyncStream.makeStream(of: Void.self)
         Task {

@@ -264,10 +264,15 @@ public final class Journal: Sendable {
         } }
     }
 
-    public func finishRun(_ id: Int64, outcome: String) throws {
+    /// How a run ended, as stored in the `run` table's `outcome` column.
+    public enum RunOutcome: String, Sendable, CaseIterable {
+        case done, failed, interrupted
+    }
+
+    public func finishRun(_ id: Int64, outcome: RunOutcome) throws {
         try retryingWhileLocked { try pool.write { db in
             try db.execute(sql: "UPDATE run SET finishedAt = ?, outcome = ? WHERE id = ?",
-                           arguments: [Date().timeIntervalSince1970, outcome, id])
+                           arguments: [Date().timeIntervalSince1970, outcome.rawValue, id])
         } }
     }
 
@@ -672,6 +677,7 @@ public struct RunRecord: Codable, FetchableRecord, Sendable, Equatable {
     public var finishedAt: Double?
     public var script: String
     public var baseURL: String
+    /// A `Journal.RunOutcome` raw value, or nil while the run is going (read as text, as stored).
     public var outcome: String?
     public var arguments: String?
 }
