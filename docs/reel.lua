@@ -97,7 +97,7 @@
 ---@field mode "text"|"image"|"frames"|"reference"|"extend"|"concat"|"trim" How it was made (concat and trim: on this machine).
 ---@field duration number? The requested seconds, if given; for a video made by concat or trim, its measured length.
 ---@field label string How reel names the take: script line, the prompt's start, the seed.
----@field status string "succeeded" ("dry_run" under --dry-run).
+---@field status string "succeeded"; "dry_run" under --dry-run; "invalid" for the stand-in of a call --check refused; "local" for a file on this machine (a media function's result, or a path given to one).
 ---@field reused boolean? true when taken from an earlier run's journal.
 ---@field request table A copy of the request body that was sent.
 local Video = {}

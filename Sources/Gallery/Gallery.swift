@@ -302,12 +302,11 @@ public struct Gallery {
         let duration = Self.parameter("duration", in: body)
         let prompt = task.prompt
         let label = ProgressDisplay.label(prompt: prompt, seed: seed.isEmpty ? nil : seed, callSite: task.callSite)
-        let (status, failed): (String, Bool) = switch task.state {
-        case .downloaded: ("done", false)
-        case .failed: ("failed", true)
-        case .unknown, .submitting: ("unknown", true)
-        default: (task.state.rawValue, false)
-        }
+        let (status, failed): (String, Bool) =
+            if task.state == .downloaded { ("done", false) }
+            else if task.state.isOutcomeUnknown { ("unknown", true) }
+            else if task.state == .failed { ("failed", true) }
+            else { (task.state.rawValue, false) }
         let video = task.path.map { Self.relative(ReelPaths.absolute($0), from: pageFolder) } ?? ""
         let details = [Detail(name: "model", value: task.model, highlight: false), Detail(name: "seed", value: seed.isEmpty ? "—" : seed, highlight: false),
                        Detail(name: "duration", value: duration.isEmpty ? "default" : duration + " s", highlight: false)]

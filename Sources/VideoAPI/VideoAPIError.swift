@@ -43,9 +43,21 @@ public struct VideoAPIError: Error, Sendable, CustomStringConvertible, Equatable
 
 /// A finished generation: what a `Video` in Lua is made from.
 public struct GeneratedVideo: Sendable, Hashable {
+    /// What the video is; the raw value is the Lua `status` field.
+    public enum Status: String, Sendable, Hashable, CaseIterable {
+        /// Generated (or reused from the journal) and downloaded.
+        case succeeded
+        /// Planned under --dry-run: nothing was sent.
+        case dryRun = "dry_run"
+        /// The stand-in for a call the check refused, so the script runs on to find every error.
+        case invalid
+        /// A file made or read on this machine (a media step's result, or a path passed as a clip).
+        case local
+    }
+
     public var id: String
     public var url: String?
-    public var status: String
+    public var status: Status
     public var request: GenerationRequest
     /// Where reel downloaded it (results are fetched at once: their URLs expire).
     public var localPath: String?
@@ -54,7 +66,7 @@ public struct GeneratedVideo: Sendable, Hashable {
     /// Taken from an earlier run's journal instead of generated now.
     public var reused: Bool
 
-    public init(id: String, url: String?, status: String, request: GenerationRequest, localPath: String? = nil,
+    public init(id: String, url: String?, status: Status, request: GenerationRequest, localPath: String? = nil,
                 journalKey: String? = nil, reused: Bool = false) {
         self.id = id
         self.url = url

@@ -74,7 +74,7 @@ public final class DryRunGenerator: VideoGenerator, Sendable {
         }
         let id = "dry-run-\(n)"
         // The journal key, as a live run's Video carries it: a chain's next request is keyed by it.
-        return GeneratedVideo(id: id, url: "https://dry-run.invalid/videos/\(id).mp4", status: "dry_run", request: request,
+        return GeneratedVideo(id: id, url: "https://dry-run.invalid/videos/\(id).mp4", status: .dryRun, request: request,
                               journalKey: holding?.key)
     }
 
@@ -84,7 +84,7 @@ public final class DryRunGenerator: VideoGenerator, Sendable {
     }
 
     public func info(_ video: GeneratedVideo) async throws -> [(String, JSONValue)] {
-        [("id", .string(video.id)), ("status", .string(video.status)), ("url", video.url.map(JSONValue.string) ?? .null)]
+        [("id", .string(video.id)), ("status", .string(video.status.rawValue)), ("url", video.url.map(JSONValue.string) ?? .null)]
     }
 }
 

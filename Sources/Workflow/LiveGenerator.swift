@@ -323,7 +323,7 @@ public final class LiveGenerator: VideoGenerator {
         }
         progress.update(task, .saved(path: path, bytes: file.bytes))
         let url = resultURL ?? "\(baseURL)/v1/videos/\(taskID)/content"
-        return GeneratedVideo(id: taskID, url: url, status: "succeeded", request: call.request, localPath: path, journalKey: call.key)
+        return GeneratedVideo(id: taskID, url: url, status: .succeeded, request: call.request, localPath: path, journalKey: call.key)
     }
 
     /// A video that could not be written was paid for and finished: says that nothing is
@@ -384,7 +384,7 @@ public final class LiveGenerator: VideoGenerator {
             (try? RequestKey.fileSHA256(path)) == expected
         else { return nil }
         let url = record.resultURL ?? "\(baseURL)/v1/videos/\(id)/content"
-        return GeneratedVideo(id: id, url: url, status: "succeeded", request: request, localPath: path, journalKey: key, reused: true)
+        return GeneratedVideo(id: id, url: url, status: .succeeded, request: request, localPath: path, journalKey: key, reused: true)
     }
 
     /// Copies the downloaded file to `path` (via a temporary file and a rename, so the

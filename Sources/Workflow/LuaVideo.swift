@@ -53,7 +53,7 @@ enum LuaVideo {
     static func clip(_ handle: Handle) -> MediaClip {
         let video = handle.video
         let duration = handle.measuredDuration
-            ?? (video.status == "dry_run" || video.status == "invalid" ? Double(video.request.plannedSeconds) : video.request.duration.map(Double.init))
+            ?? (video.status == .dryRun || video.status == .invalid ? Double(video.request.plannedSeconds) : video.request.duration.map(Double.init))
         return MediaClip(path: video.localPath.map(absolute), label: handle.label, duration: duration)
     }
 
@@ -69,7 +69,7 @@ enum LuaVideo {
         case "url": video.url.map(LuaValue.string) ?? .nil
         case "path": video.localPath.map { .string(absolute($0)) } ?? .nil
         case "reused": video.reused ? .boolean(true) : .nil
-        case "status": .string(video.status)
+        case "status": .string(video.status.rawValue)
         case "model": .string(request.model)
         case "prompt": .string(request.prompt)
         case "mode": .string(handle.madeBy ?? request.mode.rawValue)
@@ -109,6 +109,6 @@ enum LuaVideo {
     static func describe(_ video: GeneratedVideo, withFile: Bool) -> String {
         let url = video.url.map { ", url=\($0)" } ?? ""
         let file = withFile ? (video.localPath.map { ", file=\($0)" } ?? "") : ""
-        return "Video(id=\(video.id), status=\(video.status)\(url)\(file))"
+        return "Video(id=\(video.id), status=\(video.status.rawValue)\(url)\(file))"
     }
 }

@@ -438,6 +438,6 @@ final class InvalidCallLog: Sendable {
         let id = "invalid-\(n)"
         // A valid request in its place, so an extend of the stand-in is checked as usual.
         let request = try! RequestParser(caller: "check", expectedMode: .text, source: .wire).parse([("prompt", "(a refused call)")]).request
-        return GeneratedVideo(id: id, url: "https://dry-run.invalid/videos/\(id).mp4", status: "invalid", request: request)
+        return GeneratedVideo(id: id, url: "https://dry-run.invalid/videos/\(id).mp4", status: .invalid, request: request)
     }
 }

@@ -129,7 +129,7 @@ struct ReplCommand: AsyncParsableCommand {
     /// giving those a few seconds: leaving the REPL must never hang on a slow shutdown.
     private func finish(_ session: LiveSession?) async {
         guard let parts = await session?.settled() else { return }
-        try? parts.journal.finishRun(parts.runID, outcome: "done")
+        try? parts.journal.finishRun(parts.runID, outcome: .done)
         // Whichever ends first: the shutdown, or five seconds. Past them the REPL stops waiting
         // and leaves the shutdown to the process's end, rather than cancelling it halfway.
         let shutdown = Task { () async throws in

@@ -99,7 +99,7 @@ struct RunCommand: AsyncParsableCommand {
     /// Records how the run ended, says so, and gives its exit code.
     func finishRun(parts: LiveSession.Parts?, display: ProgressDisplay, interrupted: Bool,
                    failures: [(row: Int?, failure: WorkflowFailure)]) async throws {
-        try? parts.map { try $0.journal.finishRun($0.runID, outcome: interrupted ? "interrupted" : failures.isEmpty ? "done" : "failed") }
+        try? parts.map { try $0.journal.finishRun($0.runID, outcome: interrupted ? .interrupted : failures.isEmpty ? .done : .failed) }
         // The run's rows, read once: unknown outcomes, what is still running, and the gallery.
         let rows = parts.flatMap { try? $0.journal.tasks(runID: $0.runID) } ?? []
         let unknown = rows.filter { $0.state == .unknown }

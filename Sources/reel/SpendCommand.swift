@@ -114,12 +114,11 @@ struct SpendCommand: AsyncParsableCommand {
                     if use.task.state == .downloaded { totals.reused.add(seconds, cost) }
                     return
                 }
-                switch use.task.state {
-                case .downloaded, .succeeded, .submitted, .queued, .running: totals.generated.add(seconds, cost)
-                case .failed where use.task.taskID != nil: totals.failed.add(seconds, cost)
-                case .unknown, .submitting: totals.unknown.add(seconds, cost)
-                case .failed: break  // refused before anything was created
-                }
+                let state = use.task.state
+                if state.isPaid { totals.generated.add(seconds, cost) }
+                else if state.isOutcomeUnknown { totals.unknown.add(seconds, cost) }
+                else if use.task.taskID != nil { totals.failed.add(seconds, cost) }
+                // else: failed, refused before anything was created
             }
             guard counted else {
                 if backend == "gateway" { change(&simulated) }

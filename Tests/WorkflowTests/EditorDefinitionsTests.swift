@@ -73,7 +73,7 @@ import VideoAPI
     @Test func aVideoHasEveryDocumentedField() throws {
         let request = try RequestParser(caller: "text_to_video", expectedMode: .text, source: .wire)
             .parse([("prompt", .string("p")), ("duration", .int(4))]).request
-        let video = GeneratedVideo(id: "t1", url: "https://x/v.mp4", status: "succeeded", request: request, localPath: "out/t1.mp4", reused: true)
+        let video = GeneratedVideo(id: "t1", url: "https://x/v.mp4", status: .succeeded, request: request, localPath: "out/t1.mp4", reused: true)
         for field in LuaAPI.videoFields {
             #expect(LuaVideo.value(of: field.name, in: LuaVideo.Handle(video, label: "s.lua:1 \"p\"")) != .nil, "\(field.name) is documented but never set")
         }

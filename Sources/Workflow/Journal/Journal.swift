@@ -30,8 +30,15 @@ public final class Journal: Sendable {
         /// The POST may have reached the gateway but no task id came back.
         case unknown
 
+        // The one classification of states; spend, gallery, task, history, holdings and
+        // resume read these properties rather than listing states themselves.
+
         /// A task id exists and the video is not downloaded: a re-run polls it again.
         public var isResumable: Bool { [.submitted, .queued, .running, .succeeded].contains(self) }
+        /// The gateway took the task and it has not failed: it is paid for, downloaded or not.
+        public var isPaid: Bool { self == .downloaded || isResumable }
+        /// No one knows whether the gateway received the POST (and so billed it).
+        public var isOutcomeUnknown: Bool { self == .submitting || self == .unknown }
     }
 
     /// Opens (creating if needed) `journal.sqlite` in `directory`, waiting out another
@@ -257,10 +264,15 @@ public final class Journal: Sendable {
         } }
     }
 
-    public func finishRun(_ id: Int64, outcome: String) throws {
+    /// How a run ended, as stored in the `run` table's `outcome` column.
+    public enum RunOutcome: String, Sendable, CaseIterable {
+        case done, failed, interrupted
+    }
+
+    public func finishRun(_ id: Int64, outcome: RunOutcome) throws {
         try retryingWhileLocked { try pool.write { db in
             try db.execute(sql: "UPDATE run SET finishedAt = ?, outcome = ? WHERE id = ?",
-                           arguments: [Date().timeIntervalSince1970, outcome, id])
+                           arguments: [Date().timeIntervalSince1970, outcome.rawValue, id])
         } }
     }
 
@@ -349,13 +361,13 @@ public final class Journal: Sendable {
             case .submitting, .unknown:
                 if try honorsIdempotencyKeys(db, s.baseURL) || resubmitUnknown {
                     try own(db, earlier.id, me)
-                    try db.execute(sql: "UPDATE task SET state = 'submitting', error = NULL, updatedAt = ? WHERE id = ?",
-                                   arguments: [Date().timeIntervalSince1970, earlier.id])
+                    try db.execute(sql: "UPDATE task SET state = ?, error = NULL, updatedAt = ? WHERE id = ?",
+                                   arguments: [State.submitting.rawValue, Date().timeIntervalSince1970, earlier.id])
                     return .resubmit(try reread(db, earlier.id))
                 }
                 if earlier.state == .submitting {
-                    try db.execute(sql: "UPDATE task SET state = 'unknown', error = ?, updatedAt = ? WHERE id = ?",
-                                   arguments: ["the run that sent it stopped before the gateway answered", Date().timeIntervalSince1970, earlier.id])
+                    try db.execute(sql: "UPDATE task SET state = ?, error = ?, updatedAt = ? WHERE id = ?",
+                                   arguments: [State.unknown.rawValue, "the run that sent it stopped before the gateway answered", Date().timeIntervalSince1970, earlier.id])
                 }
                 return .unknown(try reread(db, earlier.id))
             case .failed:
@@ -391,7 +403,7 @@ public final class Journal: Sendable {
     /// Written as soon as the gateway answers the POST.
     public func recordSubmitted(_ row: Int64, taskID: String, gatewayHonorsIdempotencyKeys: Bool) async throws {
         try await write { db in
-            try Self.update(db, row, "state = 'submitted', taskID = ?", [taskID])
+            try Self.update(db, row, "state = ?, taskID = ?", [State.submitted.rawValue, taskID])
             if gatewayHonorsIdempotencyKeys {
                 try db.cachedStatement(sql: "INSERT OR REPLACE INTO gateway (baseURL, honorsIdempotencyKeys) SELECT baseURL, 1 FROM task WHERE id = ?")
                     .execute(arguments: [row])
@@ -418,8 +430,8 @@ public final class Journal: Sendable {
 
     public func recordDownloaded(_ row: Int64, path: String, sha256: String, bytes: Int64, resultURL: String?) async throws {
         try await write { db in
-            try Self.update(db, row, "state = 'downloaded', path = ?, sha256 = ?, bytes = ?, resultURL = COALESCE(?, resultURL), progress = 100",
-                       [path, sha256, bytes, resultURL])
+            try Self.update(db, row, "state = ?, path = ?, sha256 = ?, bytes = ?, resultURL = COALESCE(?, resultURL), progress = 100",
+                       [State.downloaded.rawValue, path, sha256, bytes, resultURL])
         }
     }
 
@@ -511,14 +523,15 @@ public final class Journal: Sendable {
                         let now = Date().timeIntervalSince1970
                         if let path = entry["path"]?.stringValue, let sha = entry["sha256"]?.stringValue, case .int(let bytes)? = entry["bytes"] {
                             try db.execute(sql: """
-                                UPDATE task SET state = 'downloaded', taskID = ?, path = ?, sha256 = ?, bytes = ?,
-                                resultURL = COALESCE(?, resultURL), progress = 100, updatedAt = ? WHERE id = ? AND state != 'downloaded'
-                                """, arguments: [taskID, path, sha, bytes, entry["result_url"]?.stringValue, now, row])
+                                UPDATE task SET state = ?, taskID = ?, path = ?, sha256 = ?, bytes = ?,
+                                resultURL = COALESCE(?, resultURL), progress = 100, updatedAt = ? WHERE id = ? AND state != ?
+                                """, arguments: [State.downloaded.rawValue, taskID, path, sha, bytes, entry["result_url"]?.stringValue, now, row,
+                                                 State.downloaded.rawValue])
                         } else {
                             try db.execute(sql: """
-                                UPDATE task SET state = 'submitted', taskID = ?, error = NULL, updatedAt = ?
-                                WHERE id = ? AND state IN ('submitting', 'unknown')
-                                """, arguments: [taskID, now, row])
+                                UPDATE task SET state = ?, taskID = ?, error = NULL, updatedAt = ?
+                                WHERE id = ? AND state IN (?, ?)
+                                """, arguments: [State.submitted.rawValue, taskID, now, row, State.submitting.rawValue, State.unknown.rawValue])
                         }
                         mended += db.changesCount
                     }
@@ -664,6 +677,7 @@ public struct RunRecord: Codable, FetchableRecord, Sendable, Equatable {
     public var finishedAt: Double?
     public var script: String
     public var baseURL: String
+    /// A `Journal.RunOutcome` raw value, or nil while the run is going (read as text, as stored).
     public var outcome: String?
     public var arguments: String?
 }

@@ -21,6 +21,6 @@ public final class JournalHoldings: Sendable {
         guard let base = try? RequestKey.base(baseURL: identity, request: request, inputKeys: options.inputKeys) else { return nil }
         let key = RequestKey.occurrence(base, occurrences.next(base))
         guard !options.fresh, let row = try? journal.latest(key: key) else { return (key, false) }
-        return (key, row.state == .downloaded || row.state.isResumable)
+        return (key, row.state.isPaid)
     }
 }

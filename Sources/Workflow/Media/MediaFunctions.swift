@@ -111,7 +111,7 @@ extension ReelLibrary {
                 throw ReelLuaError(.invalidRequest, "\(function): '\(path)': --sandbox allows local inputs only from \(roots.joined(separator: ", "))")
             }
             let request = try! RequestParser(caller: function, expectedMode: .text, source: .wire).parse([("prompt", .string("(a local file)"))]).request
-            return LuaVideo.Handle(GeneratedVideo(id: (path as NSString).lastPathComponent, url: nil, status: "local", request: request, localPath: resolved),
+            return LuaVideo.Handle(GeneratedVideo(id: (path as NSString).lastPathComponent, url: nil, status: .local, request: request, localPath: resolved),
                                    label: (path as NSString).lastPathComponent)
         }
         if LuaImage.handle(in: value) != nil {
@@ -168,7 +168,7 @@ extension ReelLibrary {
     static func localVideo(_ output: MediaOutput, request: GenerationRequest) -> GeneratedVideo {
         let name = ((output.path ?? output.placeholder ?? "local") as NSString).lastPathComponent
         return GeneratedVideo(id: (name as NSString).deletingPathExtension, url: output.path == nil ? output.placeholder : nil,
-                              status: output.path == nil ? "dry_run" : "local", request: request, localPath: output.path,
+                              status: output.path == nil ? .dryRun : .local, request: request, localPath: output.path,
                               reused: output.reused)
     }
 

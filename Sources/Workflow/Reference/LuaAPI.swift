@@ -136,7 +136,7 @@ public enum LuaAPI {
         Parameter(name: "mode", type: "\"text\"|\"image\"|\"frames\"|\"reference\"|\"extend\"|\"concat\"|\"trim\"", summary: "How it was made (concat and trim: on this machine)."),
         Parameter(name: "duration", type: "number?", summary: "The requested seconds, if given; for a video made by concat or trim, its measured length."),
         Parameter(name: "label", type: "string", summary: "How reel names the take: script line, the prompt's start, the seed."),
-        Parameter(name: "status", type: "string", summary: "\"succeeded\" (\"dry_run\" under --dry-run)."),
+        Parameter(name: "status", type: "string", summary: "\"succeeded\"; \"dry_run\" under --dry-run; \"invalid\" for the stand-in of a call --check refused; \"local\" for a file on this machine (a media function's result, or a path given to one)."),
         Parameter(name: "reused", type: "boolean?", summary: "true when taken from an earlier run's journal."),
         Parameter(name: "request", type: "table", summary: "A copy of the request body that was sent."),
     ]
