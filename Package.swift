@@ -36,6 +36,8 @@ let package = Package(
         // Sets the Swift runtime's global-enqueue hook, so Swift concurrency can run on NIO's
         // event loops (VideoAPI/EventLoopExecutor.swift).
         .target(name: "CExecutorHook"),
+        // Stop signals (Ctrl-C, SIGTERM, SIGHUP) forwarded through a pipe: none is lost.
+        .target(name: "CStopSignals"),
         .target(
             name: "LuaRuntime",
             dependencies: ["CLua", "CLuaShim"],
@@ -92,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "reel",
             dependencies: [
-                "Workflow", "VideoAPI", "Simulator", "Gallery",
+                "Workflow", "VideoAPI", "Simulator", "Gallery", "CStopSignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Prices: the project's reel.json, the environment and --price, layered.
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -46,11 +46,7 @@ enum ReelMain {
             var command = try parse(Array(CommandLine.arguments.dropFirst()))
             // `reel run` does its async work on NIO's event loops. Not the REPL: it waits for
             // the keyboard in a blocking read, which must not hold an event loop.
-            if command is RunCommand {
-                // Before any thread exists, so every thread the run starts inherits the block.
-                SignalWatcher.holdStopSignals()
-                EventLoopExecutor.install()
-            }
+            if command is RunCommand { EventLoopExecutor.install() }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -1,38 +1,67 @@
+import CStopSignals
 import Dispatch
 import Foundation
 import Synchronization
 
 /// Calls `handler` with the count of stop signals so far: Ctrl-C (SIGINT), SIGTERM, and
 /// SIGHUP (the terminal closed, an SSH session dropped) all ask for the same orderly stop.
+/// Stop signals come through a pipe that a C handler writes (`CStopSignals`), so none is lost
+/// whichever thread the kernel hands it to; Dispatch's own signal sources lost some under load.
 /// With `jobControl`, Ctrl-Z (SIGTSTP) first calls `suspend` and then stops the process, and
 /// SIGCONT (`fg`) calls `resume`: a live display clears itself before the shell takes the
 /// terminal and draws anew after. Dispatch sources are thread-safe; they are only created
 /// here and cancelled once.
 final class SignalWatcher: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
+    private let sources: [any DispatchSourceProtocol]
     private let catchesJobControl: Bool
 
     init(jobControl: (suspend: @Sendable () -> Void, resume: @Sendable () -> Void)? = nil, _ handler: @escaping @Sendable (Int) -> Void) {
         let queue = DispatchQueue(label: "reel.signals")
         let counter = Counter()
-        let armed = DispatchGroup()
-        var sources = [SIGINT, SIGTERM, SIGHUP].filter { !Self.startedIgnored.contains($0) }.map { number in
-            Self.source(number, queue, armed) { handler(counter.increment()) }
+        var sources: [any DispatchSourceProtocol] = []
+        if let pipe = Self.stopPipe {
+            let stops = DispatchSource.makeReadSource(fileDescriptor: pipe.read, queue: queue)
+            stops.setEventHandler {
+                var numbers = [UInt8](repeating: 0, count: 16)
+                while true {
+                    let count = Foundation.read(pipe.read, &numbers, numbers.count)
+                    guard count > 0 else { break }
+                    for _ in 0..<count { handler(counter.increment()) }
+                }
+            }
+            stops.resume()
+            sources.append(stops)
+            // Caught from here on: the handler only writes, so it is in place before this returns.
+            for number in [SIGINT, SIGTERM, SIGHUP] where !Self.startedIgnored.contains(number) {
+                reel_forward_stop_signal(number, pipe.write)
+            }
         }
         if let jobControl {
+            let armed = DispatchGroup()
             sources.append(Self.source(SIGTSTP, queue, armed) {
                 jobControl.suspend()
                 kill(getpid(), SIGSTOP)  // what Ctrl-Z would have done
             })
             // Ignoring SIGCONT does not keep it from continuing the process; it only routes it here.
             sources.append(Self.source(SIGCONT, queue, armed, jobControl.resume))
+            // Each source is registered by Dispatch's own thread, later; return once it is.
+            _ = armed.wait(timeout: .now() + 2)
         }
         self.sources = sources
-        // Each source is registered by Dispatch's own thread, later; return only once it is,
-        // so no stop sent after this returns can miss its handler.
-        _ = armed.wait(timeout: .now() + 2)
         catchesJobControl = jobControl != nil
     }
+
+    /// One pipe for the process (the C handler keeps its write end): both ends close on exec,
+    /// and neither blocks (a full pipe drops a stop signal past the first few thousand).
+    private static let stopPipe: (read: Int32, write: Int32)? = {
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { return nil }
+        for end in ends {
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+        }
+        return (ends[0], ends[1])
+    }()
 
     /// The stop signals this process was started ignoring, left ignored as whoever started it
     /// asked: `nohup reel run …` must outlive the SSH session it was started from (SIGHUP),
@@ -43,20 +72,6 @@ final class SignalWatcher: @unchecked Sendable {
         guard sigaction(number, nil, &current) == 0 else { return false }
         return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
     })
-
-    /// Blocks the stop signals in the calling thread; called first thing, every thread started
-    /// later inherits the block. A stop signal then stays pending until the watcher's Dispatch
-    /// source reads it (a signalfd on Linux). Unblocked, the kernel may hand it to any thread,
-    /// where Dispatch's handler re-raises it at the one thread that registered the source — a
-    /// thread of Dispatch's pool that, on a loaded machine, was seen never to read it: the stop
-    /// was lost and the run paid on. A stop sent before the watcher exists waits for it too.
-    /// Children (ffmpeg) start with a clean mask: swift-subprocess resets it.
-    static func holdStopSignals() {
-        var held = sigset_t()
-        sigemptyset(&held)
-        for number in [SIGINT, SIGTERM, SIGHUP] where !startedIgnored.contains(number) { sigaddset(&held, number) }
-        pthread_sigmask(SIG_BLOCK, &held, nil)
-    }
 
     private static func source(_ number: Int32, _ queue: DispatchQueue, _ armed: DispatchGroup,
                                _ handler: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
