@@ -349,16 +349,14 @@ public final class Journal: Sendable {
     private static func decide(_ db: Database, _ s: NewSubmission, fresh: Bool, resubmitUnknown: Bool, me: ProcessIdentity) throws -> Claim {
         if !fresh, let earlier = try latest(db, key: s.key) {
             let ownedElsewhere = earlier.owner.map { $0 != me && $0.isAlive } ?? false
-            switch earlier.state {
-            case .downloaded:
-                return .reuse(earlier)
-            case .submitted, .queued, .running, .succeeded:
+            if earlier.state == .downloaded { return .reuse(earlier) }
+            if earlier.state.isResumable {
                 if ownedElsewhere { return .wait(earlier) }
                 try own(db, earlier.id, me)
                 return .resume(try reread(db, earlier.id))
-            case .submitting where ownedElsewhere:
-                return .wait(earlier)
-            case .submitting, .unknown:
+            }
+            if earlier.state.isOutcomeUnknown {
+                if earlier.state == .submitting && ownedElsewhere { return .wait(earlier) }
                 if try honorsIdempotencyKeys(db, s.baseURL) || resubmitUnknown {
                     try own(db, earlier.id, me)
                     try db.execute(sql: "UPDATE task SET state = ?, error = NULL, updatedAt = ? WHERE id = ?",
@@ -370,9 +368,8 @@ public final class Journal: Sendable {
                                    arguments: [State.unknown.rawValue, "the run that sent it stopped before the gateway answered", Date().timeIntervalSince1970, earlier.id])
                 }
                 return .unknown(try reread(db, earlier.id))
-            case .failed:
-                break
             }
+            // failed: submitted anew below
         }
         let now = Date().timeIntervalSince1970
         // The row as written, made here rather than read back (a SELECT and a decode of every
