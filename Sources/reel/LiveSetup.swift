@@ -49,6 +49,13 @@ struct LiveSetup: ParsableArguments {
     /// The gateway and what named it, or nil for the built-in simulator.
     var gateway: (url: String, source: String)? { simulate ? nil : gatewayOptions.named }
 
+    /// How the journal knows where the requests go — the gateway's URL as the client writes it,
+    /// or the built-in simulator (whose port changes every run) — for the run's record and the
+    /// plan's look-ups alike.
+    var journalIdentity: String {
+        gateway.map { ClientConfiguration(baseURL: $0.url, apiKey: nil).baseURL } ?? SimulatorConfiguration.builtInIdentity
+    }
+
     /// --base-url or REEL_BASE_URL with the key, else (or with --simulate) the simulator. A key
     /// reel refused at start-up, or a journal folder that is a file, stops here: nothing is sent.
     func connection() throws -> Connection {
@@ -137,7 +144,7 @@ struct LiveSetup: ParsableArguments {
             journal = try await Journal.opened(directory: stateDirectory, onLockWait: { display.log(notice) })
             try JournalTrust.check(journal, outputDirectory: outputDirectory, billed: identity == nil && !fresh,
                                    acceptingNewJournal: newJournal, display: display)
-            runID = try journal.beginRun(script: script, baseURL: identity ?? client.baseURL, arguments: arguments)
+            runID = try journal.beginRun(script: script, baseURL: journalIdentity, arguments: arguments)
             // Task ids an earlier run could not write (a locked journal, a full disk).
             let mended = try journal.adoptRecovered()
             if mended > 0 { display.log("reel: adopted \(mended) task id\(mended == 1 ? "" : "s") an earlier run kept in a recovery file") }

@@ -44,9 +44,7 @@ enum RunEstimate {
     /// generated). Needs no key: `reel check` looks too.
     static func holdings(_ live: LiveSetup) -> JournalHoldings? {
         guard live.state.journalExists, let journal = try? Journal(directory: live.stateDirectory, patience: 1) else { return nil }
-        let gateway = live.gateway?.url
-        let identity = gateway.map { ClientConfiguration(baseURL: $0, apiKey: nil).baseURL } ?? SimulatorConfiguration.builtInIdentity
-        return JournalHoldings(journal: journal, gatewayIdentity: identity)
+        return JournalHoldings(journal: journal, gatewayIdentity: live.journalIdentity)
     }
 
     static func plan(_ script: ScriptOptions, options: WorkflowOptions, holdings: JournalHoldings?) async -> Plan? {
