@@ -11,8 +11,6 @@ struct Project: Sendable {
     /// The project's folder as a user would type it from here: "." for the current folder, a
     /// relative path below it, else an absolute path.
     let root: String
-    /// False when no folder above held either, so the current folder stands in.
-    let found: Bool
 
     static let markers = [".reel", "reel.json"]
 
@@ -47,11 +45,11 @@ struct Project: Sendable {
         while true {
             // `.reel` of any kind counts: a file there is reported (`StateOptions`), not passed over.
             if markers.contains(where: { FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0)) }) {
-                if folder == here { return Project(root: ".", found: true) }
-                if folder.hasPrefix(here == "/" ? "/" : here + "/") { return Project(root: String(folder.dropFirst(here == "/" ? 1 : here.count + 1)), found: true) }
-                return Project(root: folder, found: true)
+                if folder == here { return Project(root: ".") }
+                if folder.hasPrefix(here == "/" ? "/" : here + "/") { return Project(root: String(folder.dropFirst(here == "/" ? 1 : here.count + 1))) }
+                return Project(root: folder)
             }
-            if folder == "/" || folder.isEmpty { return Project(root: ".", found: false) }
+            if folder == "/" || folder.isEmpty { return Project(root: ".") }  // none: the current folder
             folder = (folder as NSString).deletingLastPathComponent
         }
     }
