@@ -41,6 +41,7 @@ enum ReelExit {
 enum ReelMain {
     static func main() async {
         StandardStream.ignoreBrokenPipes()
+        SignalWatcher.acceptStopSignals()
         APIKey.takeFromEnvironment()
         do {
             var command = try parse(Array(CommandLine.arguments.dropFirst()))

@@ -49,13 +49,27 @@ import Testing
     }
 
     /// Waits until the simulator has received `count` submissions: a condition, not a time a
-    /// loaded machine may not keep (a signal sent before reel is up kills it outright).
-    static func waitForSubmissions(_ count: Int, at url: String, from run: BackgroundReel, timeout: TimeInterval = 60) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while (stats(url)["submissions"] as? Int ?? 0) < count {
-            guard Date() < deadline else { throw CLIError(message: "\(count) submissions did not arrive in \(Int(timeout)) s: \(run.standardError)") }
-            try await Task.sleep(nanoseconds: 10_000_000)
+    /// loaded machine may not keep (a signal sent before reel is up kills it outright). With
+    /// `signal`, sends it the moment they have. The watching runs on a thread of its own: in
+    /// the full suite, other tests can hold every thread of the test process's task pool for
+    /// seconds, and a signal sent from there arrived after the run had finished its work.
+    /// Returns when they had arrived (and the signal was sent).
+    @discardableResult
+    static func waitForSubmissions(_ count: Int, at url: String, from run: BackgroundReel, thenSend signal: Int32? = nil,
+                                   timeout: TimeInterval = 60) async throws -> Date {
+        let arrived: Date? = await withCheckedContinuation { done in
+            Thread {
+                let deadline = Date().addingTimeInterval(timeout)
+                while (stats(url)["submissions"] as? Int ?? 0) < count {
+                    guard Date() < deadline else { return done.resume(returning: nil) }
+                    usleep(5_000)
+                }
+                if let signal { run.send(signal) }
+                done.resume(returning: Date())
+            }.start()
         }
+        guard let arrived else { throw CLIError(message: "\(count) submissions did not arrive in \(Int(timeout)) s: \(run.standardError)") }
+        return arrived
     }
 
     static func seconds(since start: Date) -> String { String(format: "%.1f s", Date().timeIntervalSince(start)) }
@@ -113,9 +127,7 @@ import Testing
         let dir = try Self.scratch(Self.sweep)
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try BackgroundReel(["run", "s.lua", "--concurrency", "8"], in: dir, environment: Self.gateway(url))
-        try await Self.waitForSubmissions(8, at: url, from: run)  // on the wire, held by --submit-delay
-        let sent = Date()
-        run.send(signal)
+        let sent = try await Self.waitForSubmissions(8, at: url, from: run, thenSend: signal)  // on the wire, held by --submit-delay
         let code = await run.waitForExit(timeout: 60)
         let took = Self.seconds(since: sent)
         let states = try await Self.journalStates(dir)
@@ -138,8 +150,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try BackgroundReel(["run", "s.lua"], in: dir, environment: Self.gateway(url), launcher: ["/usr/bin/nohup"])
         defer { run.stop() }
-        try await Self.waitForSubmissions(1, at: url, from: run)
-        run.send(SIGHUP)
+        try await Self.waitForSubmissions(1, at: url, from: run, thenSend: SIGHUP)
         let code = await run.waitForExit(timeout: 60)
         let states = try await Self.journalStates(dir)
         print("nohup, then SIGHUP with a POST in flight: exit \(code.map(String.init) ?? "hung"); journal \(states)")
@@ -156,8 +167,7 @@ import Testing
         let dir = try Self.scratch("text_to_video{ prompt = 'held up', duration = 4 }\n")
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try BackgroundReel(["run", "s.lua", "--timeout", "8"], in: dir, environment: Self.gateway(url))
-        try await Self.waitForSubmissions(1, at: url, from: run)
-        run.send(SIGSTOP)
+        try await Self.waitForSubmissions(1, at: url, from: run, thenSend: SIGSTOP)
         try await Task.sleep(nanoseconds: 10_000_000_000)
         run.send(SIGCONT)
         let code = await run.waitForExit(timeout: 60)

@@ -140,7 +140,7 @@ import Testing
         let during = try await CLI.run(["history"], in: dir)
         #expect(during.status == 0, "\(during.stderr)")
         #expect(during.stdout.contains("s.lua  running"))
-        #expect(await run.waitForExit(timeout: 30) == 0)
+        #expect(await run.waitForExit(timeout: 120) == 0, "\(run.standardError.suffix(800))")
         #expect(try await CLI.run(["history"], in: dir).stdout.contains("s.lua  done"))
     }
 
