@@ -84,7 +84,7 @@ extension LuaState {
             return count
         }
         guard let current = state.scheduler.current, lua_isyieldable(L) != 0 else {
-            throw LuaArgumentError("wait cannot wait here: call it from ordinary script code, not from a metamethod, an iterator or a sort comparator")
+            throw LuaErrorTable("wait cannot wait here: call it from ordinary script code, not from a metamethod, an iterator or a sort comparator")
         }
         guard current !== target else { throw LuaErrorTable("wait: a task cannot wait for itself") }
         target.waiters.append(current)

@@ -8,14 +8,14 @@ import VideoAPI
 /// a dry run — and returns an Image or a local Video.
 extension ReelLibrary {
     func lastFrame(_ call: LuaCall) throws -> HostResult {
-        let clip = try clipArgument(call, 1, function: "last_frame")
+        let clip = try clipArgument(call, 1, function: LuaFunction.library(.lastFrame).name)
         return runMedia(.lastFrame(LuaVideo.clip(clip))) { output in
             LuaImage.make(output, label: "last frame of \(clip.label)")
         }
     }
 
     func frame(_ call: LuaCall) throws -> HostResult {
-        let clip = try clipArgument(call, 1, function: "frame")
+        let clip = try clipArgument(call, 1, function: LuaFunction.library(.frame).name)
         guard let seconds = try call.argument(2).numberValue, seconds >= 0, seconds.isFinite else {
             throw ReelLuaError(.invalidRequest, "frame: the second argument is the time in seconds, 0 or more (e.g. frame(v, 2.5))")
         }
@@ -67,7 +67,7 @@ extension ReelLibrary {
         if let film = LuaVideo.handle(in: try call.argument(1)), film.madeBy == "concat" {
             clips = film.clips.compactMap(LuaVideo.handle(in:))
         } else {
-            clips = try clipList(call, function: "seams", minimum: 2)
+            clips = try clipList(call, function: LuaFunction.library(.seams).name, minimum: 2)
         }
         guard clips.count >= 2 else {
             throw ReelLuaError(.invalidRequest, "seams: a film of one clip has no cuts to show")
