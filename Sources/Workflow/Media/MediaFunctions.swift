@@ -40,7 +40,7 @@ extension ReelLibrary {
         let first = clips[0].video
         let label = "film of \(clips.count) clip\(clips.count == 1 ? "" : "s")" + (call.position.map { " (\(($0 as NSString).lastPathComponent))" } ?? "")
         return runMedia(step) { output in
-            LuaVideo.make(LuaVideo.Handle(Self.localVideo(output, request: first.request), label: label, madeBy: "concat",
+            LuaVideo.make(LuaVideo.Handle(Self.localVideo(output, request: first.request), label: label, madeBy: function.name,
                                           measuredDuration: output.duration, clips: clips.map(LuaVideo.make)))
         }
     }
@@ -57,14 +57,14 @@ extension ReelLibrary {
         }
         return runMedia(.trim(LuaVideo.clip(clip), from: from, to: to)) { output in
             LuaVideo.make(LuaVideo.Handle(Self.localVideo(output, request: clip.video.request), label: "\(clip.label) from \(Self.seconds(from))",
-                                          madeBy: "trim", measuredDuration: output.duration))
+                                          madeBy: function.name, measuredDuration: output.duration))
         }
     }
 
     func seams(_ call: LuaCall) throws -> HostResult {
         // A film made by concat stands for its clips.
         let clips: [LuaVideo.Handle]
-        if let film = LuaVideo.handle(in: try call.argument(1)), film.madeBy == "concat" {
+        if let film = LuaVideo.handle(in: try call.argument(1)), film.madeBy == LuaFunction.library(.concat).name {
             clips = film.clips.compactMap(LuaVideo.handle(in:))
         } else {
             clips = try clipList(call, function: LuaFunction.library(.seams).name, minimum: 2)
