@@ -88,6 +88,21 @@
 ---@field fresh? boolean Generate anew even if the journal holds this exact request. (read by reel, never sent)
 ---@field name? string The video's file name under --out, as a template of {id}, {n}, {row}, {seed}, {prompt}, {line}, {model}, {mode} (default {id}, or --name). (read by reel, never sent)
 
+---@class reel.ConcatOptions
+---@field transition? "cut"|"fade" How one clip gives way to the next. Default: "cut" ("fade" when `fade` is given).
+---@field fade? number The cross-fade's length in seconds. Must be a number more than 0 and at most 5. Default: 0.5.
+
+---@class reel.TrimOptions
+---@field from? number Where the part starts, in seconds. Must be a number 0 or more. Default: 0.
+---@field to? number Where it ends, in seconds; after `from`. Must be a number 0 or more. Default: the video's end.
+
+---@class reel.BudgetOptions
+---@field seconds? integer The cap, in seconds of video. Must be a whole number 0 or more. Default: the cap as it is.
+
+---@class reel.MapOptions
+---@field concurrency? integer At most this many items at once (the run's --concurrency bounds generations too). Must be a whole number 1 or more. Default: every item at once.
+---@field errors? "raise"|"collect" Raise the first failure, or collect every item's outcome. Default: "raise".
+
 ---@class reel.Video
 ---@field id string The task id.
 ---@field url string? The result URL (it expires; the file is already downloaded).
@@ -179,13 +194,13 @@ function frame(video, seconds) end
 
 ---Joins clips in order into one film (a local Video). Sizes follow the first clip; sound is kept in sync, with silence for clips without it. With cuts the film lasts the sum of its clips; each fade overlaps two clips by its length.
 ---@param clips reel.Video[] The clips, in order.
----@param opts? { transition?: "cut"|"fade", fade?: number } `transition`: "cut" (default) or "fade"; `fade`: its length in seconds (default 0.5).
+---@param opts? reel.ConcatOptions How clips are joined.
 ---@return reel.Video video A video made on this machine: path, duration. extend, :save() and every media function take it.
 function concat(clips, opts) end
 
 ---A part of a video, as a local Video (re-encoded, so the cut is exact).
 ---@param video reel.Video|string A Video, or a video file's path.
----@param opts { from?: number, to?: number } Seconds: `from` (default 0) and `to` (default the end).
+---@param opts? reel.TrimOptions The part, in seconds.
 ---@return reel.Video video A video made on this machine: path, duration. extend, :save() and every media function take it.
 function trim(video, opts) end
 
@@ -200,14 +215,14 @@ function seams(clips) end
 function defaults(opts) end
 
 ---Caps the seconds of video this run may submit (it can lower `--max-seconds`, not raise it); reused takes are free. A call past the cap raises an error with `code = "budget"`. Returns `{ seconds = cap, used = n }`.
----@param opts? { seconds?: integer } The cap in seconds of video; leave out to read the budget.
+---@param opts? reel.BudgetOptions The cap; leave out to read the budget.
 ---@return { seconds: integer?, used: integer } budget The cap and the seconds submitted so far.
 function budget(opts) end
 
 ---Calls `fn(item, index)` for every item, side by side, and returns the results in order. Waits for all items even if one fails, then raises the first failure — or, with `errors = "collect"`, returns every item: its result, or its error table (`failed = true`, `index`, `code`, `message`).
 ---@param list any[] The items.
 ---@param fn fun(item: any, index: integer): any Called once per item.
----@param opts? { concurrency?: integer, errors?: "raise"|"collect" } `concurrency`: at most this many items at once (the run's --concurrency bounds generations too). `errors`: raise the first failure (default) or collect every item's outcome.
+---@param opts? reel.MapOptions How items run.
 ---@return any[] results fn's result per item.
 function map(list, fn, opts) end
 

@@ -338,13 +338,9 @@ public struct Gallery {
         }
     }
 
+    /// The Lua function that made a request body.
     static func mode(of body: [(String, JSONValue)]) -> String {
-        let names = Set(body.map(\.0))
-        if names.contains("video") { return "extend" }
-        if names.contains("images") { return "reference_to_video" }
-        if names.contains("last_image") { return "frames_to_video" }
-        if names.contains("image") { return "image_to_video" }
-        return "text_to_video"
+        GenerationMode(inputs: Set(body.map(\.0))).luaFunction
     }
 
     /// The file behind a journaled local input (`data:…(local file PATH, N bytes)`).

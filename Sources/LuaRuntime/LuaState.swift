@@ -27,8 +27,11 @@ public final class LuaState {
     var functions: [HostEntry] = []
     /// Scheduler state; lives here because the dispatcher reaches the owner from C.
     var scheduler = SchedulerState()
-    /// Told of every `map(…, { concurrency = n })`: the limit and the calling line.
-    public var mapConcurrencyObserver: ((Int, String) -> Void)?
+    /// Checks the options table of a runtime function (`map`) against its declaration, which
+    /// the library installing the runtime holds: (function, options, argument number, the
+    /// script's line) → the table with its defaults filled in. Without one, a table is taken
+    /// as given.
+    public var optionChecker: ((_ function: String, _ options: LuaValue, _ argument: Int, _ position: String?) throws -> LuaValue)?
 
     public init(limits: LuaLimits = LuaLimits()) throws(LuaScriptError) {
         _ = LuaState.callbacksInstalled

@@ -15,36 +15,46 @@ extension LuaState {
         lua_setfield(L, -2, "wait")
         lua_setfield(L, -2, "__index")
         reel_pop(L, 1)
+        registerTableType(LuaErrorTable.typeName, methods: [:], tostring: LuaErrorTable.tostring)
 
         register("sleep") { call in
             let seconds: Double
             switch try call.argument(1) {
             case .integer(let i): seconds = Double(i)
             case .number(let d): seconds = d
-            case let other: throw LuaArgumentError("sleep: expected seconds as a number (got \(other.typeName))")
+            case let other: throw LuaErrorTable("sleep: 'seconds' must be a number (got \(other.typeName))")
             }
-            guard seconds >= 0, seconds.isFinite else { throw LuaArgumentError("sleep: seconds must be 0 or more (got \(seconds))") }
+            guard seconds >= 0, seconds.isFinite else { throw LuaErrorTable("sleep: 'seconds' must be 0 or more (got \(seconds))") }
             return .wait {
                 try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
                 return []
             }
         }
 
-        // map(…, { concurrency = n }) tells the host its limit and the script line, so a library
-        // can say when a run-wide cap is lower.
-        pushHostFunction(named: "map", body: .host({ [unowned self] call in
-            if case .integer(let limit) = try call.argument(1), case .string(let position) = try call.argument(2) {
-                mapConcurrencyObserver?(Int(limit), position)
+        // check_options(function, opts, argument): map's options, checked by `optionChecker`.
+        pushHostFunction(named: "check_options", body: .host({ [unowned self] call in
+            let function = try call.argument(1).stringValue ?? "?"
+            let options = try call.argument(2)
+            let argument = Int(try call.argument(3).numberValue ?? 0)
+            if let optionChecker { return .value(try optionChecker(function, options, argument, call.position)) }
+            switch options {
+            case .nil: return .value(.table(LuaTable()))
+            case .table: return .value(options)
+            default: throw LuaErrorTable.notATable(function: function, argument: argument, got: options)
             }
-            return .none
         }))
-        let mapNoteIndex = lua_gettop(L)
+        let checkOptionsIndex = lua_gettop(L)
+        // usage_error(message): the prelude's misuse errors, as error tables at the script's line.
+        pushHostFunction(named: "usage_error", body: .host({ call in
+            throw LuaErrorTable(try call.argument(1).stringValue ?? "usage error")
+        }))
+        let usageErrorIndex = lua_gettop(L)
         reel_push_wait_marker(L)
         let markerIndex = lua_gettop(L)
         reel_push_stop_query(L)
         let stopQueryIndex = lua_gettop(L)
-        defer { reel_pop(L, 5) }
-        try runSetupChunk(LuaState.preludeSource, with: [markerIndex, spawnIndex, waitIndex, stopQueryIndex, mapNoteIndex])
+        defer { reel_pop(L, 6) }
+        try runSetupChunk(LuaState.preludeSource, with: [markerIndex, spawnIndex, waitIndex, stopQueryIndex, checkOptionsIndex, usageErrorIndex])
     }
 
     /// `spawn(fn, ...)`: a new coroutine the scheduler starts soon; returns its handle.
@@ -52,7 +62,7 @@ extension LuaState {
         let count = lua_gettop(L)
         guard count >= 1, lua_type(L, 1) == LUA_TFUNCTION else {
             let got = count >= 1 ? String(cString: lua_typename(L, lua_type(L, 1))) : "nothing"
-            throw LuaArgumentError("spawn: expected a function (got \(got))")
+            throw LuaErrorTable("spawn: 'fn' must be a function (got \(got))")
         }
         let coroutine = state.makeCoroutine(movingFunctionAndArguments: count - 1, from: L, isMain: false)
         state.scheduler.ready.append((coroutine, .start(argumentCount: count - 1)))
@@ -65,7 +75,7 @@ extension LuaState {
         guard let object = reel_to_object(L, 1),
             let handle = Unmanaged<AnyObject>.fromOpaque(object).takeUnretainedValue() as? SpawnHandle
         else {
-            throw LuaArgumentError("wait: expected a task handle from spawn (call it as handle:wait())")
+            throw LuaErrorTable("wait: expected a task handle from spawn (call it as handle:wait())")
         }
         let target = handle.coroutine
         if target.outcome != nil {
@@ -74,9 +84,9 @@ extension LuaState {
             return count
         }
         guard let current = state.scheduler.current, lua_isyieldable(L) != 0 else {
-            throw LuaArgumentError("wait cannot wait here: call it from ordinary script code, not from a metamethod, an iterator or a sort comparator")
+            throw LuaErrorTable("wait cannot wait here: call it from ordinary script code, not from a metamethod, an iterator or a sort comparator")
         }
-        guard current !== target else { throw LuaArgumentError("wait: a task cannot wait for itself") }
+        guard current !== target else { throw LuaErrorTable("wait: a task cannot wait for itself") }
         target.waiters.append(current)
         current.blockedOnCoroutine = true
         return REEL_HOST_YIELD

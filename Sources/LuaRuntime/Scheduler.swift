@@ -312,7 +312,7 @@ extension LuaState {
     /// Called by the dispatcher when a host function returns `.wait`.
     func beginWait(on L: OpaquePointer, name: String, _ operation: @escaping @Sendable () async throws -> [LuaValue]) throws -> Int32 {
         guard let coroutine = scheduler.current, let completions = scheduler.completions, lua_isyieldable(L) != 0 else {
-            throw LuaArgumentError("\(name) cannot wait here: call it from ordinary script code, not from a metamethod, an iterator or a sort comparator")
+            throw LuaErrorTable("\(name) cannot wait here: call it from ordinary script code, not from a metamethod, an iterator or a sort comparator")
         }
         let id = ObjectIdentifier(coroutine)
         let position = LuaState.position(in: L)

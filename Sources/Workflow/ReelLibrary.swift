@@ -51,53 +51,80 @@ final class ReelLibrary {
         self.baseModel = baseModel
     }
 
-    /// The global functions this library adds (besides the runtime's sleep/spawn/parallel/map).
-    static let functionNames = GenerationMode.allCases.map(\.luaFunction) + ["generate", "defaults", "budget", "log", "fmt"] + mediaFunctionNames
+    /// How a function is carried out: by this library, or by the runtime's prelude (then
+    /// only copied into `reel`).
+    enum Binding {
+        case host(HostFunction)
+        case runtime
+    }
+
+    /// Each function's implementation: a function without one does not compile.
+    func binding(of function: LuaFunction) -> Binding {
+        switch function {
+        case .generation(.extend): .host { [unowned self] call in try extend(call) }
+        case .generation(let mode): .host { [unowned self] call in try generation(call, mode: mode, options: try call.argument(1)) }
+        case .library(.generate): .host { [unowned self] call in try generation(call, mode: nil, options: try call.argument(1)) }
+        case .library(.lastFrame): .host { [unowned self] call in try lastFrame(call) }
+        case .library(.frame): .host { [unowned self] call in try frame(call) }
+        case .library(.concat): .host { [unowned self] call in try concat(call) }
+        case .library(.trim): .host { [unowned self] call in try trim(call) }
+        case .library(.seams): .host { [unowned self] call in try seams(call) }
+        case .library(.defaults): .host { [unowned self] call in try setDefaults(call) }
+        case .library(.budget): .host { [unowned self] call in try setBudget(call) }
+        case .library(.log): .host { [unowned self] call in
+            let parts = try call.arguments.map(Self.display)
+            reporter.log("[log] " + parts.joined(separator: "\t"))
+            return .none
+        }
+        case .library(.fmt): .host { call in .value(.string(try Self.format(call))) }
+        case .library(.map), .library(.parallel), .library(.spawn), .library(.sleep): .runtime
+        }
+    }
 
     func install(into lua: LuaState, arguments: [String: String]) {
         let pairs = arguments.filter { $0.key != "_row" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         row = arguments["_row"]
         if let row = arguments["_row"] { takeArguments = "row \(row)" + (pairs.isEmpty ? "" : ": " + pairs) } else if !pairs.isEmpty { takeArguments = pairs }
-        for mode in GenerationMode.allCases where mode != .extend {
-            lua.register(mode.luaFunction, in: "reel") { [unowned self] call in
-                try generation(call, mode: mode, options: try call.argument(1))
+        for function in LuaFunction.allCases {
+            switch binding(of: function) {
+            case .host(let body): lua.register(function.name, in: "reel", body)
+            case .runtime: lua.copyGlobal(function.name, into: "reel")
             }
         }
-        lua.register("generate", in: "reel") { [unowned self] call in
-            try generation(call, mode: nil, options: try call.argument(1))
-        }
-        lua.register("extend", in: "reel") { [unowned self] call in try extend(call) }
-        lua.register("defaults", in: "reel") { [unowned self] call in try setDefaults(call) }
-        lua.register("budget", in: "reel") { [unowned self] call in try setBudget(call) }
-        lua.register("log", in: "reel") { [unowned self] call in
-            let parts = try call.arguments.map(Self.display)
-            reporter.log("[log] " + parts.joined(separator: "\t"))
-            return .none
-        }
-        lua.register("fmt", in: "reel") { call in .value(.string(try Self.format(call))) }
         lua.registerObjectType(LuaVideo.typeName, methods: [
             "save": { [unowned self] call in try save(call) },
             "info": { [unowned self] call in try info(call) },
         ], field: LuaVideo.field, fields: LuaVideo.allFields, tostring: LuaVideo.tostring, readOnlyMessage: LuaVideo.readOnlyMessage)
-        lua.registerTableType(ReelLuaError.typeName, methods: [:], tostring: ReelLuaError.tostring)
-        installMedia(into: lua)
-        lua.mapConcurrencyObserver = { [unowned self] limit, position in
-            guard let cap = generationConcurrency, limit > cap, !warnedAboutMapConcurrency else { return }
-            warnedAboutMapConcurrency = true
-            warnOnce("map: concurrency = \(limit) is above this run's --concurrency \(cap), so at most \(cap) generations run at once (raise --concurrency to allow more)",
-                     at: position)
+        lua.registerObjectType(LuaImage.typeName, methods: [:], field: LuaImage.field, fields: LuaImage.allFields,
+                               tostring: LuaImage.tostring, readOnlyMessage: LuaImage.readOnlyMessage)
+        // The runtime's functions with options (map) are checked against their declarations here.
+        lua.optionChecker = { [unowned self] name, value, argument, position in
+            let declared = LuaFunction(name: name).map { LuaAPI.function($0).declaredOptions } ?? []
+            let options = try LuaOption.check(value, of: name, argument: argument, against: declared)
+            if name == LuaFunction.library(.map).name, case .integer(let limit) = options["concurrency"] {
+                noteMapConcurrency(Int(limit), at: position)
+            }
+            return .table(options.table)
         }
 
         let args = LuaValue.table(LuaTable(fields: arguments.mapValues(LuaValue.string)))
         lua.setGlobal("args", args)
-        for name in ["args", "sleep", "spawn", "parallel", "map"] { lua.copyGlobal(name, into: "reel") }
+        lua.copyGlobal("args", into: "reel")
         lua.preload(module: "reel", table: "reel")
+    }
+
+    /// A map's limit above the run's --concurrency is said once: generations stay capped.
+    private func noteMapConcurrency(_ limit: Int, at position: String?) {
+        guard let cap = generationConcurrency, limit > cap, !warnedAboutMapConcurrency else { return }
+        warnedAboutMapConcurrency = true
+        warnOnce("map: concurrency = \(limit) is above this run's --concurrency \(cap), so at most \(cap) generations run at once (raise --concurrency to allow more)",
+                 at: position)
     }
 
     // MARK: Generation
 
     private func generation(_ call: LuaCall, mode: GenerationMode?, options: LuaValue, source: GeneratedVideo? = nil) throws -> HostResult {
-        let caller = mode?.luaFunction ?? "generate"
+        let caller = mode?.luaFunction ?? LuaFunction.library(.generate).name
         let positional = mode?.positionalField
         var given = try optionList(options, caller: caller, argument: positional == nil ? 1 : 2)
         if let source, let positional {
@@ -268,22 +295,9 @@ final class ReelLibrary {
 
     /// `budget{ seconds = N }` lowers the run's cap; `budget()` returns `{ seconds = cap, used = n }`.
     private func setBudget(_ call: LuaCall) throws -> HostResult {
-        switch try call.argument(1) {
-        case .nil:
-            break
-        case .table(let t):
-            for (key, value) in t.entries {
-                guard case .string("seconds") = key else {
-                    throw ReelLuaError(.invalidRequest, "budget: unknown option '\(key.stringValue ?? key.typeName)' (valid: seconds)")
-                }
-                guard case .integer(let seconds) = value, seconds >= 0 else {
-                    throw ReelLuaError(.invalidRequest, "budget: 'seconds' must be a whole number of 0 or more (got \(value.typeName))")
-                }
-                budget.limit(to: seconds)
-            }
-        case let other:
-            throw ReelLuaError(.invalidRequest, "budget: expected a table such as { seconds = 60 } (got \(other.typeName))")
-        }
+        let function = LuaAPI.function(.library(.budget))
+        let options = try LuaOption.check(try call.argument(1), of: function.name, argument: 1, against: function.declaredOptions)
+        if case .integer(let seconds) = options["seconds"] { budget.limit(to: seconds) }
         var fields: [String: LuaValue] = ["used": .integer(budget.used)]
         if let cap = budget.maxSeconds { fields["seconds"] = .integer(cap) }
         return .value(.table(LuaTable(fields: fields)))
@@ -350,13 +364,13 @@ final class ReelLibrary {
     /// `{{` and `}}` are literal braces. A name the table lacks is an error, not a blank.
     static func format(_ call: LuaCall) throws -> String {
         guard case .string(let template) = try call.argument(1) else {
-            throw LuaArgumentError("fmt: the template must be a string (got \(try call.argument(1).typeName))")
+            throw LuaErrorTable("fmt: the template must be a string (got \(try call.argument(1).typeName))")
         }
         let values: LuaTable
         switch try call.argument(2) {
         case .table(let t): values = t
         case .nil: values = LuaTable()
-        case let other: throw LuaArgumentError("fmt: the values must be a table (got \(other.typeName))")
+        case let other: throw LuaErrorTable("fmt: the values must be a table (got \(other.typeName))")
         }
         var out = ""
         var rest = Substring(template)
@@ -365,7 +379,7 @@ final class ReelLibrary {
             case "{" where rest.first == "{": rest.removeFirst(); out.append("{")
             case "}" where rest.first == "}": rest.removeFirst(); out.append("}")
             case "{":
-                guard let close = rest.firstIndex(of: "}") else { throw LuaArgumentError("fmt: a '{' is never closed (write {{ for a literal brace)") }
+                guard let close = rest.firstIndex(of: "}") else { throw LuaErrorTable("fmt: a '{' is never closed (write {{ for a literal brace)") }
                 let name = String(rest[..<close])
                 rest = rest[rest.index(after: close)...]
                 let value = values[name]
@@ -374,11 +388,11 @@ final class ReelLibrary {
                 case .integer, .number, .boolean: out += display(value)
                 case .nil:
                     let known = values.stringKeys
-                    throw LuaArgumentError("fmt: no value for {\(name)}" + (known.isEmpty ? "" : " (the table has \(known.joined(separator: ", ")))"))
+                    throw LuaErrorTable("fmt: no value for {\(name)}" + (known.isEmpty ? "" : " (the table has \(known.joined(separator: ", ")))"))
                 default:
-                    throw LuaArgumentError("fmt: {\(name)} is a \(value.typeName), not text")
+                    throw LuaErrorTable("fmt: {\(name)} is a \(value.typeName), not text")
                 }
-            case "}": throw LuaArgumentError("fmt: a '}' without its '{' (write }} for a literal brace)")
+            case "}": throw LuaErrorTable("fmt: a '}' without its '{' (write }} for a literal brace)")
             default: out.append(c)
             }
         }

@@ -107,7 +107,7 @@ public final class WorkflowSession: @unchecked Sendable {
               let found = error.message.range(of: #"attempt to call a nil value \(global '[A-Za-z_][A-Za-z0-9_]*'\)$"#, options: .regularExpression)
         else { return error }
         let name = error.message[found].split(separator: "'")[1]
-        guard let likely = nearestName(to: String(name), in: LuaAPI.functions.map(\.name) + standardFunctions) else { return error }
+        guard let likely = nearestName(to: String(name), in: LuaFunction.names + standardFunctions) else { return error }
         var hinted = error
         hinted.message += " (did you mean '\(likely)'?)"
         return hinted

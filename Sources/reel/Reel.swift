@@ -9,7 +9,7 @@ struct Reel: AsyncParsableCommand {
         commandName: "reel",
         abstract: "Run Lua workflow scripts that generate videos with Veo 3.1.",
         discussion: """
-            Scripts call text_to_video, image_to_video, frames_to_video, reference_to_video, extend and generate; parallel, map and spawn run generations side by side; last_frame, concat, trim and seams turn shots into films. `reel gallery` shows the takes.
+            \(LuaFunction.helpSentence) `reel gallery` shows the takes.
 
             Environment:
               REEL_BASE_URL      the gateway (no /v1); unset: the built-in simulator

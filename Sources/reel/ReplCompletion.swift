@@ -33,10 +33,10 @@ enum ReplCompletion {
         let opened = before.filter { $0 == "{" }.count - before.filter { $0 == "}" }.count
         let keyPlace = before[..<before.index(before.startIndex, offsetBy: start)].trimmingCharacters(in: .whitespaces).last.map { $0 == "{" || $0 == "," } ?? false
         if opened > 0 && keyPlace {
-            return LineEditor.Completion(start: start, candidates: RequestOptions.luaNames.map { $0 + " = " }
-                                             + ["transition = ", "fade = ", "from = ", "to = ", "concurrency = ", "errors = ", "seconds = "])
+            let declared = LuaAPI.functions.flatMap(\.declaredOptions).map(\.name).filter { !RequestOptions.luaNames.contains($0) }
+            return LineEditor.Completion(start: start, candidates: (RequestOptions.luaNames + declared).map { $0 + " = " })
         }
-        let functions = LuaAPI.functions.map(\.name)
+        let functions = LuaFunction.names
         return LineEditor.Completion(start: start, candidates: Array(Set(functions + luaGlobals)).sorted())
     }
 }

@@ -88,12 +88,6 @@ import VideoAPI
         }
     }
 
-    @Test func everyFunctionOfTheLibraryIsDocumented() {
-        let documented = Set(LuaAPI.functions.map(\.name))
-        let installed = Set(ReelLibrary.functionNames + ["sleep", "spawn", "parallel", "map"])
-        #expect(documented == installed)
-    }
-
     @Test func theCommittedCopiesAreCurrent() throws {
         let definitions = try String(contentsOf: Self.docs.appendingPathComponent(GeneratedDocs.definitionsFileName), encoding: .utf8)
         let reference = try String(contentsOf: Self.docs.appendingPathComponent(GeneratedDocs.referenceFileName), encoding: .utf8)

@@ -9,15 +9,17 @@ import Testing
         let logs = try await h.run("""
             log(fmt("a {animal} at {time}", { animal = "fox", time = "dawn" }))
             log(fmt("{n} takes, {{literal}} braces, ok={ok}", { n = 3, ok = true }))
-            log(pcall(function() return fmt("a {animal} at {time}", { animal = "fox" }) end))
-            log(pcall(function() return fmt("unclosed {brace", {}) end))
+            local ok, err = pcall(function() return fmt("a {animal} at {time}", { animal = "fox" }) end)
+            log(ok, err.code, tostring(err))
+            ok, err = pcall(function() return fmt("unclosed {brace", {}) end)
+            log(ok, err.code, tostring(err))
             log(reel.fmt == fmt)
             """).logs
         #expect(logs == [
             "[log] a fox at dawn",
             "[log] 3 takes, {literal} braces, ok=true",
-            "[log] false\tscript.lua:3: fmt: no value for {time} (the table has animal)",
-            "[log] false\tscript.lua:4: fmt: a '{' is never closed (write {{ for a literal brace)",
+            "[log] false\tinvalid_request\tscript.lua:3: fmt: no value for {time} (the table has animal)",
+            "[log] false\tinvalid_request\tscript.lua:5: fmt: a '{' is never closed (write {{ for a literal brace)",
             "[log] true",
         ])
     }

@@ -2,9 +2,9 @@
 -- primitives as arguments. Lua's own coroutine functions pass host waits through, map,
 -- parallel and spawn run work side by side, and chunks load as text only.
 -- luacheck: globals coroutine xpcall spawn parallel map load loadfile dofile package require
-local marker, spawn_raw, wait_raw, stop_requested, note_map_concurrency = ...
--- Taken before any sandbox removes debug: map names its caller's line to the host.
-local getinfo = debug and debug.getinfo
+-- check_options checks map's options against their declaration (the host's) and fills in
+-- defaults; usage_error raises reel's error table {code, message, where} at the script's line.
+local marker, spawn_raw, wait_raw, stop_requested, check_options, usage_error = ...
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
 local pack, unpack, select, type, error, pcall = table.pack, table.unpack, select, type, error, pcall
 
@@ -41,7 +41,7 @@ end
 
 function spawn(fn, ...)
   if type(fn) ~= "function" then
-    error(("spawn: expected a function (got %s)"):format(type(fn)), 2)
+    usage_error(("spawn: 'fn' must be a function (got %s)"):format(type(fn)))
   end
   return spawn_raw(fn, ...)
 end
@@ -50,7 +50,7 @@ function parallel(...)
   local fns = pack(...)
   for i = 1, fns.n do
     if type(fns[i]) ~= "function" then
-      error(("parallel: argument %d must be a function (got %s)"):format(i, type(fns[i])), 2)
+      usage_error(("parallel: argument %d must be a function (got %s)"):format(i, type(fns[i])))
     end
   end
   local handles = {}
@@ -66,33 +66,12 @@ function parallel(...)
 end
 
 function map(list, fn, opts)
-  if type(list) ~= "table" then error(("map: 'list' must be a table (got %s)"):format(type(list)), 2) end
-  if type(fn) ~= "function" then error(("map: 'fn' must be a function (got %s)"):format(type(fn)), 2) end
-  if opts ~= nil and type(opts) ~= "table" then
-    error(("map: options must be a table (got %s)"):format(type(opts)), 2)
-  end
+  if type(list) ~= "table" then usage_error(("map: 'list' must be a table (got %s)"):format(type(list))) end
+  if type(fn) ~= "function" then usage_error(("map: 'fn' must be a function (got %s)"):format(type(fn))) end
+  opts = check_options("map", opts, 3)
   local n = #list
-  local limit = n
-  if opts and opts.concurrency ~= nil then
-    limit = opts.concurrency
-    if math.type(limit) ~= "integer" or limit < 1 then
-      error(("map: 'concurrency' must be a whole number of 1 or more (got %s)"):format(tostring(limit)), 2)
-    end
-    local caller = getinfo and getinfo(2, "Sl")
-    note_map_concurrency(limit, caller and (caller.short_src .. ":" .. caller.currentline) or "?")
-  end
-  local collect = false
-  if opts and opts.errors ~= nil then
-    if opts.errors ~= "collect" and opts.errors ~= "raise" then
-      error(("map: 'errors' must be \"raise\" or \"collect\" (got %s)"):format(tostring(opts.errors)), 2)
-    end
-    collect = opts.errors == "collect"
-  end
-  for key in pairs(opts or {}) do
-    if key ~= "concurrency" and key ~= "errors" then
-      error(("map: unknown option '%s' (valid: concurrency, errors)"):format(tostring(key)), 2)
-    end
-  end
+  local limit = opts.concurrency or n
+  local collect = opts.errors == "collect"
   local results, failures, next_index = {}, {}, 1
   local function worker()
     while next_index <= n do

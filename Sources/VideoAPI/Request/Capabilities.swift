@@ -32,6 +32,15 @@ public enum GenerationMode: String, Sendable, CaseIterable, Codable {
     /// `extend(video, {…})`.
     public var positionalField: String? { self == .extend ? "video" : nil }
 
+    /// The mode a request with these fields makes: the input decides (`generate`'s rule).
+    public init(inputs fields: Set<String>) {
+        self = if fields.contains("video") { .extend }
+            else if fields.contains("images") { .reference }
+            else if fields.contains("last_image") { .frames }
+            else if fields.contains("image") { .image }
+            else { .text }
+    }
+
     /// Every input field of any mode.
     public static let allMediaFields = ["image", "images", "last_image", "video"]
 

@@ -2,89 +2,85 @@ import Foundation
 import LuaRuntime
 import VideoAPI
 
-/// The media functions: `last_frame`, `frame`, `concat`, `trim` and `seams`. Each checks its
-/// arguments at the call (a wrong one is an error at the script's line), then parks the
-/// coroutine while the generator carries out the step — ffmpeg in a live run, a stand-in in
+/// The media functions: `last_frame`, `frame`, `concat`, `trim` and `seams` (bound in
+/// `ReelLibrary.binding(of:)`). Each checks its arguments at the call (a wrong one is an
+/// error at the script's line), then parks the coroutine while the generator carries out the step — ffmpeg in a live run, a stand-in in
 /// a dry run — and returns an Image or a local Video.
 extension ReelLibrary {
-    static let mediaFunctionNames = ["last_frame", "frame", "concat", "trim", "seams"]
+    func lastFrame(_ call: LuaCall) throws -> HostResult {
+        let clip = try clipArgument(call, 1, function: LuaFunction.library(.lastFrame).name)
+        return runMedia(.lastFrame(LuaVideo.clip(clip))) { output in
+            LuaImage.make(output, label: "last frame of \(clip.label)")
+        }
+    }
 
-    func installMedia(into lua: LuaState) {
-        lua.register("last_frame", in: "reel") { [unowned self] call in
-            let clip = try clipArgument(call, 1, function: "last_frame")
-            return runMedia(.lastFrame(LuaVideo.clip(clip)), function: "last_frame") { output in
-                LuaImage.make(output, label: "last frame of \(clip.label)")
-            }
+    func frame(_ call: LuaCall) throws -> HostResult {
+        let clip = try clipArgument(call, 1, function: LuaFunction.library(.frame).name)
+        guard let seconds = try call.argument(2).numberValue, seconds >= 0, seconds.isFinite else {
+            throw ReelLuaError(.invalidRequest, "frame: the second argument is the time in seconds, 0 or more (e.g. frame(v, 2.5))")
         }
-        lua.register("frame", in: "reel") { [unowned self] call in
-            let clip = try clipArgument(call, 1, function: "frame")
-            guard let seconds = try call.argument(2).numberValue, seconds >= 0, seconds.isFinite else {
-                throw ReelLuaError(.invalidRequest, "frame: the second argument is the time in seconds, 0 or more (e.g. frame(v, 2.5))")
-            }
-            if let length = LuaVideo.clip(clip).duration, seconds > length {
-                throw ReelLuaError(.invalidRequest, "frame: \(seconds) s is past the end of \(clip.label) (\(Self.seconds(length)) long); use last_frame(v) for its end")
-            }
-            return runMedia(.frame(LuaVideo.clip(clip), seconds: seconds), function: "frame") { output in
-                LuaImage.make(output, label: "frame at \(Self.seconds(seconds)) of \(clip.label)")
-            }
+        if let length = LuaVideo.clip(clip).duration, seconds > length {
+            throw ReelLuaError(.invalidRequest, "frame: \(seconds) s is past the end of \(clip.label) (\(Self.seconds(length)) long); use last_frame(v) for its end")
         }
-        lua.register("concat", in: "reel") { [unowned self] call in
-            let clips = try clipList(call, function: "concat", minimum: 1)
-            let options = try optionTable(call, 2, function: "concat", known: ["transition", "fade"])
-            var fade: Double?
-            switch options["transition"] {
-            case .nil, .string("cut"): if !options["fade"].isNil { fade = try fadeSeconds(options["fade"]) }
-            case .string("fade"): fade = options["fade"].isNil ? 0.5 : try fadeSeconds(options["fade"])
-            case let other: throw ReelLuaError(.invalidRequest, "concat: 'transition' is \"cut\" or \"fade\" (got \(LuaJSON.describe(other)))")
-            }
-            if case .string("cut") = options["transition"], fade != nil {
-                throw ReelLuaError(.invalidRequest, "concat: 'fade' goes with transition = \"fade\" (a cut has no length)")
-            }
-            let step = MediaStep.concat(clips.map(LuaVideo.clip), fade: fade)
-            let first = clips[0].video
-            let label = "film of \(clips.count) clip\(clips.count == 1 ? "" : "s")" + (call.position.map { " (\(($0 as NSString).lastPathComponent))" } ?? "")
-            return runMedia(step, function: "concat") { output in
-                LuaVideo.make(LuaVideo.Handle(Self.localVideo(output, request: first.request), label: label, madeBy: "concat",
-                                              measuredDuration: output.duration, clips: clips.map(LuaVideo.make)))
-            }
+        return runMedia(.frame(LuaVideo.clip(clip), seconds: seconds)) { output in
+            LuaImage.make(output, label: "frame at \(Self.seconds(seconds)) of \(clip.label)")
         }
-        lua.register("trim", in: "reel") { [unowned self] call in
-            let clip = try clipArgument(call, 1, function: "trim")
-            let options = try optionTable(call, 2, function: "trim", known: ["from", "to"])
-            let from = try options["from"].isNil ? 0 : seconds(options["from"], name: "from", function: "trim")
-            let to = try options["to"].isNil ? nil : seconds(options["to"], name: "to", function: "trim")
-            if let to, to <= from { throw ReelLuaError(.invalidRequest, "trim: 'to' (\(to)) must be after 'from' (\(from))") }
-            if let length = LuaVideo.clip(clip).duration, from >= length {
-                throw ReelLuaError(.invalidRequest, "trim: 'from' (\(from) s) is past the end of \(clip.label) (\(Self.seconds(length)) long)")
-            }
-            return runMedia(.trim(LuaVideo.clip(clip), from: from, to: to), function: "trim") { output in
-                LuaVideo.make(LuaVideo.Handle(Self.localVideo(output, request: clip.video.request), label: "\(clip.label) from \(Self.seconds(from))",
-                                              madeBy: "trim", measuredDuration: output.duration))
-            }
+    }
+
+    func concat(_ call: LuaCall) throws -> HostResult {
+        let function = LuaAPI.function(.library(.concat))
+        let clips = try clipList(call, function: function.name, minimum: 1)
+        let options = try LuaOption.check(try call.argument(2), of: function.name, argument: 2, against: function.declaredOptions)
+        // A fade's length alone asks for a fade; a cut has no length.
+        let fades = options.isGiven("transition") ? options["transition"] == .string("fade") : options.isGiven("fade")
+        if !fades && options.isGiven("fade") {
+            throw ReelLuaError(.invalidRequest, "concat: 'fade' goes with transition = \"fade\" (a cut has no length)")
         }
-        lua.register("seams", in: "reel") { [unowned self] call in
-            // A film made by concat stands for its clips.
-            let clips: [LuaVideo.Handle]
-            if let film = LuaVideo.handle(in: try call.argument(1)), film.madeBy == "concat" {
-                clips = film.clips.compactMap(LuaVideo.handle(in:))
-            } else {
-                clips = try clipList(call, function: "seams", minimum: 2)
-            }
-            guard clips.count >= 2 else {
-                throw ReelLuaError(.invalidRequest, "seams: a film of one clip has no cuts to show")
-            }
-            return runMedia(.seams(clips.map(LuaVideo.clip)), function: "seams") { output in
-                LuaImage.make(output, label: "seams of \(clips.count) clips")
-            }
+        let step = MediaStep.concat(clips.map(LuaVideo.clip), fade: fades ? options["fade"].numberValue : nil)
+        let first = clips[0].video
+        let label = "film of \(clips.count) clip\(clips.count == 1 ? "" : "s")" + (call.position.map { " (\(($0 as NSString).lastPathComponent))" } ?? "")
+        return runMedia(step) { output in
+            LuaVideo.make(LuaVideo.Handle(Self.localVideo(output, request: first.request), label: label, madeBy: function.name,
+                                          measuredDuration: output.duration, clips: clips.map(LuaVideo.make)))
         }
-        lua.registerObjectType(LuaImage.typeName, methods: [:], field: LuaImage.field, fields: LuaImage.allFields,
-                               tostring: LuaImage.tostring, readOnlyMessage: LuaImage.readOnlyMessage)
-        for name in Self.mediaFunctionNames { lua.copyGlobal(name, into: "reel") }
+    }
+
+    func trim(_ call: LuaCall) throws -> HostResult {
+        let function = LuaAPI.function(.library(.trim))
+        let clip = try clipArgument(call, 1, function: function.name)
+        let options = try LuaOption.check(try call.argument(2), of: function.name, argument: 2, against: function.declaredOptions)
+        let from = options["from"].numberValue ?? 0
+        let to = options["to"].numberValue
+        if let to, to <= from { throw ReelLuaError(.invalidRequest, "trim: 'to' (\(to)) must be after 'from' (\(from))") }
+        if let length = LuaVideo.clip(clip).duration, from >= length {
+            throw ReelLuaError(.invalidRequest, "trim: 'from' (\(from) s) is past the end of \(clip.label) (\(Self.seconds(length)) long)")
+        }
+        return runMedia(.trim(LuaVideo.clip(clip), from: from, to: to)) { output in
+            LuaVideo.make(LuaVideo.Handle(Self.localVideo(output, request: clip.video.request), label: "\(clip.label) from \(Self.seconds(from))",
+                                          madeBy: function.name, measuredDuration: output.duration))
+        }
+    }
+
+    func seams(_ call: LuaCall) throws -> HostResult {
+        // A film made by concat stands for its clips.
+        let clips: [LuaVideo.Handle]
+        if let film = LuaVideo.handle(in: try call.argument(1)), film.madeBy == LuaFunction.library(.concat).name {
+            clips = film.clips.compactMap(LuaVideo.handle(in:))
+        } else {
+            clips = try clipList(call, function: LuaFunction.library(.seams).name, minimum: 2)
+        }
+        guard clips.count >= 2 else {
+            throw ReelLuaError(.invalidRequest, "seams: a film of one clip has no cuts to show")
+        }
+        return runMedia(.seams(clips.map(LuaVideo.clip))) { output in
+            LuaImage.make(output, label: "seams of \(clips.count) clips")
+        }
     }
 
     /// Runs `step` in the generator and hands its output to Lua.
-    private func runMedia(_ step: MediaStep, function: String, _ result: @escaping @Sendable (MediaOutput) -> LuaValue) -> HostResult {
+    private func runMedia(_ step: MediaStep, _ result: @escaping @Sendable (MediaOutput) -> LuaValue) -> HostResult {
         let generator = self.generator
+        let function = step.function
         return .wait {
             do {
                 return [result(try await generator.media(step))]
@@ -131,37 +127,6 @@ extension ReelLibrary {
             }
             return handle
         }
-    }
-
-    /// An options table with only `known` names (absent: empty).
-    private func optionTable(_ call: LuaCall, _ index: Int, function: String, known: [String]) throws -> LuaTable {
-        switch try call.argument(index) {
-        case .nil: return LuaTable()
-        case .table(let t):
-            for key in t.entries.keys {
-                guard case .string(let name) = key, known.contains(name) else {
-                    let name = key.stringValue ?? LuaJSON.describe(key)
-                    let hint = nearestName(to: name, in: known).map { " (did you mean '\($0)'?)" } ?? ""
-                    throw ReelLuaError(.invalidRequest, "\(function): unknown option '\(name)'\(hint); it takes \(known.joined(separator: ", "))")
-                }
-            }
-            return t
-        case let other: throw ReelLuaError(.invalidRequest, "\(function): argument \(index) must be an options table (got \(other.typeName))")
-        }
-    }
-
-    private func fadeSeconds(_ value: LuaValue) throws -> Double {
-        guard let fade = value.numberValue, fade > 0, fade <= 5 else {
-            throw ReelLuaError(.invalidRequest, "concat: 'fade' is the cross-fade's length in seconds, more than 0 and at most 5 (got \(LuaJSON.describe(value)))")
-        }
-        return fade
-    }
-
-    private func seconds(_ value: LuaValue, name: String, function: String) throws -> Double {
-        guard let seconds = value.numberValue, seconds >= 0, seconds.isFinite else {
-            throw ReelLuaError(.invalidRequest, "\(function): '\(name)' is a time in seconds, 0 or more (got \(LuaJSON.describe(value)))")
-        }
-        return seconds
     }
 
     /// A video a media step made on this machine (or a dry run's stand-in for it).

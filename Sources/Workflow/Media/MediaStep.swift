@@ -26,15 +26,18 @@ public enum MediaStep: Sendable, Equatable {
     case seams([MediaClip])
 
     /// The Lua function that asks for it.
-    public var function: String {
+    public var luaFunction: LuaFunction {
         switch self {
-        case .lastFrame: "last_frame"
-        case .frame: "frame"
-        case .concat: "concat"
-        case .trim: "trim"
-        case .seams: "seams"
+        case .lastFrame: .library(.lastFrame)
+        case .frame: .library(.frame)
+        case .concat: .library(.concat)
+        case .trim: .library(.trim)
+        case .seams: .library(.seams)
         }
     }
+
+    /// Its name, e.g. `last_frame`.
+    public var function: String { luaFunction.name }
 
     public var makesImage: Bool {
         switch self {

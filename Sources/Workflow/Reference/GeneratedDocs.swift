@@ -60,6 +60,14 @@ public enum GeneratedDocs {
             }
             out += "\n"
         }
+        for function in LuaAPI.functions where !function.declaredOptions.isEmpty {
+            out += "---@class \(LuaAPI.optionsClass(of: function))\n"
+            for option in function.declaredOptions {
+                let byDefault = option.defaultDescription.map { " Default: \($0)." } ?? ""
+                out += "---@field \(option.name)? \(option.luaType) \(oneLine(option.documentation))\(byDefault)\n"
+            }
+            out += "\n"
+        }
         out += "---@class reel.Video\n"
         for field in LuaAPI.videoFields { out += "---@field \(field.name) \(field.type) \(field.summary)\n" }
         out += """
@@ -96,8 +104,8 @@ public enum GeneratedDocs {
         for function in LuaAPI.functions {
             out += "---\(oneLine(function.summary))\n"
             for p in function.parameters {
-                let optional = p.type.hasSuffix("?") || (function.mode?.positionalField != nil && p.name == "opts")
-                let type = p.type.hasSuffix("?") ? String(p.type.dropLast()) : p.type
+                let optional = p.type.hasSuffix("?")
+                let type = optional ? String(p.type.dropLast()) : p.type
                 out += "---@param \(p.name)\(optional && p.name != "..." ? "?" : "") \(type) \(p.summary)\n"
             }
             if let r = function.returns { out += "---@return \(r.type) \(r.name) \(r.summary)\n" }
@@ -130,6 +138,7 @@ public enum GeneratedDocs {
 
 
             """
+        var classesShown: Set<String> = []
         for function in LuaAPI.functions {
             let signature = function.parameters.map(\.name).joined(separator: ", ")
             out += "## \(function.name)(\(signature))\n\n\(function.summary)\n\n"
@@ -138,13 +147,27 @@ public enum GeneratedDocs {
                 for p in function.parameters { out += "| `\(p.name)` | `\(p.type.replacingOccurrences(of: "|", with: "\\|"))` | \(p.summary) |\n" }
                 out += "\n"
             }
-            if function.takesOptions {
-                out += "Options (`\(LuaAPI.optionsClass(for: function.mode))`):\n\n| option | type | |\n|---|---|---|\n"
-                for option in LuaAPI.options(for: function.mode) {
+            switch function.options {
+            case .none:
+                break
+            case .request(let mode) where classesShown.contains(LuaAPI.optionsClass(for: mode)):
+                out += "Options (`\(LuaAPI.optionsClass(for: mode))`): as for `\(mode?.luaFunction ?? LuaFunction.library(.generate).name)` above.\n\n"
+            case .request(let mode):
+                classesShown.insert(LuaAPI.optionsClass(for: mode))
+                out += "Options (`\(LuaAPI.optionsClass(for: mode))`):\n\n| option | type | |\n|---|---|---|\n"
+                for option in LuaAPI.options(for: mode) {
                     let type = LuaAPI.luaType(of: option).replacingOccurrences(of: "|", with: " \\| ")
-                    let req = required(option, for: function.mode) ? " **Required.**" : ""
+                    let req = required(option, for: mode) ? " **Required.**" : ""
                     let where_ = option.placement == .extraBody ? " Sent in `extra_body` (may also be given there)." : option.placement == .local ? " Read by reel, never sent." : ""
                     out += "| `\(option.name)` | `\(type)` | \(oneLine(option.summary))\(req)\(where_) |\n"
+                }
+                out += "\n"
+            case .declared(let options):
+                out += "Options (`\(LuaAPI.optionsClass(of: function))`):\n\n| option | type | default | |\n|---|---|---|---|\n"
+                for option in options {
+                    let type = option.luaType.replacingOccurrences(of: "|", with: " \\| ")
+                    let byDefault = (option.defaultDescription ?? "—").replacingOccurrences(of: "|", with: "\\|")
+                    out += "| `\(option.name)` | `\(type)` | \(byDefault) | \(oneLine(option.documentation)) |\n"
                 }
                 out += "\n"
             }
