@@ -1,6 +1,7 @@
 import Foundation
 import Media
 import Mustache
+import Support
 import VideoAPI
 import Workflow
 

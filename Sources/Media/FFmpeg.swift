@@ -1,6 +1,6 @@
 import Foundation
 import Subprocess
-import VideoAPI
+import Support
 #if canImport(System)
 import System
 #else

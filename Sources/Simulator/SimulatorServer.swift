@@ -3,6 +3,7 @@ import Logging
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Support
 import VideoAPI
 
 /// reel's own stand-in for a gateway: submit, poll and fetch over real HTTP on loopback,

@@ -1,5 +1,6 @@
 import Foundation
 import LuaRuntime
+import Support
 import Synchronization
 import VideoAPI
 import Workflow

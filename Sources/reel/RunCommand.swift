@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gallery
 import Simulator
+import Support
 import VideoAPI
 import Workflow
 

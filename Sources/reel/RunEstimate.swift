@@ -1,6 +1,7 @@
 import Foundation
 import LuaRuntime
 import Simulator
+import Support
 import VideoAPI
 import Workflow
 
