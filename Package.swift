@@ -72,14 +72,14 @@ let package = Package(
         ),
         // ffmpeg and ffprobe, run through swift-subprocess: the media steps and the simulator's footage
         // (bounded in time by Support's `withTimeout`, the one time limit).
-        .target(name: "Media", dependencies: ["SafeFiles", "Support", .product(name: "Subprocess", package: "swift-subprocess")]),
+        .target(name: "Footage", dependencies: ["SafeFiles", "Support", .product(name: "Subprocess", package: "swift-subprocess")]),
         .target(
             name: "Simulator",
             dependencies: [
                 "VideoAPI", "Support",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // ffmpeg draws each simulated video: its prompt and seed, over its own colour.
-                "Media",
+                "Footage",
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -92,13 +92,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 // ffmpeg and ffprobe for the media steps (last_frame, concat, seams, …).
-                "Media",
+                "Footage",
             ]
         ),
         // `reel gallery`: the journal's takes as one self-contained HTML page (Mustache template).
         .target(
             name: "Gallery",
-            dependencies: ["Workflow", "VideoAPI", "Support", "Media", "SafeFiles", .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: ["Workflow", "VideoAPI", "Support", "Footage", "SafeFiles", .product(name: "Mustache", package: "swift-mustache")],
             resources: [.embedInCode("gallery.mustache"), .embedInCode("card.mustache")]
         ),
         .executableTarget(

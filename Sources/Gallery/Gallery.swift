@@ -1,5 +1,5 @@
 import Foundation
-import Media
+import Footage
 import Mustache
 import Support
 import VideoAPI

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import Media
+import Footage
 import Support
 import VideoAPI
 
