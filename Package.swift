@@ -95,6 +95,9 @@ let package = Package(
                 "Footage",
             ]
         ),
+        // What a run shows on the terminal: the live view of takes in flight, the plain lines
+        // and the summary, written to standard output and error so a closed pipe ends no run.
+        .target(name: "Console", dependencies: ["Workflow", "VideoAPI", "Support"]),
         // `reel gallery`: the journal's takes as one self-contained HTML page (Mustache template).
         .target(
             name: "Gallery",
@@ -104,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "reel",
             dependencies: [
-                "Workflow", "VideoAPI", "Support", "Simulator", "Gallery", "CStopSignals",
+                "Workflow", "VideoAPI", "Support", "Console", "Simulator", "Gallery", "CStopSignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Prices: the project's reel.json, the environment and --price, layered.
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -130,6 +133,7 @@ let package = Package(
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime"]),
         .testTarget(name: "VideoAPITests", dependencies: ["VideoAPI", "Support", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Simulator", "VideoAPI", "Support"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Workflow", "VideoAPI"]),
         .testTarget(name: "ReelCLITests", dependencies: ["reel", "Simulator"]),
     ]
 )

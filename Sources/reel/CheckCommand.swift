@@ -1,4 +1,5 @@
 import ArgumentParser
+import Console
 import Support
 import Workflow
 import VideoAPI

@@ -2,21 +2,11 @@ import Foundation
 import Synchronization
 import Testing
 import VideoAPI
-@testable import Workflow
+@testable import Console
+import Workflow
 
 /// The live block on a terminal, written into a pipe to read what a terminal would get.
 @Suite struct ProgressDisplayTests {
-    /// A take's label: the script line's file name, the prompt cut at 24 characters (not
-    /// bytes), the seed.
-    @Test func aLabelNamesTheLineThePromptAndTheSeed() {
-        #expect(ProgressDisplay.label(prompt: "a lighthouse", seed: nil, callSite: "scripts/sweep.lua:4") == "sweep.lua:4 \"a lighthouse\"")
-        let twentyFour = String(repeating: "x", count: 24)
-        #expect(ProgressDisplay.label(prompt: twentyFour, seed: "7", callSite: nil) == "\"\(twentyFour)\" seed 7")
-        #expect(ProgressDisplay.label(prompt: twentyFour + "y", seed: nil, callSite: "s.lua:1") == "s.lua:1 \"\(String(repeating: "x", count: 23))…\"")
-        let emoji = String(repeating: "🎬", count: 24)  // 96 bytes, 24 characters: not cut
-        #expect(ProgressDisplay.label(prompt: emoji, seed: nil, callSite: nil) == "\"\(emoji)\"")
-    }
-
     @Test func ctrlZClearsTheLiveBlockAndFgDrawsItAnewBelowTheShellsLines() async throws {
         var ends: [Int32] = [0, 0]
         try #require(pipe(&ends) == 0)

@@ -2,37 +2,7 @@ import Foundation
 import Support
 import Synchronization
 import VideoAPI
-
-/// What happens to one generation, as the live generator reports it.
-public enum TaskEvent: Sendable {
-    case submitted(id: String)
-    /// An earlier run's task, polled again instead of submitted.
-    case resumed(id: String)
-    /// An earlier run's finished video, used as it is.
-    case reused(id: String, path: String)
-    case polled(TaskSnapshot)
-    case downloading
-    case saved(path: String, bytes: Int64)
-    case failed(VideoAPIError)
-    /// Another live reel run is generating this very request; this one waits for its file.
-    case waiting(pid: Int32)
-}
-
-/// Receives task events; `begin` returns the number the task is shown under.
-public protocol ProgressSink: Sendable {
-    /// `callSite`: `script.lua:LINE` of the call, for the take's label; `sequence`: the call's
-    /// place in the run (1, 2, …), the number the take is shown under.
-    func begin(_ request: GenerationRequest, callSite: String?, sequence: Int?) -> Int
-    func update(_ task: Int, _ event: TaskEvent)
-    /// Something the user must see even when nothing fails (a task id the journal refused).
-    func warning(_ line: String)
-    /// A media step finished (made now, or found in the journal).
-    func made(_ output: MediaOutput, seconds: Double)
-}
-
-extension ProgressSink {
-    public func made(_ output: MediaOutput, seconds: Double) {}
-}
+import Workflow
 
 /// Shows a run as it goes. On a terminal: a live line per task in flight (mode, id,
 /// status, progress, elapsed) under the script's log lines. Otherwise: one plain line per
@@ -204,7 +174,7 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
             let n = sequence.flatMap { usedNumbers.contains($0) ? nil : $0 } ?? (highestNumber + 1)
             usedNumbers.insert(n)
             highestNumber = max(highestNumber, n)
-            rows[n] = Row(number: n, function: request.mode.luaFunction, label: Self.label(request, callSite: callSite),
+            rows[n] = Row(number: n, function: request.mode.luaFunction, label: TakeLabel.make(request, callSite: callSite),
                           seconds: request.plannedSeconds, cost: prices.cost(of: request))
             return n
         }
@@ -327,24 +297,6 @@ public final class ProgressDisplay: ProgressSink, RunReporter, @unchecked Sendab
     static func byTakeNumber(_ a: String, _ b: String) -> Bool {
         func number(_ s: String) -> Int { Int(s.dropFirst().prefix { $0.isNumber }) ?? 0 }
         return number(a) < number(b)
-    }
-
-    /// `s.lua:4 "a lighthouse at d…" seed 7`: the call's line, the prompt's start, the seed.
-    public static func label(_ request: GenerationRequest, callSite: String?) -> String {
-        label(prompt: request.prompt, seed: request.extraBody.seed.map(String.init), callSite: callSite)
-    }
-
-    /// The same label from a journaled take's parts (the gallery's cards).
-    public static func label(prompt: String, seed: String?, callSite: String?) -> String {
-        // Counted only as far as needed, and the file name cut without NSString: made for every
-        // generation, even with --quiet (the Lua Video carries it).
-        let long = prompt.utf8.count > 24 && prompt.index(prompt.startIndex, offsetBy: 25, limitedBy: prompt.endIndex) != nil
-        let short = long ? String(prompt.prefix(23)) + "…" : prompt
-        var label = ""
-        if let callSite { label = String(callSite[(callSite.lastIndex(of: "/").map(callSite.index(after:)) ?? callSite.startIndex)...]) + " " }
-        label += "\"" + short + "\""
-        if let seed { label += " seed " + seed }
-        return label
     }
 
     /// "812 bytes", "82 KB", "3.4 MB": numbers, never "Zero KB".
