@@ -2,20 +2,32 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import Support
-import VideoAPI
 
-extension Handlers {
+/// The faults a test (or `reel simulator --fail …`) asks for, applied around a gateway route:
+/// before it, a slow answer, a dropped connection, 429, 5xx or a cut-off JSON body; after it,
+/// an error reply that quotes the request's key, or a reply trickled one byte a second.
+struct FaultMiddleware: RouterMiddleware {
+    typealias Context = SimulatorContext
+
+    /// What the route answers, which decides the faults that apply to it.
+    enum Exchange: Sendable {
+        /// A POST that creates a task: faulted only with `includeSubmissions`.
+        case submission
+        /// A task's JSON status.
+        case reply
+        /// A video's bytes: never answered with broken JSON, never trickled.
+        case download
+    }
+
     struct Dropped: Error {}
 
-    /// Applies the configured faults, then answers with `body`.
-    func faulted(_ request: Request, _ context: SimulatorContext, submission: Bool = false, json: Bool = true,
-                 _ body: () async throws -> Response) async throws -> Response {
+    let exchange: Exchange
+    let state: SimulatorState
+    let replies: GatewayReplies
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let faults = await state.faults
-        if let key = configuration.requiredKey, request.headers[.authorization] != "Bearer \(key)" {
-            let echo = faults.echoAuthorization ? " (received Authorization: \(request.headers[.authorization] ?? "nothing"))" : ""
-            return error(.unauthorized, "invalid or missing API key" + echo, type: "authentication_error")
-        }
+        let submission = exchange == .submission, json = exchange != .download
         if !faults.isEmpty && (!submission || faults.includeSubmissions) {
             if await state.roll(faults.slow) {
                 try await Task.sleep(nanoseconds: UInt64(faults.slowSeconds * 1_000_000_000))
@@ -26,19 +38,19 @@ extension Handlers {
                 throw Dropped()
             }
             if await state.roll(faults.rateLimited) {
-                var response = error(.tooManyRequests, "rate limited (simulated)", type: "rate_limit_error")
+                var response = replies.error(.tooManyRequests, "rate limited (simulated)", type: "rate_limit_error")
                 response.headers[.retryAfter] = String(faults.retryAfterSeconds)
                 return response
             }
             if await state.roll(faults.serverError) {
                 let status: HTTPResponse.Status = await state.pick([.internalServerError, .badGateway, .serviceUnavailable])
-                return error(status, "upstream trouble (simulated)", type: "server_error")
+                return replies.error(status, "upstream trouble (simulated)", type: "server_error")
             }
             if json, await state.roll(faults.malformed) {
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"id\": \"sim-garb")))
             }
         }
-        var response = try await body()
+        var response = try await next(request, context)
         if faults.echoAuthorization && response.status.code >= 400 {
             // A proxy that quotes the request in its error page.
             response.headers[.init("X-Echo-Authorization")!] = request.headers[.authorization] ?? ""

@@ -5,7 +5,8 @@ import NIOCore
 import Support
 import VideoAPI
 
-struct Handlers: Sendable {
+/// What each gateway route answers: submit, poll and fetch, in the configured dialect.
+struct GatewayEndpoints: Sendable {
     static let failureReason = "simulated failure: the prompt was refused by a content filter"
     private let openAI = ResponseShapes.Style.openAI
     private let wrapped = ResponseShapes.Style.wrapped
@@ -13,24 +14,25 @@ struct Handlers: Sendable {
     let state: SimulatorState
     /// Videos drawn at once, at most (one ffmpeg per core).
     let drawing = ConcurrencyLimiter(limit: 2)
+    var replies: GatewayReplies { GatewayReplies(dialect: configuration.dialect) }
 
     func submit(_ request: Request, _ context: SimulatorContext) async throws -> Response {
         let bytes = try await request.body.collect(upTo: context.maxUploadSize)
         let faults = await state.faults
         if let body = faults.rejectionBody {
             await state.reject()
-            return Self.rejection(body, gzipped: faults.gzipRejections)
+            return GatewayReplies.rejection(body, gzipped: faults.gzipRejections)
         }
         guard let json = try? JSONValue.parse(Data(buffer: bytes)), let fields = json.objectFields else {
             await state.reject()
-            return error(.badRequest, "the body is not a JSON object", type: "invalid_request_error")
+            return replies.error(.badRequest, "the body is not a JSON object", type: "invalid_request_error")
         }
         let parsed: RequestParser.Parsed
         do {
             parsed = try RequestParser(caller: "request", expectedMode: nil, source: .wire).parse(fields)
         } catch {
             await state.reject()
-            return self.error(.badRequest, error.problems.joined(separator: "; "), type: "invalid_request_error")
+            return replies.error(.badRequest, error.problems.joined(separator: "; "), type: "invalid_request_error")
         }
         let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!]
         let id = await state.submit(parsed.request, body: json, idempotencyKey: idempotencyKey)
@@ -39,12 +41,12 @@ struct Handlers: Sendable {
         var response: Response
         switch configuration.dialect {
         case .openai:
-            response = Self.json(.ok, .object([
+            response = GatewayReplies.json(.ok, .object([
                 (openAI.taskID, .string(id)), ("object", "video"), (openAI.status, .string(ResponseShapes.word(for: .queued, wrapped: false))), (openAI.progress, .int(0)),
                 ("model", .string(parsed.request.model)), ("created_at", .int(Int64(Date().timeIntervalSince1970))),
             ]))
         case .wrapped:
-            response = Self.json(.ok, .object([("code", "success"), ("message", ""),
+            response = GatewayReplies.json(.ok, .object([("code", "success"), ("message", ""),
                                                (wrapped.envelope!, .object([(wrapped.taskID, .string(id)), (wrapped.status, .string(ResponseShapes.word(for: .queued, wrapped: true)))]))]))
         }
         if configuration.honorsIdempotencyKeys, let idempotencyKey {
@@ -52,18 +54,18 @@ struct Handlers: Sendable {
         }
         if await state.roll(await state.faults.dropAfterSubmit) {
             try? await context.channel.close()
-            throw Dropped()
+            throw FaultMiddleware.Dropped()
         }
         return response
     }
 
     func poll(_ request: Request, _ context: SimulatorContext, route: SimulatorConfiguration.PollPaths) async throws -> Response {
         if configuration.pollPaths != .both && configuration.pollPaths != route {
-            return error(.notFound, "no such route", type: "invalid_request_error")
+            return replies.error(.notFound, "no such route", type: "invalid_request_error")
         }
         let id = Self.taskID(context)
         guard let (task, status, progress) = await state.state(of: id) else {
-            return error(.notFound, "no task \(id)", type: "invalid_request_error")
+            return replies.error(.notFound, "no task \(id)", type: "invalid_request_error")
         }
         if status == .failed { await state.close(id) }
         let host = request.head.authority ?? "127.0.0.1"
@@ -81,13 +83,13 @@ struct Handlers: Sendable {
                 // error.message: the first failure path.
                 fields.append((openAI.failureReason[0], .object([(openAI.failureReason[1], .string(failureReason)), ("code", "content_policy")])))
             }
-            response = Self.json(.ok, .object(fields))
+            response = GatewayReplies.json(.ok, .object(fields))
         case .wrapped:
             let word = status.isFinished ? ResponseShapes.word(for: status, wrapped: true) : faults.statusWord ?? ResponseShapes.word(for: status, wrapped: true)
             var data: [(String, JSONValue)] = [(wrapped.taskID, .string(id)), (wrapped.status, .string(word)), (wrapped.progress, .string("\(progress)%"))]
             if status == .succeeded { data.append((wrapped.resultURL[0], .string(resultURL))) }
             if status == .failed { data.append((wrapped.failureReason[0], .string(failureReason))) }
-            response = Self.json(.ok, .object([("code", "success"), ("message", ""), ("data", .object(data))]))
+            response = GatewayReplies.json(.ok, .object([("code", "success"), ("message", ""), ("data", .object(data))]))
         }
         if let ms = configuration.pollAfterMilliseconds {
             response.headers[HTTPField.Name("openai-poll-after-ms")!] = String(ms)
@@ -106,13 +108,13 @@ struct Handlers: Sendable {
         var id = Self.taskID(context)
         if viaResultURL, id.hasSuffix(".mp4") { id.removeLast(4) }
         guard let (task, status, _) = await state.peek(id) else {
-            return error(.notFound, "no task \(id)", type: "invalid_request_error")
+            return replies.error(.notFound, "no task \(id)", type: "invalid_request_error")
         }
         guard status == .succeeded else {
-            return error(.notFound, "task \(id) has no video (it is \(status))", type: "invalid_request_error")
+            return replies.error(.notFound, "task \(id) has no video (it is \(status))", type: "invalid_request_error")
         }
         if viaResultURL && task.resultMissing {
-            return error(.notFound, "this result URL has expired (simulated)", type: "invalid_request_error")
+            return replies.error(.notFound, "this result URL has expired (simulated)", type: "invalid_request_error")
         }
         let faults = await state.faults
         if faults.htmlResults {

@@ -5,7 +5,11 @@ import NIOCore
 import Support
 import VideoAPI
 
-extension Handlers {
+/// The gateway's replies in the configured dialect: errors as OpenAI's `{"error": {…}}` or
+/// the wrapped `{"code", "message", "data"}`, JSON bodies, and a proxy's raw 400.
+struct GatewayReplies: Sendable {
+    let dialect: SimulatorConfiguration.Dialect
+
     /// 400 with `body` as it is (JSON if it parses, else plain text); gzipped when asked,
     /// as a misconfigured proxy sends it to a client that never offered gzip.
     static func rejection(_ body: String, gzipped: Bool) -> Response {
@@ -20,7 +24,7 @@ extension Handlers {
 
     func error(_ status: HTTPResponse.Status, _ message: String, type: String) -> Response {
         let code = Self.errorCode(type)
-        switch configuration.dialect {
+        switch dialect {
         case .openai:
             return Self.json(status, .object([("error", .object([("message", .string(message)), ("type", .string(type)), ("code", .string(code))]))]))
         case .wrapped:
