@@ -131,7 +131,8 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime"]),
-        .testTarget(name: "VideoAPITests", dependencies: ["VideoAPI", "Support", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "SupportTests", dependencies: ["Support", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "VideoAPITests", dependencies: ["VideoAPI", "Support"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Simulator", "VideoAPI", "Support"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Workflow", "VideoAPI"]),
         .testTarget(name: "ReelCLITests", dependencies: ["reel", "Simulator"]),
