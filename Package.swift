@@ -3,7 +3,8 @@ import Foundation
 import PackageDescription
 
 // The data path is visible in the targets: Lua (CLua, CLuaShim, LuaRuntime) and the API
-// (VideoAPI) meet only in Workflow; the command line (reel) and the simulator sit on top.
+// (VideoAPI) meet only in Workflow; the command line (reel, drawing through Console) and the
+// simulator sit on top; Support is under them all.
 let package = Package(
     name: "reel",
     platforms: [.macOS(.v15)],
