@@ -80,8 +80,9 @@ struct FaultMiddleware: RouterMiddleware {
     }
 }
 
-/// Gathers a response body in memory (to re-send it slowly).
-final class CollectingWriter: ResponseBodyWriter, @unchecked Sendable {
+/// Gathers a response body in memory (to re-send it slowly). A class: the body consumes the
+/// writer it is given, and the bytes are read back after.
+final class CollectingWriter: ResponseBodyWriter {
     var buffer = ByteBuffer()
     func write(_ buffer: ByteBuffer) async throws {
         var copy = buffer
