@@ -3,7 +3,8 @@ import Foundation
 import PackageDescription
 
 // The data path is visible in the targets: Lua (CLua, CLuaShim, LuaRuntime) and the API
-// (VideoAPI) meet only in Workflow; the command line (reel) and the simulator sit on top.
+// (VideoAPI) meet only in Workflow; the command line (reel, drawing through Console) and the
+// simulator sit on top; Support is under them all.
 let package = Package(
     name: "reel",
     platforms: [.macOS(.v15)],
@@ -34,7 +35,7 @@ let package = Package(
         // The one place that calls lua_error / lua_yieldk: Swift returns a status, C raises.
         .target(name: "CLuaShim", dependencies: ["CLua"]),
         // Sets the Swift runtime's global-enqueue hook, so Swift concurrency can run on NIO's
-        // event loops (VideoAPI/EventLoopExecutor.swift).
+        // event loops (Support/EventLoopExecutor.swift).
         .target(name: "CExecutorHook"),
         // Stop signals (Ctrl-C, SIGTERM, SIGHUP) forwarded through a pipe: none is lost.
         .target(name: "CStopSignals"),
@@ -47,10 +48,20 @@ let package = Package(
         // Writing files whole: the one temporary-file convention (and its sweep of abandoned
         // ones) and the guarded final rename, for downloads, `:save()` and the media steps alike.
         .target(name: "SafeFiles"),
+        // What every module may need and none is about: JSON that keeps integers and key order,
+        // the one time limit, the executors and timers, redaction and terminal-safe text.
+        .target(
+            name: "Support",
+            dependencies: [
+                "CExecutorHook",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "VideoAPI",
             dependencies: [
-                "CExecutorHook", "SafeFiles",
+                "Support", "SafeFiles",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -61,15 +72,15 @@ let package = Package(
             ]
         ),
         // ffmpeg and ffprobe, run through swift-subprocess: the media steps and the simulator's footage
-        // (bounded in time by VideoAPI's `withTimeout`, the one time limit).
-        .target(name: "Media", dependencies: ["SafeFiles", "VideoAPI", .product(name: "Subprocess", package: "swift-subprocess")]),
+        // (bounded in time by Support's `withTimeout`, the one time limit).
+        .target(name: "Footage", dependencies: ["SafeFiles", "Support", .product(name: "Subprocess", package: "swift-subprocess")]),
         .target(
             name: "Simulator",
             dependencies: [
-                "VideoAPI",
+                "VideoAPI", "Support",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // ffmpeg draws each simulated video: its prompt and seed, over its own colour.
-                "Media",
+                "Footage",
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -78,23 +89,26 @@ let package = Package(
         .target(
             name: "Workflow",
             dependencies: [
-                "LuaRuntime", "VideoAPI", "SafeFiles",
+                "LuaRuntime", "VideoAPI", "Support", "SafeFiles",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 // ffmpeg and ffprobe for the media steps (last_frame, concat, seams, …).
-                "Media",
+                "Footage",
             ]
         ),
+        // What a run shows on the terminal: the live view of takes in flight, the plain lines
+        // and the summary, written to standard output and error so a closed pipe ends no run.
+        .target(name: "Console", dependencies: ["Workflow", "VideoAPI", "Support"]),
         // `reel gallery`: the journal's takes as one self-contained HTML page (Mustache template).
         .target(
             name: "Gallery",
-            dependencies: ["Workflow", "VideoAPI", "Media", "SafeFiles", .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: ["Workflow", "VideoAPI", "Support", "Footage", "SafeFiles", .product(name: "Mustache", package: "swift-mustache")],
             resources: [.embedInCode("gallery.mustache"), .embedInCode("card.mustache")]
         ),
         .executableTarget(
             name: "reel",
             dependencies: [
-                "Workflow", "VideoAPI", "Simulator", "Gallery", "CStopSignals",
+                "Workflow", "VideoAPI", "Support", "Console", "Simulator", "Gallery", "CStopSignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Prices: the project's reel.json, the environment and --price, layered.
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -114,12 +128,14 @@ let package = Package(
         // `swift run -c release reel-bench`: figures beside a Python asyncio peer (README: Performance).
         .executableTarget(
             name: "reel-bench",
-            dependencies: ["LuaRuntime", "CLua", "CLuaShim", "VideoAPI", "Workflow",
+            dependencies: ["LuaRuntime", "CLua", "CLuaShim", "VideoAPI", "Support", "Workflow",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "LuaRuntimeTests", dependencies: ["LuaRuntime"]),
-        .testTarget(name: "VideoAPITests", dependencies: ["VideoAPI", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Simulator", "VideoAPI"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "VideoAPITests", dependencies: ["VideoAPI", "Support"]),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "Simulator", "VideoAPI", "Support"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Workflow", "VideoAPI"]),
         .testTarget(name: "ReelCLITests", dependencies: ["reel", "Simulator"]),
     ]
 )

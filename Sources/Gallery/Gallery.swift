@@ -1,6 +1,7 @@
 import Foundation
-import Media
+import Footage
 import Mustache
+import Support
 import VideoAPI
 import Workflow
 
@@ -301,7 +302,7 @@ public struct Gallery {
         let seed = Self.parameter("seed", in: body)
         let duration = Self.parameter("duration", in: body)
         let prompt = task.prompt
-        let label = ProgressDisplay.label(prompt: prompt, seed: seed.isEmpty ? nil : seed, callSite: task.callSite)
+        let label = TakeLabel.make(prompt: prompt, seed: seed.isEmpty ? nil : seed, callSite: task.callSite)
         let (status, failed): (String, Bool) =
             if task.state == .downloaded { ("done", false) }
             else if task.state.isOutcomeUnknown { ("unknown", true) }

@@ -1,5 +1,5 @@
 import Foundation
-import Media
+import Footage
 import SafeFiles
 import VideoAPI
 import Workflow

@@ -1,5 +1,5 @@
 import Foundation
-import Media
+import Footage
 import VideoAPI
 
 /// What a simulated video shows, so takes can be told apart by eye and by tests: a colour and

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import VideoAPI
 
 /// The simulator's tasks and the counters tests check (submissions per request, tasks open

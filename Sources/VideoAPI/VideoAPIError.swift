@@ -1,3 +1,4 @@
+import Support
 /// Every failure a generation can end in, with the code scripts match on
 /// (`err.code == "rate_limited"`), the task id when there is one, and a message that says
 /// what happened and what to do.

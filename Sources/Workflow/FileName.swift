@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SafeFiles
+import Support
 import VideoAPI
 
 /// A take's file name from a template (`--name "{row}-{seed}-{id}"`, or a call's `name`):

@@ -1,5 +1,6 @@
 import Foundation
 import SafeFiles
+import Support
 import Synchronization
 import VideoAPI
 

@@ -1,4 +1,5 @@
 import LuaRuntime
+import Support
 import VideoAPI
 
 /// Converting between Lua values and JSON values, keeping integers and floats apart.

@@ -1,3 +1,4 @@
+import Support
 import VideoAPI
 
 /// What a second of video costs per model, as the user set it (reel ships no prices: without

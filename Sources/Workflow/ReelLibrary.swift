@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Synchronization
 import LuaRuntime
 import VideoAPI
@@ -196,7 +197,7 @@ final class ReelLibrary {
     /// A generation's Video, once it has one.
     private static func finished(_ video: GeneratedVideo, callSite: String?, in videos: VideoRegistry) -> [LuaValue] {
         videos.insert(video)
-        return [LuaVideo.make(video, label: ProgressDisplay.label(video.request, callSite: callSite))]
+        return [LuaVideo.make(video, label: TakeLabel.make(video.request, callSite: callSite))]
     }
 
     /// What a failed generation raises in the script: the API's error named by its caller.

@@ -1,3 +1,4 @@
+import Support
 import VideoAPI
 
 /// How one generation call wants to be carried out.

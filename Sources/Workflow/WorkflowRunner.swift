@@ -1,5 +1,6 @@
 import Foundation
 import LuaRuntime
+import Support
 import VideoAPI
 
 /// Everything a run needs besides the generator: which script, its arguments, where files go.

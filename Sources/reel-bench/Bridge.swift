@@ -2,6 +2,7 @@ import CLua
 import CLuaShim
 import Foundation
 import LuaRuntime
+import Support
 import VideoAPI
 import Workflow
 

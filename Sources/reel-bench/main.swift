@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Support
 import VideoAPI
 
 // reel-bench: reel's performance figures, each beside its peer measured in the same run.

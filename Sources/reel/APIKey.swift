@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import VideoAPI
 
 /// The API key, taken out of the environment before anything else runs, so that no script

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Console
+import Support
 import Workflow
 import VideoAPI
 

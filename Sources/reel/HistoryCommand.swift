@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Simulator
+import Support
 import VideoAPI
 import Workflow
 

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Console
 import Foundation
+import Support
 import VideoAPI
 import Workflow
 

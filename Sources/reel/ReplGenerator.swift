@@ -1,5 +1,6 @@
 import Foundation
 import LuaRuntime
+import Support
 import Synchronization
 import VideoAPI
 import Workflow
@@ -40,7 +41,7 @@ final class ReplGenerator: VideoGenerator, Sendable {
             state.next += 1
             let inner = self.inner
             let task = Task { try await inner.generate(request, options: options) }
-            let take = Take(number: number, request: request, label: ProgressDisplay.label(request, callSite: options.callSite), started: Date(), task: task)
+            let take = Take(number: number, request: request, label: TakeLabel.make(request, callSite: options.callSite), started: Date(), task: task)
             state.takes[number] = take
             return take
         }

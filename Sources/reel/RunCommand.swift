@@ -1,7 +1,9 @@
 import ArgumentParser
+import Console
 import Foundation
 import Gallery
 import Simulator
+import Support
 import VideoAPI
 import Workflow
 

@@ -1,6 +1,8 @@
+import Console
 import Foundation
 import LuaRuntime
 import Simulator
+import Support
 import VideoAPI
 import Workflow
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LuaRuntime
+import Support
 import VideoAPI
 import Workflow
 

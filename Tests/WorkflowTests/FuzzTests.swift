@@ -1,5 +1,6 @@
 import Foundation
 import Simulator
+@testable import Support
 import Testing
 import VideoAPI
 @testable import Workflow

@@ -1,3 +1,4 @@
+import Support
 /// Every response shape reel accepts, in one place. The API page documents no response
 /// format, so decoding is tolerant: these tables list the keys and words tried, in order.
 /// The simulator answers in shapes drawn from the same tables.

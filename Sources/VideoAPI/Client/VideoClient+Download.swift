@@ -4,6 +4,7 @@ import Foundation
 import SafeFiles
 import NIOCore
 import NIOHTTP1
+import Support
 import NIOFileSystem  // for SystemPackage's FileDescriptor, FilePath and Errno, which it re-exports
 import NIOPosix
 

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import Support
 import Synchronization
 
 /// One request with its retries, bounded by the generation's deadline; the key redacted from replies.

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import Support
 
 /// Polling: one reading of a task, and the wait until it has finished.
 extension VideoClient {

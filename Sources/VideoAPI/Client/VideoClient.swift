@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import Support
 import Synchronization
 import NIOCore
 import NIOFoundationCompat

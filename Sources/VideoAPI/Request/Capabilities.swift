@@ -1,3 +1,4 @@
+import Support
 /// The facts of the API (its public models and request fields), in one place: the models, what each can do, and
 /// the allowed values. Validation, `reel models`, the help text, the simulator and the
 /// editor definitions all read these tables; nothing else lists them.

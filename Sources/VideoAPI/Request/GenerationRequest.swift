@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// One generation request: exactly the API's request fields (`model`, `prompt`, `image`, …). Built only by
 /// `RequestParser`, so every instance has passed validation.

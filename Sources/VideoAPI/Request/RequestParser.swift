@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Turns options (from a Lua table, or a JSON body on the wire) into a `GenerationRequest`,
 /// applying every rule of `Capabilities` and `RequestOptions` before anything is sent. The Lua functions, the dry

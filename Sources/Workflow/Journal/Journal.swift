@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SafeFiles
+import Support
 import VideoAPI
 
 /// The record that keeps a run from losing or re-buying a result: a row is

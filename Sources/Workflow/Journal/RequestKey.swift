@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Support
 import Synchronization
 import VideoAPI
 

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
-import Media
+import Footage
+import Support
 import VideoAPI
 
 /// Carries out media steps with ffmpeg, journaled like generations: each output is keyed by

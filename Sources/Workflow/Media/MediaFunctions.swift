@@ -1,5 +1,6 @@
 import Foundation
 import LuaRuntime
+import Support
 import VideoAPI
 
 /// The media functions: `last_frame`, `frame`, `concat`, `trim` and `seams` (bound in

@@ -1,4 +1,5 @@
 import Foundation
+import Workflow
 
 /// A CSV file with a header row (RFC 4180: quoted fields, "" inside quotes, CRLF or LF),
 /// each row as header → value, for `reel run --each rows.csv`.

@@ -1,6 +1,6 @@
 import Foundation
 import Subprocess
-import VideoAPI
+import Support
 #if canImport(System)
 import System
 #else
@@ -79,14 +79,16 @@ public enum FFmpeg {
     public static func probe(_ path: String, timeLimit: Duration? = nil) async throws -> Probe {
         let output = try await run("ffprobe", ["-v", "error", "-show_entries", "format=duration:stream=codec_type,width,height",
                                                "-of", "json", path], timeLimit: timeLimit)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else {
+        guard let answer = try? JSONValue.parse(Array(output.utf8)), answer.objectFields != nil else {
             throw Failure(kind: .failed, description: "ffprobe gave no readable answer for \(path)")
         }
-        let streams = object["streams"] as? [[String: Any]] ?? []
-        let video = streams.first { $0["codec_type"] as? String == "video" }
-        let duration = Double((object["format"] as? [String: Any])?["duration"] as? String ?? "") ?? 0
-        return Probe(duration: duration, width: video?["width"] as? Int, height: video?["height"] as? Int,
-                     hasAudio: streams.contains { $0["codec_type"] as? String == "audio" }, hasVideo: video != nil)
+        let streams: [JSONValue] = if case .array(let streams)? = answer["streams"] { streams } else { [] }
+        let video = streams.first { $0["codec_type"]?.stringValue == "video" }
+        func size(_ key: String) -> Int? { if case .int(let pixels)? = video?[key] { Int(pixels) } else { nil } }
+        // ffprobe writes the duration as a string ("8.000000").
+        let duration = Double(answer["format"]?["duration"]?.stringValue ?? "") ?? 0
+        return Probe(duration: duration, width: size("width"), height: size("height"),
+                     hasAudio: streams.contains { $0["codec_type"]?.stringValue == "audio" }, hasVideo: video != nil)
     }
 
     /// Text for drawtext's `textfile=` (so no prompt needs escaping): `text` wrapped at

@@ -2,21 +2,11 @@ import Foundation
 import Synchronization
 import Testing
 import VideoAPI
-@testable import Workflow
+@testable import Console
+import Workflow
 
 /// The live block on a terminal, written into a pipe to read what a terminal would get.
 @Suite struct ProgressDisplayTests {
-    /// A take's label: the script line's file name, the prompt cut at 24 characters (not
-    /// bytes), the seed.
-    @Test func aLabelNamesTheLineThePromptAndTheSeed() {
-        #expect(ProgressDisplay.label(prompt: "a lighthouse", seed: nil, callSite: "scripts/sweep.lua:4") == "sweep.lua:4 \"a lighthouse\"")
-        let twentyFour = String(repeating: "x", count: 24)
-        #expect(ProgressDisplay.label(prompt: twentyFour, seed: "7", callSite: nil) == "\"\(twentyFour)\" seed 7")
-        #expect(ProgressDisplay.label(prompt: twentyFour + "y", seed: nil, callSite: "s.lua:1") == "s.lua:1 \"\(String(repeating: "x", count: 23))…\"")
-        let emoji = String(repeating: "🎬", count: 24)  // 96 bytes, 24 characters: not cut
-        #expect(ProgressDisplay.label(prompt: emoji, seed: nil, callSite: nil) == "\"\(emoji)\"")
-    }
-
     @Test func ctrlZClearsTheLiveBlockAndFgDrawsItAnewBelowTheShellsLines() async throws {
         var ends: [Int32] = [0, 0]
         try #require(pipe(&ends) == 0)
@@ -47,29 +37,29 @@ import VideoAPI
     /// into the scrollback at every redraw (seen in a 70×12 tmux pane).
     @Test func theLiveBlockFitsANarrowShortTerminal() {
         let takes = (1...40).map { n in
-            ProgressDisplay.BlockLine(head: "  [\(n)] text_to_video ", label: "wide.lua:3 \"a rather long prompt de…\" seed 12345",
+            LiveBlock.Line(head: "  [\(n)] text_to_video ", label: "wide.lua:3 \"a rather long prompt de…\" seed 12345",
                                       tail: " sim-1vwxnhm-\(n) running 90% 5s")
         }
-        let footer = [ProgressDisplay.BlockLine(head: "  spent 160 s of 160 s planned")]
-        let lines = ProgressDisplay.block(Array(takes.prefix(20)), of: 40, footer: footer, terminal: (rows: 12, columns: 70))
+        let footer = [LiveBlock.Line(head: "  spent 160 s of 160 s planned")]
+        let lines = LiveBlock.lines(Array(takes.prefix(20)), of: 40, footer: footer, terminal: (rows: 12, columns: 70))
         #expect(lines.count == 10)  // 12 rows, less the cursor's line and the top one
         #expect(lines[8] == "  … and 32 more" && lines[9] == "  spent 160 s of 160 s planned", "\(lines)")
         // The label gives way; the number, the task id and the status stay.
         #expect(lines[0] == "  [1] text_to_video wide.lua:3 \"a rathe… sim-1vwxnhm-1 running 90% 5s", "\(lines[0])")
         #expect(lines.allSatisfy { $0.count <= 69 })
         // Roomy: the first 20 takes and the count of the rest.
-        let roomy = ProgressDisplay.block(Array(takes.prefix(20)), of: 40, footer: footer, terminal: (rows: 50, columns: 200))
+        let roomy = LiveBlock.lines(Array(takes.prefix(20)), of: 40, footer: footer, terminal: (rows: 50, columns: 200))
         #expect(roomy.count == 22 && roomy[20] == "  … and 20 more")
         // Tiny: never more lines than the screen has.
-        #expect(ProgressDisplay.block(Array(takes.prefix(20)), of: 40, footer: footer, terminal: (rows: 3, columns: 40)) == ["  spent 160 s of 160 s planned"])
+        #expect(LiveBlock.lines(Array(takes.prefix(20)), of: 40, footer: footer, terminal: (rows: 3, columns: 40)) == ["  spent 160 s of 160 s planned"])
     }
 
     /// Wide characters take two cells, control characters are shown as escapes, and a cut ends in "…".
     @Test func aCutLineCountsTerminalCells() {
-        #expect(ProgressDisplay.cut("abcdef", columns: 4) == "abc…")
-        #expect(ProgressDisplay.cut("abcd", columns: 4) == "abcd")
-        #expect(ProgressDisplay.cut("灯台の夜明け", columns: 7) == "灯台の…")  // 3 × 2 cells + "…"
-        #expect(ProgressDisplay.fitted(.init(head: "a\nb", label: "\u{1B}]0;t\u{07}"), columns: 20) == "a\\nb\\e]0;t\\a")
+        #expect(LiveBlock.cut("abcdef", columns: 4) == "abc…")
+        #expect(LiveBlock.cut("abcd", columns: 4) == "abcd")
+        #expect(LiveBlock.cut("灯台の夜明け", columns: 7) == "灯台の…")  // 3 × 2 cells + "…"
+        #expect(LiveBlock.fitted(.init(head: "a\nb", label: "\u{1B}]0;t\u{07}"), columns: 20) == "a\\nb\\e]0;t\\a")
     }
 
     /// On a real terminal (a pseudo-terminal 70 columns by 12 rows) the block reads its size.

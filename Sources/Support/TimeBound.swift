@@ -22,7 +22,7 @@ public enum TimeBound {
     /// that follows the caller's cancellation. (A task group racing a `Task.sleep` child made
     /// three tasks and a Dispatch timer per request; this makes one task and a loop timer.)
     /// `pulse` is the one `body` is given, a new one unless the caller beats its own.
-    static func run<T: Sendable>(until deadline: Date, idle: Double? = nil, pulse: Pulse = Pulse(),
+    public static func run<T: Sendable>(until deadline: Date, idle: Double? = nil, pulse: Pulse = Pulse(),
                                  _ body: @escaping @Sendable (Pulse) async throws -> T) async throws -> T {
         guard deadline.timeIntervalSinceNow > 0 else { throw Exceeded() }
         let alarm = Alarm<T>(deadline: deadline, idle: idle, pulse: pulse)
@@ -37,15 +37,16 @@ public enum TimeBound {
         }
     }
 
-    static func run<T: Sendable>(until deadline: Date, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    public static func run<T: Sendable>(until deadline: Date, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await run(until: deadline, idle: nil) { _ in try await body() }
     }
 
     /// What the work calls whenever it makes progress (a chunk of a download arrived).
-    final class Pulse: Sendable {
+    public final class Pulse: Sendable {
         private let last = Atomic<Int64>(Pulse.now)
-        func beat() { last.store(Pulse.now, ordering: .relaxed) }
-        var secondsSinceLastBeat: Double { Double(Pulse.now - last.load(ordering: .relaxed)) / 1e9 }
+        public init() {}
+        public func beat() { last.store(Pulse.now, ordering: .relaxed) }
+        public var secondsSinceLastBeat: Double { Double(Pulse.now - last.load(ordering: .relaxed)) / 1e9 }
         fileprivate static var now: Int64 { Int64(NIODeadline.now().uptimeNanoseconds) }
     }
 
