@@ -1,4 +1,5 @@
 import LuaRuntime
+import Support
 import VideoAPI
 
 /// One option of a non-generation function's options table, declared once (Neovim's
