@@ -23,7 +23,7 @@ extension LiveGenerator {
                       in: journal, after: error, progress: progress)
         }
         progress.update(task, .saved(path: path, bytes: file.bytes))
-        let url = resultURL ?? "\(baseURL)/v1/videos/\(taskID)/content"
+        let url = resultURL ?? client.contentURL(of: taskID)
         return GeneratedVideo(id: taskID, url: url, status: .succeeded, request: call.request, localPath: path, journalKey: call.key)
     }
 
@@ -84,7 +84,7 @@ extension LiveGenerator {
             let path = ([journaled] + (journaled.hasPrefix("/") ? [] : [beside.appendingPathComponent(journaled)])).first(where: { FileManager.default.fileExists(atPath: $0) }),
             (try? RequestKey.fileSHA256(path)) == expected
         else { return nil }
-        let url = record.resultURL ?? "\(baseURL)/v1/videos/\(id)/content"
+        let url = record.resultURL ?? client.contentURL(of: id)
         return GeneratedVideo(id: id, url: url, status: .succeeded, request: request, localPath: path, journalKey: key, reused: true)
     }
 
@@ -92,7 +92,7 @@ extension LiveGenerator {
     /// target is never half-written). Saving to where it already is does nothing.
     public func save(_ video: GeneratedVideo, to path: String) async throws -> String {
         guard let source = video.localPath else {
-            try await client.download(video.id, resultURL: video.url, to: path)
+            _ = try await client.download(video.id, resultURL: video.url, to: path, deadline: nil)
             return path
         }
         do {

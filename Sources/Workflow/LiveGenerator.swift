@@ -3,12 +3,12 @@ import SafeFiles
 import Synchronization
 import VideoAPI
 
-/// Generates for real through a `VideoClient`, with the journal in front of every step:
+/// Generates for real through a `VideoBackend` (the gateway's `VideoClient`), with the journal in front of every step:
 /// a finished request is reused, an unfinished one is polled again, and a POST whose
 /// outcome is unknown is never sent again blindly. Results are downloaded at once (their
 /// URLs expire) into the output folder, with at most `concurrency` tasks in flight.
 public final class LiveGenerator: VideoGenerator {
-    let client: VideoClient
+    let client: any VideoBackend
     let journal: Journal
     let runID: Int64
     let limiter: ConcurrencyLimiter
@@ -30,7 +30,7 @@ public final class LiveGenerator: VideoGenerator {
 
     /// `gatewayIdentity`: the name the journal keys this gateway by (its base URL unless
     /// given; the built-in simulator has one that outlives its random port).
-    public init(client: VideoClient, journal: Journal, runID: Int64, concurrency: Int, outputDirectory: String, progress: any ProgressSink,
+    public init(client: any VideoBackend, journal: Journal, runID: Int64, concurrency: Int, outputDirectory: String, progress: any ProgressSink,
                 resubmitUnknown: Bool = false, gatewayIdentity: String? = nil, budget: Budget = Budget()) {
         self.budget = budget
         identity = gatewayIdentity ?? client.configuration.baseURL
@@ -46,7 +46,6 @@ public final class LiveGenerator: VideoGenerator {
         AtomicFile.sweepAbandoned(in: outputDirectory)
     }
 
-    var baseURL: String { client.configuration.baseURL }
     /// What the journal knows this gateway as.
     let identity: String
 
@@ -256,7 +255,7 @@ public final class LiveGenerator: VideoGenerator {
     }
 
     public func info(_ video: GeneratedVideo) async throws -> [(String, JSONValue)] {
-        let (snapshot, _) = try await client.poll(video.id)
+        let (snapshot, _) = try await client.poll(video.id, deadline: nil)
         var fields = snapshot.fields(id: video.id)
         if let path = video.localPath { fields.append(("path", .string(path))) }
         return fields
