@@ -80,9 +80,12 @@ public struct Gallery {
         // The cards, numbered in journal order.
         var cards: [Int64: Card] = [:]
         var requests: [Int64: [(String, JSONValue)]] = [:]
+        var typed: [Int64: GenerationRequest] = [:]
         for (index, use) in tasks.enumerated() {
             let task = use.task
-            let body = Self.fields(task.request)
+            let request = task.generationRequest
+            typed[task.id] = request
+            let body = Self.fields(request)
             requests[task.id] = body
             // The take's own arguments (an --each row's columns), else the run's.
             cards[task.id] = card(use, number: index + 1, body: body, arguments: use.arguments ?? runArguments[use.runID] ?? "", pageFolder: pageFolder,
@@ -97,9 +100,9 @@ public struct Gallery {
             .compactMap { record in record.inputPaths.first.flatMap { byPath[ReelPaths.absolute($0)] }.map { (ReelPaths.absolute(record.path), $0) } }, uniquingKeysWith: { a, _ in a })
         var parent: [Int64: Int64] = [:]
         for use in tasks {
-            let body = requests[use.task.id] ?? []
-            if case .string(let url)? = body.first(where: { $0.0 == "video" })?.1, let source = byResultURL[url] { parent[use.task.id] = source }
-            if case .string(let image)? = body.first(where: { $0.0 == "image" })?.1, let file = Self.localFile(in: image), let source = lastFrameSource[file] {
+            let request = typed[use.task.id]
+            if case .url(let url)? = request?.video, let source = byResultURL[url] { parent[use.task.id] = source }
+            if case .localFile(let file, _, _)? = request?.image, let source = lastFrameSource[file] {
                 parent[use.task.id] = source
             }
         }
@@ -158,8 +161,11 @@ public struct Gallery {
 
     // MARK: Helpers
 
-    static func fields(_ request: String) -> [(String, JSONValue)] {
-        guard case .object(let fields)? = try? JSONValue.parse(Array(request.utf8)) else { return [] }
+    /// A take's fields, `extra_body`'s among the others, a local file by its path (as a
+    /// script names it).
+    static func fields(_ request: GenerationRequest?) -> [(String, JSONValue)] {
+        guard case .object(let fields)? = request?.body(media: { if case .localFile(let path, _, _) = $0 { path } else { $0.displayString } })
+        else { return [] }
         var flat: [(String, JSONValue)] = []
         for (name, value) in fields {
             if name == "extra_body", case .object(let extra) = value { flat += extra } else { flat.append((name, value)) }
@@ -184,14 +190,6 @@ public struct Gallery {
         if names.contains("last_image") { return "frames_to_video" }
         if names.contains("image") { return "image_to_video" }
         return "text_to_video"
-    }
-
-    /// The file behind a journaled local input (`data:…(local file PATH, N bytes)`).
-    static func localFile(in text: String) -> String? {
-        guard let range = text.range(of: "(local file ") else { return nil }
-        let rest = text[range.upperBound...]
-        guard let end = rest.range(of: ", ", options: .backwards) else { return nil }
-        return String(rest[..<end.lowerBound])
     }
 
     static func arguments(_ json: String?) -> String {

@@ -9,8 +9,7 @@ enum LuaCallText {
         var fields: [String] = [], extra: [String] = []
         var source: String?
         for (name, value) in body where name != "size" {
-            var rendered = literal(value)
-            if case .string(let text) = value, let file = Gallery.localFile(in: text) { rendered = literal(.string(file)) }
+            let rendered = literal(value)
             if name == "video" { source = rendered; continue }
             // A field that is no option of the call was given in extra_body, and goes back there.
             if options.contains(name) { fields.append("\(name) = \(rendered)") } else { extra.append("\(key(name)) = \(rendered)") }

@@ -24,7 +24,7 @@ extension LiveGenerator {
         }
         progress.update(task, .saved(path: path, bytes: file.bytes))
         let url = resultURL ?? client.contentURL(of: taskID)
-        return GeneratedVideo(id: taskID, url: url, status: .succeeded, request: call.request, localPath: path, journalKey: call.key)
+        return GeneratedVideo(id: taskID, url: url, status: .succeeded, request: call.request, sent: sentBody(call), localPath: path, journalKey: call.key)
     }
 
     /// A video that could not be written was paid for and finished: says that nothing is
@@ -85,7 +85,7 @@ extension LiveGenerator {
             (try? RequestKey.fileSHA256(path)) == expected
         else { return nil }
         let url = record.resultURL ?? client.contentURL(of: id)
-        return GeneratedVideo(id: id, url: url, status: .succeeded, request: request, localPath: path, journalKey: key, reused: true)
+        return GeneratedVideo(id: id, url: url, status: .succeeded, request: request, sent: record.sentBody, localPath: path, journalKey: key, reused: true)
     }
 
     /// Copies the downloaded file to `path` (via a temporary file and a rename, so the

@@ -69,8 +69,10 @@ public final class LiveGenerator: VideoGenerator {
     /// stay off the async frame a waiting generation keeps.)
     private func place(_ request: GenerationRequest, options: GenerationOptions, claimed: ClaimSignal) throws -> Call {
         do {
-            let base = try RequestKey.base(baseURL: identity, request: request, inputKeys: options.inputKeys)
-            return Call(request: request, options: options, key: RequestKey.occurrence(base, occurrences.next(base)), claimed: claimed)
+            let sha256 = try RequestKey.contentHashes(request)
+            let base = RequestKey.base(baseURL: identity, request: request, inputKeys: options.inputKeys, sha256: sha256)
+            return Call(request: request, options: options, key: RequestKey.occurrence(base, occurrences.next(base)), sha256: sha256,
+                        claimed: claimed)
         } catch {
             claimed.send()
             throw error
@@ -154,7 +156,7 @@ public final class LiveGenerator: VideoGenerator {
         let request = call.request, key = call.key, options = call.options
         let submission = Journal.NewSubmission(
             key: key, idempotencyKey: "reel-\(key.prefix(24))-\(Self.randomSuffix())", runID: runID,
-            baseURL: identity, request: request, callSite: options.callSite, sequence: options.sequence,
+            baseURL: identity, request: request, sha256: call.sha256, sent: sentBody(call).encoded(), callSite: options.callSite, sequence: options.sequence,
             arguments: options.arguments)
         // A place among the submissions from before the claim: a stop that comes while the
         // claim waits in the journal's queue waits for it and for its row to say what came of
@@ -207,6 +209,12 @@ public final class LiveGenerator: VideoGenerator {
         case .wait(let record):
             return .waitForOtherRun(record, deadline: deadline)
         }
+    }
+
+    /// The body the backend sends for the call, each local or inline input by its content
+    /// hash (as the journal records it, and as a Video's `request` shows it).
+    func sentBody(_ call: Call) -> JSONValue {
+        client.wireBody(call.request) { RequestKey.byContent($0, call.sha256) }
     }
 
     /// Eight random hex digits, as a UUID's first eight were: from getrandom(2), where
@@ -270,13 +278,17 @@ final class Call: Sendable {
     let options: GenerationOptions
     /// The journal key (the request's, with its occurrence number).
     let key: String
+    /// Each local or inline input's SHA-256, hashed once for the key, the journal and the
+    /// body recorded as sent (empty, and unallocated, for a call without such inputs).
+    let sha256: [MediaInput: String]
     /// Lets the script's next call claim once this one has its place in the journal.
     let claimed: ClaimSignal
 
-    init(request: GenerationRequest, options: GenerationOptions, key: String, claimed: ClaimSignal) {
+    init(request: GenerationRequest, options: GenerationOptions, key: String, sha256: [MediaInput: String], claimed: ClaimSignal) {
         self.request = request
         self.options = options
         self.key = key
+        self.sha256 = sha256
         self.claimed = claimed
     }
 }

@@ -12,6 +12,10 @@ public protocol VideoBackend: Sendable {
     /// `repeatable` says it is known to. `deadline` bounds the whole submission.
     func submit(_ request: GenerationRequest, idempotencyKey: String?, repeatable: Bool, deadline: Date?) async throws(VideoAPIError) -> VideoClient.Submission
 
+    /// The body `submit` sends for `request`, with each media input as `media` writes it
+    /// (`submit` inlines files; the journal records them by content hash).
+    func wireBody(_ request: GenerationRequest, media: (MediaInput) throws -> String) rethrows -> JSONValue
+
     /// One reading of the task, and how long the service asks to wait before the next.
     func poll(_ taskID: String, deadline: Date?) async throws(VideoAPIError) -> (TaskSnapshot, hint: Double?)
 

@@ -51,6 +51,10 @@ extension Journal {
         public var runID: Int64
         public var baseURL: String
         public var request: GenerationRequest
+        /// Each local or inline input's SHA-256 (`RequestKey.contentHashes`).
+        public var sha256: [MediaInput: String]
+        /// The body the backend sends for it, media by content hash.
+        public var sent: String
         /// `script.lua:LINE` of the call, for messages about it later.
         public var callSite: String?
         /// The call's place among the run's generation calls.
@@ -104,15 +108,15 @@ extension Journal {
         // column per generation).
         var row = TaskRecord(id: 0, key: s.key, runID: s.runID, state: .submitting, taskID: nil, idempotencyKey: s.idempotencyKey,
                              baseURL: s.baseURL, mode: s.request.mode.rawValue, model: s.request.model, prompt: s.request.prompt,
-                             seconds: s.request.plannedSeconds, request: s.request.body().encoded(), progress: nil, resultURL: nil,
+                             seconds: s.request.plannedSeconds, request: s.request.journaled(sha256: s.sha256).encoded(), sent: s.sent, progress: nil, resultURL: nil,
                              path: nil, sha256: nil, bytes: nil, error: nil, createdAt: now, updatedAt: now,
                              ownerPID: me.pid, ownerStart: me.start, callSite: s.callSite)
         try db.cachedStatement(sql: """
-            INSERT INTO task (key, runID, state, idempotencyKey, baseURL, mode, model, prompt, seconds, request, createdAt, updatedAt,
+            INSERT INTO task (key, runID, state, idempotencyKey, baseURL, mode, model, prompt, seconds, request, sent, createdAt, updatedAt,
                               ownerPID, ownerStart, callSite)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [row.key, row.runID, row.state.rawValue, row.idempotencyKey, row.baseURL, row.mode, row.model, row.prompt,
-                             row.seconds, row.request, row.createdAt, row.updatedAt, row.ownerPID, row.ownerStart, row.callSite])
+                             row.seconds, row.request, row.sent, row.createdAt, row.updatedAt, row.ownerPID, row.ownerStart, row.callSite])
         row.id = db.lastInsertedRowID
         return .submit(row)
     }

@@ -196,6 +196,11 @@ public final class Journal: Sendable {
                 t.add(column: "arguments", .text)
             }
         }
+        migrator.registerMigration("v5: the body sent") { db in
+            // The wire body as sent, media by content hash, beside the typed request (`request`,
+            // which rows from before this held in the plan's display form).
+            try db.alter(table: "task") { t in t.add(column: "sent", .text) }
+        }
         return migrator
     }
 

@@ -16,7 +16,10 @@ public struct TaskRecord: Codable, FetchableRecord, Sendable, Equatable {
     public var model: String
     public var prompt: String
     public var seconds: Int64
+    /// The typed request (`GenerationRequest.journaled`); read it with `generationRequest`.
     public var request: String
+    /// The body sent, media by content hash (nil in rows journaled before it was kept).
+    public var sent: String?
     public var progress: Int?
     public var resultURL: String?
     public var path: String?
@@ -28,6 +31,14 @@ public struct TaskRecord: Codable, FetchableRecord, Sendable, Equatable {
     public var ownerPID: Int32?
     public var ownerStart: String?
     public var callSite: String?
+
+    /// The request, typed: the one reading of the journaled record that history, the
+    /// gallery and the ledger use (rows of every journal version).
+    public var generationRequest: GenerationRequest? { GenerationRequest(journaled: request) }
+
+    /// The body that was sent; for rows from before it was kept, the request as then
+    /// journaled (the same fields, a local file shown instead of hashed).
+    public var sentBody: JSONValue? { try? JSONValue.parse(Array((sent ?? request).utf8)) }
 
     /// The process working on this row, if one was recorded.
     public var owner: ProcessIdentity? { ownerPID.map { ProcessIdentity(pid: $0, start: ownerStart ?? "") } }
@@ -45,7 +56,7 @@ extension TaskRecord {
                   state: state, taskID: try row.decode(forColumn: "taskID"), idempotencyKey: try row.decode(forColumn: "idempotencyKey"),
                   baseURL: try row.decode(forColumn: "baseURL"), mode: try row.decode(forColumn: "mode"), model: try row.decode(forColumn: "model"),
                   prompt: try row.decode(forColumn: "prompt"), seconds: try row.decode(forColumn: "seconds"),
-                  request: try row.decode(forColumn: "request"), progress: try row.decode(forColumn: "progress"),
+                  request: try row.decode(forColumn: "request"), sent: try row.decode(forColumn: "sent"), progress: try row.decode(forColumn: "progress"),
                   resultURL: try row.decode(forColumn: "resultURL"), path: try row.decode(forColumn: "path"),
                   sha256: try row.decode(forColumn: "sha256"), bytes: try row.decode(forColumn: "bytes"), error: try row.decode(forColumn: "error"),
                   createdAt: try row.decode(forColumn: "createdAt"), updatedAt: try row.decode(forColumn: "updatedAt"),
