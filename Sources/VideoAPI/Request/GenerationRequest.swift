@@ -92,12 +92,7 @@ extension ExtraBody {
         self.init()
         guard case .object(let fields)? = json else { return }
         for (key, value) in fields {
-            switch (key, value) {
-            case ("generate_audio", .bool(let flag)): generateAudio = flag
-            case ("negative_prompt", .string(let text)): negativePrompt = text
-            case ("seed", .int(let seed)): self.seed = seed
-            default: passthrough[key] = value
-            }
+            if RequestOptions.named(key)?.placement == .extraBody { declared[key] = value } else { passthrough[key] = value }
         }
     }
 }
@@ -133,20 +128,25 @@ extension MediaInput {
     }
 }
 
-/// `extra_body`: the three keys reel knows, plus anything else passed through untouched.
+/// `extra_body`: the options declared to travel in it (`RequestOptions`, placement
+/// `.extraBody`), checked, plus anything else passed through untouched. A new declared
+/// option needs nothing here: it is read, checked, sent and journaled by its declaration.
 public struct ExtraBody: Sendable, Hashable {
-    public var generateAudio: Bool?
-    public var negativePrompt: String?
-    public var seed: Int64?
+    /// The declared options given, by name, as checked (a string, a whole number or a flag).
+    var declared: [String: JSONValue] = [:]
     public var passthrough: [String: JSONValue] = [:]
 
-    public var isEmpty: Bool { generateAudio == nil && negativePrompt == nil && seed == nil && passthrough.isEmpty }
+    /// The ones reel itself reads (prices, labels, file names, history).
+    public var generateAudio: Bool? { if case .bool(let flag)? = declared["generate_audio"] { flag } else { nil } }
+    public var negativePrompt: String? { declared["negative_prompt"]?.stringValue }
+    public var seed: Int64? { if case .int(let seed)? = declared["seed"] { seed } else { nil } }
 
+    public var isEmpty: Bool { declared.isEmpty && passthrough.isEmpty }
+
+    /// The declared options in their declaration's order, then the others by name.
     public var json: JSONValue {
         var fields: [(String, JSONValue)] = []
-        if let generateAudio { fields.append(("generate_audio", .bool(generateAudio))) }
-        if let negativePrompt { fields.append(("negative_prompt", .string(negativePrompt))) }
-        if let seed { fields.append(("seed", .int(seed))) }
+        for option in RequestOptions.extraBody { if let value = declared[option.name] { fields.append((option.name, value)) } }
         for key in passthrough.keys.sorted() { fields.append((key, passthrough[key]!)) }
         return .object(fields)
     }
