@@ -93,35 +93,10 @@ public struct Gallery {
         }
 
         // Chains: a take whose input is another take — its video (extend) or a last frame of it.
-        let byResultURL = Dictionary(tasks.compactMap { use in use.task.resultURL.map { ($0, use.task.id) } }, uniquingKeysWith: { a, _ in a })
-        let pathOf = Dictionary(tasks.compactMap { use in use.task.path.map { (use.task.id, ReelPaths.absolute($0)) } }, uniquingKeysWith: { a, _ in a })
-        let byPath = Dictionary(pathOf.map { ($0.value, $0.key) }, uniquingKeysWith: min)
-        let lastFrameSource = Dictionary(media.filter { $0.operation == "last_frame" || $0.operation == "frame" }
-            .compactMap { record in record.inputPaths.first.flatMap { byPath[ReelPaths.absolute($0)] }.map { (ReelPaths.absolute(record.path), $0) } }, uniquingKeysWith: { a, _ in a })
-        var parent: [Int64: Int64] = [:]
-        for use in tasks {
-            let request = typed[use.task.id]
-            if case .url(let url)? = request?.video, let source = byResultURL[url] { parent[use.task.id] = source }
-            if case .localFile(let file, _, _)? = request?.image, let source = lastFrameSource[file] {
-                parent[use.task.id] = source
-            }
-        }
-        var firstChild: [Int64: Int64] = [:]
-        for (child, source) in parent.sorted(by: { $0.key < $1.key }) where firstChild[source] == nil { firstChild[source] = child }
-        var sections: [Section] = []
-        var inChain: Set<Int64> = []
-        for use in tasks where parent[use.task.id] == nil && firstChild[use.task.id] != nil {
-            var chain = [use.task.id]
-            while let next = firstChild[chain.last!], !chain.contains(next) { chain.append(next) }
-            inChain.formUnion(chain)
-            let steps = chain.compactMap { requests[$0] }.map { Self.mode(of: $0) }.joined(separator: " → ")
-            // Its seam sheet: a seams step whose clips are all takes of this chain.
-            let paths = Set(chain.compactMap { pathOf[$0] })
-            let sheet = media.last { $0.operation == "seams" && !$0.inputPaths.isEmpty && Set($0.inputPaths.map(ReelPaths.absolute)).isSubset(of: paths) }
-            sections.append(Section(title: "Chain from \(cards[chain[0]]?.label ?? "")", note: steps, columns: [],
-                                    rows: [Row(header: "", cells: chain.map { Cell(card: cards[$0]) })], kind: "chain",
-                                    sheet: sheet.map { Self.relative($0.path, from: pageFolder) } ?? ""))
-        }
+        let chains = Chains(tasks, media: media, requests: typed)
+        let byPath = chains.byPath
+        var sections = chains.sections(cards: cards, requests: requests, media: media, pageFolder: pageFolder)
+        let inChain = chains.members
 
         // The other takes, by call site: a grid of what varies.
         var groups: [(String, [Int64])] = []

@@ -79,6 +79,23 @@ import Testing
         #expect(try await Self.journal(dir, "SELECT count(*) FROM task") == "1")
     }
 
+    /// The gallery follows a chain through the typed inputs it reads from the journal: an
+    /// extension's source video by URL, a shot from a last frame by that frame's file.
+    @Test func theGalleryFollowsAChainThroughExtensionsAndLastFrames() async throws {
+        let dir = try HostileConditionsTests.scratch("""
+            local first = text_to_video{ prompt = "a kite rises", duration = 4 }
+            local longer = extend(first, "the kite loops")
+            local next = image_to_video{ prompt = "the kite lands", image = last_frame(longer), duration = 4 }
+            text_to_video{ prompt = "unrelated", duration = 4 }
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try await CLI.run(["run", "s.lua", "--latency", "0"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        let page = try String(contentsOf: dir.appendingPathComponent("out/gallery.html"), encoding: .utf8)
+        #expect(page.components(separatedBy: "Chain from").count - 1 == 1, "one chain")
+        #expect(page.contains("text_to_video → extend → image_to_video"), "its three steps in order")
+    }
+
     static func still(in dir: URL) async throws {
         _ = try await Shell.run("/usr/bin/env", ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=0x40a060:s=320x180:d=1", "-frames:v", "1",
                                                  dir.appendingPathComponent("still.png").path])
