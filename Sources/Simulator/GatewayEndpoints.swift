@@ -150,7 +150,7 @@ struct GatewayEndpoints: Sendable {
                    let (earlier, status, _) = await state.peek(id), status == .succeeded {
                     source = await footage(for: earlier)
                 }
-            case .localFile: break
+            case .localFile, .recorded: break
             }
         }
         let inline = { (input: MediaInput?) -> Data? in if case .dataURI(let uri)? = input { Self.decoded(uri) } else { nil } }

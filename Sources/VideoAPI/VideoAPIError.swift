@@ -60,6 +60,9 @@ public struct GeneratedVideo: Sendable, Hashable {
     public var url: String?
     public var status: Status
     public var request: GenerationRequest
+    /// The body that was sent for it (local and inline media by content hash); nil when
+    /// nothing was sent (a plan, a local file).
+    public var sent: JSONValue?
     /// Where reel downloaded it (results are fetched at once: their URLs expire).
     public var localPath: String?
     /// The journal's key for the request that made it (so a later step can refer to it).
@@ -67,12 +70,13 @@ public struct GeneratedVideo: Sendable, Hashable {
     /// Taken from an earlier run's journal instead of generated now.
     public var reused: Bool
 
-    public init(id: String, url: String?, status: Status, request: GenerationRequest, localPath: String? = nil,
+    public init(id: String, url: String?, status: Status, request: GenerationRequest, sent: JSONValue? = nil, localPath: String? = nil,
                 journalKey: String? = nil, reused: Bool = false) {
         self.id = id
         self.url = url
         self.status = status
         self.request = request
+        self.sent = sent
         self.localPath = localPath
         self.journalKey = journalKey
         self.reused = reused

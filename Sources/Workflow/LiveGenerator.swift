@@ -4,12 +4,12 @@ import Support
 import Synchronization
 import VideoAPI
 
-/// Generates for real through a `VideoClient`, with the journal in front of every step:
+/// Generates for real through a `VideoBackend` (the gateway's `VideoClient`), with the journal in front of every step:
 /// a finished request is reused, an unfinished one is polled again, and a POST whose
 /// outcome is unknown is never sent again blindly. Results are downloaded at once (their
 /// URLs expire) into the output folder, with at most `concurrency` tasks in flight.
 public final class LiveGenerator: VideoGenerator {
-    let client: VideoClient
+    let client: any VideoBackend
     let journal: Journal
     let runID: Int64
     let limiter: ConcurrencyLimiter
@@ -18,11 +18,11 @@ public final class LiveGenerator: VideoGenerator {
     private let occurrences = OccurrenceCounter()
     private let order = SubmissionOrder()
     /// Template names given out in this run, so two takes downloading at once never share one.
-    private let namesInUse = Mutex<Set<String>>([])
-    private let submissions = SubmissionTracker()
+    let namesInUse = Mutex<Set<String>>([])
+    let submissions = SubmissionTracker()
     /// Generations claiming and submitting at once (as many as the client's requests in flight).
     private let settling = ConcurrencyLimiter(limit: ClientConfiguration.maxConnectionsPerHost * 2)
-    private let probe: IdempotencyProbe
+    let probe: IdempotencyProbe
 
     /// `--resubmit-unknown`: send again the submissions whose outcome is unknown.
     let resubmitUnknown: Bool
@@ -31,7 +31,7 @@ public final class LiveGenerator: VideoGenerator {
 
     /// `gatewayIdentity`: the name the journal keys this gateway by (its base URL unless
     /// given; the built-in simulator has one that outlives its random port).
-    public init(client: VideoClient, journal: Journal, runID: Int64, concurrency: Int, outputDirectory: String, progress: any ProgressSink,
+    public init(client: any VideoBackend, journal: Journal, runID: Int64, concurrency: Int, outputDirectory: String, progress: any ProgressSink,
                 resubmitUnknown: Bool = false, gatewayIdentity: String? = nil, budget: Budget = Budget()) {
         self.budget = budget
         identity = gatewayIdentity ?? client.configuration.baseURL
@@ -47,7 +47,6 @@ public final class LiveGenerator: VideoGenerator {
         AtomicFile.sweepAbandoned(in: outputDirectory)
     }
 
-    private var baseURL: String { client.configuration.baseURL }
     /// What the journal knows this gateway as.
     let identity: String
 
@@ -71,8 +70,10 @@ public final class LiveGenerator: VideoGenerator {
     /// stay off the async frame a waiting generation keeps.)
     private func place(_ request: GenerationRequest, options: GenerationOptions, claimed: ClaimSignal) throws -> Call {
         do {
-            let base = try RequestKey.base(baseURL: identity, request: request, inputKeys: options.inputKeys)
-            return Call(request: request, options: options, key: RequestKey.occurrence(base, occurrences.next(base)), claimed: claimed)
+            let sha256 = try RequestKey.contentHashes(request)
+            let base = RequestKey.base(baseURL: identity, request: request, inputKeys: options.inputKeys, sha256: sha256)
+            return Call(request: request, options: options, key: RequestKey.occurrence(base, occurrences.next(base)), sha256: sha256,
+                        claimed: claimed)
         } catch {
             claimed.send()
             throw error
@@ -156,7 +157,7 @@ public final class LiveGenerator: VideoGenerator {
         let request = call.request, key = call.key, options = call.options
         let submission = Journal.NewSubmission(
             key: key, idempotencyKey: "reel-\(key.prefix(24))-\(Self.randomSuffix())", runID: runID,
-            baseURL: identity, request: request, callSite: options.callSite, sequence: options.sequence,
+            baseURL: identity, request: request, sha256: call.sha256, sent: sentBody(call).encoded(), callSite: options.callSite, sequence: options.sequence,
             arguments: options.arguments)
         // A place among the submissions from before the claim: a stop that comes while the
         // claim waits in the journal's queue waits for it and for its row to say what came of
@@ -211,6 +212,12 @@ public final class LiveGenerator: VideoGenerator {
         }
     }
 
+    /// The body the backend sends for the call, each local or inline input by its content
+    /// hash (as the journal records it, and as a Video's `request` shows it).
+    func sentBody(_ call: Call) -> JSONValue {
+        client.wireBody(call.request) { RequestKey.byContent($0, call.sha256) }
+    }
+
     /// Eight random hex digits, as a UUID's first eight were: from getrandom(2), where
     /// Foundation's UUID opens, reads and closes /dev/urandom for each.
     static func randomSuffix() -> String {
@@ -247,162 +254,6 @@ public final class LiveGenerator: VideoGenerator {
         }
     }
 
-    /// The POST. Ctrl-C stops a submission that is waiting (a backoff, a 429 pause: nothing
-    /// was created), never one on the wire: that completes and its task id is journaled.
-    /// `newRow`: the row was written for this call, so if nothing is sent it can say so. A row
-    /// adopted from an earlier run keeps its state: it may stand for a billed task.
-    private func submit(_ request: GenerationRequest, row: Int64, newRow: Bool, idempotencyKey: String, task: Int,
-                        deadline: Date) async throws -> String {
-        let client = self.client, journal = self.journal, probe = self.probe, progress = self.progress
-        guard !submissions.isStopping else {
-            try? await journal.recordFailure(row, newRow ? .failed : .unknown,
-                                             error: newRow ? "not submitted: the run was stopping" : "not sent again: the run was stopping")
-            throw VideoAPIError(.cancelled, "not submitted: the run is stopping")
-        }
-        let attempt = Task { () throws -> String in
-            let role = await probe.enter()
-            let submission: VideoClient.Submission
-            do throws(VideoAPIError) {
-                submission = try await client.submit(request, idempotencyKey: idempotencyKey, repeatable: role == .known, deadline: deadline)
-            } catch {
-                await probe.leave(role, learned: false, answered: false)
-                // A new row whose POST created nothing is `failed`. A resubmitted row stands
-                // for an earlier POST of unknown outcome: unless this attempt learned the task
-                // (it failed at once), that earlier one is still unknown.
-                let known = newRow ? !error.submissionOutcomeUnknown : error.code == .taskFailed
-                let stopping = error.code == .cancelled
-                try? await journal.recordFailure(row, known ? .failed : .unknown,
-                                                 error: stopping ? (newRow ? "not submitted: the run was stopping" : "not sent again: the run was stopping")
-                                                        : error.message)
-                throw error
-            }
-            let id = submission.task.id!
-            await probe.leave(role, learned: submission.gatewayHonorsIdempotencyKeys, answered: true)
-            do {
-                // What the gateway does with Idempotency-Key is journaled once: a submission
-                // that went out already knowing it has nothing to add (a statement less each).
-                try await journal.recordSubmitted(row, taskID: id, gatewayHonorsIdempotencyKeys: submission.gatewayHonorsIdempotencyKeys && role != .known)
-            } catch {
-                Self.keep(Journal.RecoveryEntry(row: row, taskID: id), in: journal, after: error, progress: progress)
-            }
-            return id
-        }
-        submissions.attach(attempt)
-        defer { submissions.detach(attempt) }
-        let id = try await attempt.value
-        progress.update(task, .submitted(id: id))
-        return id
-    }
-
-    /// A task id or file the journal would not take: kept in a recovery file and shown, so it
-    /// is never only in memory.
-    static func keep(_ entry: Journal.RecoveryEntry, in journal: Journal, after error: any Error, progress: any ProgressSink) {
-        let kept = journal.keepForRecovery(entry)
-        progress.warning("""
-            the journal would not record task \(entry.taskID) (journal row \(entry.row)): \(error); \
-            \(kept.map { "kept in \($0); the next run adopts it" } ?? "write it down — `reel task \(entry.taskID)` fetches it")
-            """)
-    }
-
-    /// Downloads the finished task's video and journals the file. Never inlined: its frame
-    /// (paths, digests, the video) exists only after the wait, not during it.
-    @inline(never)
-    private func download(_ call: Call, row: Int64, taskID: String, resultURL: String?, task: Int, deadline: Date) async throws -> GeneratedVideo {
-        progress.update(task, .downloading)
-        let path = downloadPath(taskID: taskID, fileName: call.options.fileName)
-        let file: VideoClient.DownloadedFile
-        do {
-            file = try await client.download(taskID, resultURL: resultURL, to: path, deadline: deadline)
-        } catch {
-            throw Self.sayingTheTaskIsKept(error)
-        }
-        do {
-            try await journal.recordDownloaded(row, path: path, sha256: file.sha256, bytes: file.bytes, resultURL: resultURL)
-        } catch {
-            Self.keep(Journal.RecoveryEntry(row: row, taskID: taskID, download: (path, file.sha256, file.bytes, resultURL)),
-                      in: journal, after: error, progress: progress)
-        }
-        progress.update(task, .saved(path: path, bytes: file.bytes))
-        let url = resultURL ?? "\(baseURL)/v1/videos/\(taskID)/content"
-        return GeneratedVideo(id: taskID, url: url, status: .succeeded, request: call.request, localPath: path, journalKey: call.key)
-    }
-
-    /// A video that could not be written was paid for and finished: says that nothing is
-    /// lost, and how to get it.
-    static func sayingTheTaskIsKept(_ error: VideoAPIError) -> VideoAPIError {
-        guard error.code == .disk else { return error }
-        return VideoAPIError(.disk, error.message + "; the task is kept in the journal: once that is fixed, the same call fetches it without paying again",
-                             taskID: error.taskID)
-    }
-
-    /// Where the take's video goes. A template's name taken by another take (an earlier
-    /// run's, or two takes with the same fields) gets the task id, so no file is ever
-    /// overwritten.
-    private func downloadPath(taskID: String, fileName: FileName?) -> String {
-        let path = (outputDirectory as NSString).appendingPathComponent(fileName?.render(id: taskID) ?? ReelLibrary.fileName(forID: taskID))
-        guard fileName != nil else { return path }
-        let taken = namesInUse.withLock { names in
-            defer { names.insert(path) }
-            return names.contains(path) || FileManager.default.fileExists(atPath: path)
-        }
-        return taken ? (path as NSString).deletingPathExtension + "-" + FileName.idPart(taskID) + ".mp4" : path
-    }
-
-    /// Polls until the task finishes, journaling each change of state; its result URL, if the
-    /// gateway gave one.
-    @inline(never)
-    private func waitForResult(row: Int64, taskID: String, task: Int, deadline: Date) async throws(VideoAPIError) -> String? {
-        let journal = self.journal, progress = self.progress
-        let lastState = StateMemory()
-        do {
-            return try await client.waitForResult(taskID, deadline: deadline) { snapshot in
-                progress.update(task, .polled(snapshot))
-                let state: Journal.State = switch snapshot.settledStatus {
-                case .queued?: .queued
-                case .succeeded?: .succeeded
-                case .failed?: .failed
-                default: .running
-                }
-                // `succeeded` is not written on its own: the download that follows at once
-                // records it with the file. A run stopped in between polls the task again.
-                if state != .succeeded && lastState.changed(to: state) {
-                    try? await journal.recordState(row, state, progress: snapshot.progress, resultURL: snapshot.resultURL)
-                }
-            }.resultURL
-        } catch {
-            if error.code == .taskFailed { try? await journal.recordFailure(row, .failed, error: error.message) }
-            throw error
-        }
-    }
-
-    /// An earlier run's downloaded video, if its file is still there and unchanged.
-    private func reuse(_ record: TaskRecord, request: GenerationRequest, key: String) async throws -> GeneratedVideo? {
-        // Runs before paths were journaled absolute kept them relative to the folder reel ran
-        // in, which was the journal's parent unless --state said otherwise.
-        let beside = ((journal.directory as NSString).deletingLastPathComponent as NSString)
-        guard let journaled = record.path, let expected = record.sha256, let id = record.taskID,
-            let path = ([journaled] + (journaled.hasPrefix("/") ? [] : [beside.appendingPathComponent(journaled)])).first(where: { FileManager.default.fileExists(atPath: $0) }),
-            (try? RequestKey.fileSHA256(path)) == expected
-        else { return nil }
-        let url = record.resultURL ?? "\(baseURL)/v1/videos/\(id)/content"
-        return GeneratedVideo(id: id, url: url, status: .succeeded, request: request, localPath: path, journalKey: key, reused: true)
-    }
-
-    /// Copies the downloaded file to `path` (via a temporary file and a rename, so the
-    /// target is never half-written). Saving to where it already is does nothing.
-    public func save(_ video: GeneratedVideo, to path: String) async throws -> String {
-        guard let source = video.localPath else {
-            try await client.download(video.id, resultURL: video.url, to: path)
-            return path
-        }
-        do {
-            try await JournaledFile.copy(source, to: path)
-        } catch {
-            throw VideoAPIError(.disk, "cannot save \(video.id) to \(path): \(error)", taskID: video.id)
-        }
-        return path
-    }
-
     public func media(_ step: MediaStep) async throws -> MediaOutput {
         let started = Date()
         let media = LiveMedia(journal: journal, runID: runID, outputDirectory: outputDirectory,
@@ -413,7 +264,7 @@ public final class LiveGenerator: VideoGenerator {
     }
 
     public func info(_ video: GeneratedVideo) async throws -> [(String, JSONValue)] {
-        let (snapshot, _) = try await client.poll(video.id)
+        let (snapshot, _) = try await client.poll(video.id, deadline: nil)
         var fields = snapshot.fields(id: video.id)
         if let path = video.localPath { fields.append(("path", .string(path))) }
         return fields
@@ -423,128 +274,22 @@ public final class LiveGenerator: VideoGenerator {
 /// One generation call's particulars, held once on the heap: the frames that stay allocated
 /// under a generation parked for minutes hold a reference, not copies of the request and
 /// options (README, Performance).
-private final class Call: Sendable {
+final class Call: Sendable {
     let request: GenerationRequest
     let options: GenerationOptions
     /// The journal key (the request's, with its occurrence number).
     let key: String
+    /// Each local or inline input's SHA-256, hashed once for the key, the journal and the
+    /// body recorded as sent (empty, and unallocated, for a call without such inputs).
+    let sha256: [MediaInput: String]
     /// Lets the script's next call claim once this one has its place in the journal.
     let claimed: ClaimSignal
 
-    init(request: GenerationRequest, options: GenerationOptions, key: String, claimed: ClaimSignal) {
+    init(request: GenerationRequest, options: GenerationOptions, key: String, sha256: [MediaInput: String], claimed: ClaimSignal) {
         self.request = request
         self.options = options
         self.key = key
+        self.sha256 = sha256
         self.claimed = claimed
-    }
-}
-
-/// Remembers the last journaled state, so polls write only on a change.
-private final class StateMemory: Sendable {
-    private let last = Mutex<Journal.State?>(nil)
-    func changed(to state: Journal.State) -> Bool {
-        last.withLock { last in
-            defer { last = state }
-            return last != state
-        }
-    }
-}
-
-/// Until reel knows whether a gateway honours `Idempotency-Key`, its first POST goes alone:
-/// a lost reply can then be re-sent safely for every submission after it, and at most one
-/// submission is ever at risk on a gateway reel has not met before.
-private actor IdempotencyProbe {
-    enum Role { case known, probe, unknown }
-    private let journal: Journal
-    private let baseURL: String
-    /// Read from the journal on first use.
-    private var known: Bool?
-    /// The gateway answered a probe without echoing the key: it does not honour it.
-    private var settled = false
-    private var probing = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(journal: Journal, baseURL: String) {
-        self.journal = journal
-        self.baseURL = baseURL
-    }
-
-    func enter() async -> Role {
-        if known == nil { known = (try? await journal.honorsIdempotencyKeys(baseURL)) ?? false }
-        if known == true { return .known }
-        if settled { return .unknown }
-        if !probing {
-            probing = true
-            return .probe
-        }
-        await withCheckedContinuation { waiting.append($0) }
-        return known == true ? .known : .unknown
-    }
-
-    /// `answered`: the gateway replied to the POST (so its echo, or its silence, is telling).
-    func leave(_ role: Role, learned: Bool, answered: Bool) {
-        if learned { known = true }
-        guard role == .probe else { return }
-        if answered && !learned { settled = true }
-        probing = false
-        let released = waiting
-        waiting = []
-        for continuation in released { continuation.resume() }
-    }
-}
-
-/// Claims and their POSTs in flight, and whether new ones may start. Stopping cancels the
-/// POSTs: one on the wire is shielded from that inside the client; one waiting out a backoff
-/// gives up.
-private final class SubmissionTracker: Sendable {
-    private struct State {
-        var reserved = 0
-        var inFlight: Set<Task<String, any Error>> = []
-        var stopped = false
-    }
-    private let state = Mutex(State())
-
-    /// Reserves a place for a claim and its submission, unless the run is stopping; `drain`
-    /// waits until every place is given back with `end`.
-    func begin() -> Bool {
-        state.withLock {
-            guard !$0.stopped else { return false }
-            $0.reserved += 1
-            return true
-        }
-    }
-
-    var isStopping: Bool { state.withLock { $0.stopped } }
-
-    /// A reserved place's POST; cancelled at once if a stop came in between.
-    func attach(_ task: Task<String, any Error>) {
-        let cancel = state.withLock {
-            $0.inFlight.insert(task)
-            return $0.stopped
-        }
-        if cancel { task.cancel() }
-    }
-
-    func detach(_ task: Task<String, any Error>) {
-        _ = state.withLock { $0.inFlight.remove(task) }
-    }
-
-    func end() {
-        state.withLock { $0.reserved -= 1 }
-    }
-
-    func stop() {
-        let cancels = state.withLock {
-            $0.stopped = true
-            return $0.inFlight
-        }
-        for task in cancels { task.cancel() }
-    }
-
-    func drain(timeout: Double) async {
-        let deadline = Date().addingTimeInterval(timeout)
-        while state.withLock({ $0.reserved > 0 }) && Date() < deadline {
-            try? await Task.sleep(nanoseconds: 20_000_000)
-        }
     }
 }

@@ -75,7 +75,8 @@ enum LuaVideo {
         case "mode": .string(handle.madeBy ?? request.mode.rawValue)
         case "duration": handle.measuredDuration.map(LuaValue.number) ?? request.duration.map(LuaValue.integer) ?? .nil
         case "label": .string(handle.label)
-        case "request": LuaJSON.lua(from: request.body())
+        // What was sent; a plan's body for a video nothing was sent for.
+        case "request": LuaJSON.lua(from: video.sent ?? request.body())
         default: .nil
         }
     }

@@ -53,16 +53,9 @@ public struct Prices: Sendable {
         return (audio ? (price.perSecondWithAudio ?? price.perSecond) : price.perSecond) * Double(seconds)
     }
 
-    /// The cost of a journaled request body (`TaskRecord.request`), read as it was sent.
-    public func cost(model: String, seconds: Int64, requestBody: String) -> Double? {
-        guard byModel[model] != nil else { return nil }
-        var audio = false
-        if case .object(let fields)? = try? JSONValue.parse(Array(requestBody.utf8)),
-           case .object(let extra)? = fields.first(where: { $0.0 == "extra_body" })?.1,
-           case .bool(let flag)? = extra.first(where: { $0.0 == "generate_audio" })?.1 {
-            audio = flag
-        }
-        return cost(model: model, seconds: seconds, audio: audio)
+    /// The cost of a journaled take: its counted seconds, with audio if it asked for it.
+    public func cost(of task: TaskRecord, seconds: Int64) -> Double? {
+        cost(model: task.model, seconds: seconds, audio: task.generationRequest?.extraBody.generateAudio == true)
     }
 
     /// "1.20 USD".

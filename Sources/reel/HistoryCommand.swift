@@ -85,7 +85,7 @@ struct HistoryCommand: ParsableCommand {
             // Each line is one line: a prompt's newline or a gateway's escape sequence shown, not acted on.
             print(TerminalText.escaped("run \(record.id)  \(dates.string(from: Date(timeIntervalSince1970: record.startedAt)))  \(record.script)\(arguments)  \(record.outcome ?? "running")  \(tasks.count) generation\(tasks.count == 1 ? "" : "s"), \(seconds) s of video\(simulated)\(paidElsewhere)"))
             for task in tasks {
-                let seed = Self.seed(of: task).map { "  seed \($0)" } ?? ""
+                let seed = task.generationRequest?.extraBody.seed.map { "  seed \($0)" } ?? ""
                 let place = task.callSite.map { "  \($0)" } ?? ""
                 let origin = task.runID == record.id ? "" : "  submitted by run \(task.runID)"
                 print(TerminalText.escaped("  \(task.taskID ?? "-")  \(task.state.rawValue)  \(task.model)  \(task.countedSeconds) s\(seed)\(place)  \"\(task.prompt)\"\(origin)"))
@@ -102,21 +102,12 @@ struct HistoryCommand: ParsableCommand {
         return [task.prompt, task.taskID ?? "", task.callSite ?? "", task.error ?? ""].contains { $0.lowercased().contains(grep) }
     }
 
-    /// The seed in a journaled request body.
-    static func seed(in body: JSONValue?) -> Int64? {
-        guard case .int(let seed)? = body?.value(at: ["extra_body", "seed"]) else { return nil }
-        return seed
-    }
-
-    static func seed(of task: TaskRecord) -> Int64? { seed(in: try? JSONValue.parse(Data(task.request.utf8))) }
-
     static func json(_ task: TaskRecord) -> JSONValue {
-        let body = try? JSONValue.parse(Data(task.request.utf8))
         return .object([
             ("task_id", task.taskID.map(JSONValue.string) ?? .null), ("state", .string(task.state.rawValue)),
             ("mode", .string(task.mode)), ("model", .string(task.model)), ("prompt", .string(task.prompt)),
-            ("seed", seed(in: body).map(JSONValue.int) ?? .null), ("call_site", task.callSite.map(JSONValue.string) ?? .null),
-            ("seconds", .int(task.seconds)), ("request", body ?? .string(task.request)),
+            ("seed", task.generationRequest?.extraBody.seed.map(JSONValue.int) ?? .null), ("call_site", task.callSite.map(JSONValue.string) ?? .null),
+            ("seconds", .int(task.seconds)), ("request", task.sentBody ?? .string(task.sent ?? task.request)),
             ("path", task.path.map(JSONValue.string) ?? .null),
             ("sha256", task.sha256.map(JSONValue.string) ?? .null), ("bytes", task.bytes.map(JSONValue.int) ?? .null),
             ("result_url", task.resultURL.map(JSONValue.string) ?? .null), ("error", task.error.map(JSONValue.string) ?? .null),

@@ -108,7 +108,7 @@ struct SpendCommand: AsyncParsableCommand {
             }
             let seconds = use.task.countedSeconds
             let counted = counts(use.task.baseURL)
-            let cost = counted ? prices.cost(model: use.task.model, seconds: seconds, requestBody: use.task.request) : nil
+            let cost = counted ? prices.cost(of: use.task, seconds: seconds) : nil
             let change: (inout Totals) -> Void = { totals in
                 totals.takes += 1
                 if !use.created {

@@ -262,7 +262,7 @@ import VideoAPI
             .parse([("prompt", .string("p")), ("duration", .int(4))]).request
         func submission(_ n: Int, run: Int64) -> Journal.NewSubmission {
             Journal.NewSubmission(key: "key-\(n)", idempotencyKey: "idem-\(n)", runID: run, baseURL: "http://gateway", request: request,
-                                  callSite: "s.lua:\(n)", sequence: n, arguments: nil)
+                                  sha256: [:], sent: request.body().encoded(), callSite: "s.lua:\(n)", sequence: n, arguments: nil)
         }
         // Handed in one after another (as the submission order does), committed side by side.
         let outcomes = try await withThrowingTaskGroup(of: (Int, Result<Int64, any Error>).self) { group in

@@ -18,16 +18,22 @@ extension VideoClient {
         public var sha256: String
     }
 
+    /// The gateway's content endpoint for a task: serves its video whether or not a result
+    /// URL came with it (and after such a URL expires).
+    public func contentURL(of taskID: String) -> String {
+        url("/v1/videos/\(Self.pathSegment(taskID))/content")
+    }
+
     /// Streams the task's video into `path`: written to a temporary file beside it and
     /// renamed into place only when complete, so a failed download leaves nothing behind.
     @discardableResult
     public func download(_ taskID: String, resultURL: String?, to path: String, deadline: Date? = nil) async throws(VideoAPIError) -> DownloadedFile {
         let deadline = deadline ?? Date().addingTimeInterval(configuration.taskTimeout)
-        let contentURL = url("/v1/videos/\(Self.pathSegment(taskID))/content")
-        var sources = [contentURL]
+        let content = contentURL(of: taskID)
+        var sources = [content]
         if let resultURL {
             let absolute = resultURL.hasPrefix("/") ? configuration.baseURL + resultURL : resultURL
-            if absolute != contentURL { sources.insert(absolute, at: 0) }
+            if absolute != content { sources.insert(absolute, at: 0) }
         }
         var lastError: VideoAPIError?
         for source in sources {

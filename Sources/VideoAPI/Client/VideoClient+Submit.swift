@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
+import Support
 
 /// Submission: one POST = one paid generation, never sent twice blindly.
 extension VideoClient {
@@ -15,6 +16,11 @@ extension VideoClient {
         public var gatewayHonorsIdempotencyKeys: Bool
     }
 
+    /// The gateway takes the request's own fields as its body.
+    public func wireBody(_ request: GenerationRequest, media: (MediaInput) throws -> String) rethrows -> JSONValue {
+        try request.body(media: media)
+    }
+
     /// POSTs the request. `idempotencyKey` is sent as `Idempotency-Key`; `repeatable` says the
     /// gateway is known to honour it, so a POST whose outcome is unknown may be sent again.
     /// `deadline` bounds the whole submission, retries included (the generation's --timeout).
@@ -22,7 +28,7 @@ extension VideoClient {
                        deadline: Date? = nil) async throws(VideoAPIError) -> Submission {
         let body: String
         do {
-            body = try request.body(media: { try $0.wireString() }).encoded()
+            body = try wireBody(request, media: { try $0.wireString() }).encoded()
         } catch {
             throw VideoAPIError(.invalidRequest, (error as? RequestError)?.description ?? "\(error)")
         }

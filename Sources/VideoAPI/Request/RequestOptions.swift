@@ -75,6 +75,9 @@ public enum RequestOptions {
         RequestOption("name", .string, .local, "The video's file name under --out, as a template of " + fileNameFields.map { "{\($0)}" }.joined(separator: ", ") + " (default {id}, or --name)."),
     ]
 
+    /// The options that travel inside `extra_body`, in declaration order.
+    public static let extraBody = all.filter { $0.placement == .extraBody }
+
     /// What a file-name template (`name = "{row}-{seed}-{id}"`, `--name`) may use.
     public static let fileNameFields = ["id", "n", "row", "seed", "prompt", "line", "model", "mode"]
 

@@ -198,22 +198,21 @@ enum Checked: Equatable {
 }
 
 extension ExtraBody {
-    /// The known extra whose option is `name`, as a checked value.
+    /// The declared option `name`, as a checked value.
     func value(for name: String) -> Checked? {
-        switch name {
-        case "generate_audio": generateAudio.map(Checked.boolean)
-        case "negative_prompt": negativePrompt.map(Checked.string)
-        case "seed": seed.map(Checked.integer)
+        switch declared[name] {
+        case .string(let text)?: .string(text)
+        case .int(let number)?: .integer(number)
+        case .bool(let flag)?: .boolean(flag)
         default: nil
         }
     }
 
     mutating func set(_ value: Checked?, for name: String) {
-        guard let value else { return }
-        switch name {
-        case "generate_audio": generateAudio = value.boolean
-        case "negative_prompt": negativePrompt = value.string
-        case "seed": seed = value.integer
+        switch value {
+        case .string(let text)?: declared[name] = .string(text)
+        case .integer(let number)?: declared[name] = .int(number)
+        case .boolean(let flag)?: declared[name] = .bool(flag)
         default: break
         }
     }

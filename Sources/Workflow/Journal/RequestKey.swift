@@ -12,14 +12,38 @@ public enum RequestKey {
     /// The key of `request`'s canonical form; `inputKeys` maps URLs of videos this run made
     /// to their own keys.
     static func base(baseURL: String, request: GenerationRequest, inputKeys: [String: String]) throws -> String {
-        let body = try request.body { input -> String in
-            switch input {
-            case .url(let url): return inputKeys[url].map { "step:" + $0 } ?? url
-            case .dataURI(let data): return "sha256:" + hex(SHA256.hash(data: Data(data.utf8)))
-            case .localFile(let path, _, _): return "sha256:" + (try fileSHA256(path))
-            }
+        base(baseURL: baseURL, request: request, inputKeys: inputKeys, sha256: try contentHashes(request))
+    }
+
+    /// The same with each local or inline input's hash (`contentHashes`) already known.
+    static func base(baseURL: String, request: GenerationRequest, inputKeys: [String: String], sha256: [MediaInput: String]) -> String {
+        let body = request.body { input -> String in
+            if case .url(let url) = input { return inputKeys[url].map { "step:" + $0 } ?? url }
+            return byContent(input, sha256)
         }
         return hex(SHA256.hash(data: Data((baseURL + "\n" + body.encoded(sortKeys: true)).utf8)))
+    }
+
+    /// The SHA-256 (hex) of each local file's and inline input's content: hashed once per
+    /// call, for its key, its journal record and the body it sends. Empty for URL inputs
+    /// only (no allocation for the usual text call).
+    static func contentHashes(_ request: GenerationRequest) throws -> [MediaInput: String] {
+        var hashes: [MediaInput: String] = [:]
+        for input in request.mediaInputs where hashes[input] == nil {
+            switch input {
+            case .url: continue
+            case .dataURI(let data): hashes[input] = hex(SHA256.hash(data: Data(data.utf8)))
+            case .localFile(let path, _, _): hashes[input] = try fileSHA256(path)
+            case .recorded(let text): hashes[input] = text
+            }
+        }
+        return hashes
+    }
+
+    /// An input as the journal refers to it: a URL as it is, anything else by its content.
+    static func byContent(_ input: MediaInput, _ sha256: [MediaInput: String]) -> String {
+        if case .url(let url) = input { return url }
+        return "sha256:" + (sha256[input] ?? "")
     }
 
     static func occurrence(_ base: String, _ n: Int) -> String { "\(base)#\(n)" }
