@@ -39,6 +39,10 @@ let package = Package(
         .target(name: "CExecutorHook"),
         // Stop signals (Ctrl-C, SIGTERM, SIGHUP) forwarded through a pipe: none is lost.
         .target(name: "CStopSignals"),
+        // The REPL's line editing, history and completion: libedit (editline(3)); the shim
+        // makes its variadic el_set/history calls, which Swift cannot.
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .target(name: "CEditLineShim", dependencies: ["CEditLine"]),
         .target(
             name: "LuaRuntime",
             dependencies: ["CLua", "CLuaShim"],
@@ -108,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "reel",
             dependencies: [
-                "Workflow", "VideoAPI", "Support", "Console", "Simulator", "Gallery", "CStopSignals",
+                "Workflow", "VideoAPI", "Support", "Console", "Simulator", "Gallery", "CStopSignals", "CEditLine", "CEditLineShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Prices: the project's reel.json, the environment and --price, layered.
                 .product(name: "Configuration", package: "swift-configuration"),

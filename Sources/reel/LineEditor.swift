@@ -1,17 +1,20 @@
+import CEditLine
+import CEditLineShim
 import Console
 import Foundation
 import Workflow
 
-/// The line editor of `reel repl`. On a terminal: raw mode with the keys of a shell —
-/// ←/→, Home/End (also Ctrl-A/Ctrl-E), Alt-b/Alt-f (and Ctrl-←/→) by word, Backspace/Delete,
-/// Ctrl-W (delete a word), Ctrl-U/Ctrl-K (delete to the start/end), ↑/↓ through history (kept
-/// in a file across sessions), Ctrl-R (search the history), Tab (complete, via `completer`),
-/// Ctrl-L (clear the screen), Ctrl-C (drop the line), Ctrl-D (quit on an empty line). An
-/// entry of several lines is recalled whole and redrawn in place. Elsewhere: plain lines.
+/// The line editor of `reel repl`. On a terminal it is libedit (editline(3): el_init, el_wgets,
+/// el_set; history(3)) with its emacs keys — ←/→, Home/End (Ctrl-A/Ctrl-E), Alt-b/Alt-f (and
+/// Ctrl-←/→) by word, Backspace/Delete, Ctrl-W, Ctrl-U/Ctrl-K, ↑/↓ through history, Ctrl-R
+/// (incremental search), Ctrl-L — which draws wide characters (CJK, emoji) at their width.
+/// reel adds Tab (complete, via `completer`), Ctrl-C (drop the line), Ctrl-D (quit on an empty
+/// line) and the history file. Elsewhere (piped input): plain lines.
 final class LineEditor {
     enum Input { case line(String), interrupt, end }
 
-    /// What Tab offers: the candidates for the word that ends at the cursor, and where it starts.
+    /// What Tab offers: the candidates for the word that ends at the cursor, and where it
+    /// starts (both counted in Characters of the line).
     struct Completion {
         var start: Int
         var candidates: [String]
@@ -19,50 +22,99 @@ final class LineEditor {
 
     let isTerminal = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
     var completer: ((_ text: String, _ cursor: Int) -> Completion)?
-    private(set) var history: [String] = []
     private let historyPath: String?
-    private static let historyLimit = 1000
+    private static let historyLimit: Int32 = 1000
+    private var lastEntry: String?
 
-    deinit { restore() }
+    private var editor: OpaquePointer?
+    private var history: OpaquePointer?
+    private var original: termios?
+    /// The prompt libedit draws, kept alive for its prompt callback.
+    private var prompt: UnsafeMutablePointer<CChar>?
+    /// While a line is read: whether a Ctrl-C came as a signal (asked every 50 ms while idle).
+    private var interrupted: () -> Bool = { false }
+    /// Ctrl-C ended the line being read.
+    private var dropped = false
+    /// The line and cursor of a Tab that completed nothing: a second Tab there lists.
+    private var unfinishedTab: (text: String, cursor: Int)?
 
     init(historyPath: String?) {
         self.historyPath = historyPath
-        if let historyPath, let text = try? String(contentsOfFile: historyPath, encoding: .utf8) {
-            history = text.split(separator: "\n").map { $0.replacingOccurrences(of: "\\n", with: "\n") }.suffix(Self.historyLimit)
+        guard isTerminal else { return }
+        var saved = termios()
+        tcgetattr(STDIN_FILENO, &saved)
+        original = saved
+        // libedit measures and writes characters through the C locale: a UTF-8 one, so wide
+        // characters take their two columns (LC_CTYPE only; numbers keep the C locale Lua needs).
+        if setlocale(LC_CTYPE, "").map({ String(cString: $0) })?.range(of: "utf-?8", options: [.regularExpression, .caseInsensitive]) == nil {
+            setlocale(LC_CTYPE, "C.UTF-8")
         }
+        history = reel_history_open(Self.historyLimit)
+        editor = reel_editline_open("reel", Unmanaged.passUnretained(self).toOpaque(), history,
+                                    { LineEditor.of($0)?.prompt },
+                                    { editor, character in LineEditor.of(editor)?.readCharacter(into: character) ?? -1 },
+                                    { editor, _ in LineEditor.of(editor)?.complete() ?? UInt8(CC_ERROR) },
+                                    { editor, _ in LineEditor.of(editor)?.dropLine() ?? UInt8(CC_ERROR) })
+        if let historyPath, let text = try? String(contentsOfFile: historyPath, encoding: .utf8) {
+            for line in text.split(separator: "\n").suffix(Int(Self.historyLimit)) {
+                let entry = line.replacingOccurrences(of: "\\n", with: "\n")
+                reel_history_enter(history, entry)
+                lastEntry = entry
+            }
+        }
+    }
+
+    deinit {
+        if let editor { el_end(editor) }
+        if let history { history_end(history) }
+        free(prompt)
+        restore()
+    }
+
+    private static func of(_ editor: OpaquePointer?) -> LineEditor? {
+        guard let editor, let client = reel_editline_client(editor) else { return nil }
+        return Unmanaged<LineEditor>.fromOpaque(client).takeUnretainedValue()
     }
 
     /// `interrupted`: whether a Ctrl-C came as a signal before the editor took the terminal
     /// (the kernel then dropped what was typed with it): the line is dropped, as here.
-    func read(prompt: String, continuation: String = "  ... ", interrupted: () -> Bool = { false }) -> Input {
-        guard isTerminal else {
+    func read(prompt: String, interrupted: @escaping () -> Bool = { false }) -> Input {
+        guard let editor else {
             guard let line = readLine(strippingNewline: true) else { return .end }
             return .line(line)
         }
-        if original == nil {
-            var saved = termios()
-            tcgetattr(STDIN_FILENO, &saved)
-            original = saved
-        }
-        setMode(signals: false)
-        if interrupted() {
-            write(prompt + "^C\r\n")
-            setMode(signals: true)
-            return .interrupt
-        }
+        takeKeys()
         // Between reads (while an entry runs) the terminal stays non-canonical, so what is typed
         // ahead waits as plain bytes — the kernel neither echoes it nor takes Ctrl-D for end of
         // file — and only Ctrl-C is live, as the signal that stops the entry.
         defer { setMode(signals: true) }
-        var session = EditSession(prompt: prompt, continuation: continuation, history: history, width: Self.terminalWidth())
-        return session.run(editor: self, interrupted: interrupted)
+        if interrupted() {
+            write(prompt + "^C\r\n")
+            return .interrupt
+        }
+        free(self.prompt)
+        self.prompt = strdup(prompt)
+        self.interrupted = interrupted
+        dropped = false
+        unfinishedTab = nil
+        defer { self.interrupted = { false } }
+        el_resize(editor)  // the window may have changed while an entry ran
+        var count: Int32 = 0
+        guard let line = el_wgets(editor, &count), count > 0 else {
+            write("\r\n")
+            return .end
+        }
+        if dropped { return .interrupt }
+        var text = String(String.UnicodeScalarView(UnsafeBufferPointer(start: line, count: Int(count)).compactMap { Unicode.Scalar(UInt32(bitPattern: $0)) }))
+        if text.hasSuffix("\n") { text.removeLast() }
+        return .line(text)
     }
 
     /// Ctrl-C as a key again (not a signal), as soon as an entry has ended and before its
     /// output shows: a Ctrl-C typed once the output is on the screen then reaches the next
     /// read as a key, with the line typed before it, instead of racing the editor as a signal.
     func takeKeys() {
-        setMode(signals: false)  // nothing before the first read, or off a terminal
+        setMode(signals: false)  // nothing off a terminal
     }
 
     /// The terminal as it was before the REPL: call when leaving.
@@ -71,9 +123,8 @@ final class LineEditor {
         tcsetattr(STDIN_FILENO, TCSADRAIN, &saved)
     }
 
-    private var original: termios?
-
     /// Raw input (no line buffering, echo, or flow control); `signals`: Ctrl-C raises SIGINT.
+    /// libedit sets its own mode while it reads and puts back the cooked one it found at start.
     private func setMode(signals: Bool) {
         guard var raw = original else { return }
         raw.c_lflag &= ~tcflag_t(ICANON | ECHO | IEXTEN | (signals ? 0 : ISIG))
@@ -81,11 +132,13 @@ final class LineEditor {
         tcsetattr(STDIN_FILENO, TCSADRAIN, &raw)  // DRAIN, not FLUSH: keep typed-ahead or pasted input
     }
 
-    /// Remembers an entered line (a multi-line chunk is one entry).
+    /// Remembers an entered line (a multi-line chunk is one entry), in the file as one line
+    /// with its line breaks written `\n`.
     func remember(_ entry: String) {
         let trimmed = entry.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, history.last != trimmed else { return }
-        history.append(trimmed)
+        guard !trimmed.isEmpty, lastEntry != trimmed else { return }
+        lastEntry = trimmed
+        if let history { reel_history_enter(history, trimmed) }
         guard let historyPath else { return }
         let line = trimmed.replacingOccurrences(of: "\n", with: "\\n") + "\n"
         if let handle = FileHandle(forWritingAtPath: historyPath) {
@@ -98,75 +151,32 @@ final class LineEditor {
         }
     }
 
-    static func terminalWidth() -> Int { StandardStream.output.terminalSize?.columns ?? 80 }
+    static func isWord(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
 
-    // MARK: Keys
-
-    enum Key: Equatable {
-        case text(Character), enter, tab, backspace, delete
-        case left, right, up, down, home, end, wordLeft, wordRight
-        case control(UInt8)  // Ctrl-letter, as its byte (1 = Ctrl-A …)
-        case deleteWordBack, unknown
+    private func write(_ text: String) {
+        fflush(nil)  // after what libedit has buffered on stdout
+        StandardStream.output.write(text)
     }
 
-    /// The next key; Ctrl-C when `stop` turns true first (asked every 50 ms while idle); nil
-    /// at end of input.
-    func readKey(orStopWhen stop: () -> Bool) -> Key? {
-        var ready = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
-        while poll(&ready, 1, 50) == 0 {
-            if stop() { return .control(3) }
-        }
-        guard let byte = readByte() else { return nil }
-        switch byte {
-        case 13, 10: return .enter
-        case 9: return .tab
-        case 127, 8: return .backspace
-        case 27: return escapeSequence()
-        case 0x20...0x7E: return .text(Character(Unicode.Scalar(byte)))
-        case 0xC0...0xF7:
-            var bytes = [byte]
-            for _ in 0..<(byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : 1) { if let next = readByte() { bytes.append(next) } }
-            return String(validating: bytes, as: UTF8.self)?.first.map(Key.text) ?? .unknown
-        case 1...26: return .control(byte)
-        default: return .unknown
-        }
-    }
+    // MARK: Called by libedit
 
-    /// ESC …: arrows and Home/End in their xterm and VT forms (`ESC [ H`, `ESC O H`, `ESC [ 1 ~`,
-    /// `ESC [ 7 ~`), Delete, Ctrl-arrows (`ESC [ 1 ; 5 D`), and Alt-letters (`ESC b`).
-    private func escapeSequence() -> Key {
+    /// The next character, for el_wgets; Ctrl-C when `interrupted` turns true first; 0 at end
+    /// of input.
+    private func readCharacter(into character: UnsafeMutablePointer<wchar_t>?) -> Int32 {
         var ready = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
-        guard poll(&ready, 1, 30) > 0, let first = readByte() else { return .unknown }  // a lone Escape
-        switch first {
-        case UInt8(ascii: "b"), UInt8(ascii: "B"): return .wordLeft
-        case UInt8(ascii: "f"), UInt8(ascii: "F"): return .wordRight
-        case 127, 8: return .deleteWordBack
-        case UInt8(ascii: "["), UInt8(ascii: "O"):
-            var parameters = ""
-            while let next = readByte() {
-                let c = Character(Unicode.Scalar(next))
-                if c.isNumber || c == ";" { parameters.append(c); continue }
-                let modified = parameters.hasSuffix(";5") || parameters.hasSuffix(";3")  // Ctrl or Alt held
-                switch c {
-                case "A": return .up
-                case "B": return .down
-                case "C": return modified ? .wordRight : .right
-                case "D": return modified ? .wordLeft : .left
-                case "H": return .home
-                case "F": return .end
-                case "~":
-                    switch parameters {
-                    case "1", "7": return .home
-                    case "4", "8": return .end
-                    case "3": return .delete
-                    default: return .unknown
-                    }
-                default: return .unknown
-                }
+        while poll(&ready, 1, 50) <= 0 {
+            if interrupted() {
+                character?.pointee = 3
+                return 1
             }
-            return .unknown
-        default: return .unknown
         }
+        guard let first = readByte() else { return 0 }
+        var bytes = [first]
+        let following = first >= 0xF0 ? 3 : first >= 0xE0 ? 2 : first >= 0xC0 ? 1 : 0
+        for _ in 0..<following { if let next = readByte() { bytes.append(next) } }
+        let scalar = String(validating: bytes, as: UTF8.self)?.unicodeScalars.first ?? "\u{FFFD}"
+        character?.pointee = wchar_t(bitPattern: scalar.value)
+        return 1
     }
 
     private func readByte() -> UInt8? {
@@ -179,147 +189,44 @@ final class LineEditor {
         }
     }
 
-    func write(_ text: String) {
-        StandardStream.output.write(text)
-    }
-}
-
-/// One entry being edited: the text, the cursor, and what is on the screen.
-struct EditSession {
-    let prompt: String
-    let continuation: String
-    let history: [String]
-    let width: Int
-    var buffer: [Character] = []
-    var cursor = 0
-    /// Which history entry is shown (history.count: the line being typed) and the draft it hides.
-    var recall: Int
-    var draft: [Character] = []
-    /// Rows between the top of what was drawn and the cursor's row.
-    var cursorRow = 0
-    var lastKeyWasTab = false
-
-    init(prompt: String, continuation: String, history: [String], width: Int) {
-        self.prompt = prompt
-        self.continuation = continuation
-        self.history = history
-        self.width = max(width, 20)
-        recall = history.count
-    }
-
-    mutating func run(editor: LineEditor, interrupted: () -> Bool) -> LineEditor.Input {
-        redraw(editor)
-        while let key = editor.readKey(orStopWhen: interrupted) {
-            defer { if key != .tab { lastKeyWasTab = false } }
-            switch key {
-            case .enter:
-                cursor = buffer.count
-                redraw(editor)
-                editor.write("\r\n")
-                return .line(String(buffer))
-            case .control(3):  // Ctrl-C, typed here or handled as a signal just before
-                cursor = buffer.count
-                redraw(editor)
-                editor.write("^C\r\n")
-                return .interrupt
-            case .control(4):  // Ctrl-D
-                if buffer.isEmpty { editor.write("\r\n"); return .end }
-                if cursor < buffer.count { buffer.remove(at: cursor) }
-            case .text(let c): buffer.insert(c, at: cursor); cursor += 1
-            case .backspace: if cursor > 0 { buffer.remove(at: cursor - 1); cursor -= 1 }
-            case .delete: if cursor < buffer.count { buffer.remove(at: cursor) }
-            case .left: cursor = max(0, cursor - 1)
-            case .right: cursor = min(buffer.count, cursor + 1)
-            case .home, .control(1): cursor = lineStart()
-            case .end, .control(5): cursor = lineEnd()
-            case .wordLeft: cursor = wordStart(before: cursor)
-            case .wordRight: cursor = wordEnd(after: cursor)
-            case .control(23), .deleteWordBack:  // Ctrl-W, Alt-Backspace
-                let start = wordStart(before: cursor)
-                buffer.removeSubrange(start..<cursor)
-                cursor = start
-            case .control(21):  // Ctrl-U
-                let start = lineStart()
-                buffer.removeSubrange(start..<cursor)
-                cursor = start
-            case .control(11): buffer.removeSubrange(cursor..<lineEnd())  // Ctrl-K
-            case .control(12):  // Ctrl-L
-                editor.write("\u{1B}[H\u{1B}[2J")
-                cursorRow = 0
-            case .up, .control(16): recallEntry(-1)
-            case .down, .control(14): recallEntry(+1)
-            case .control(18):  // Ctrl-R
-                if let found = search(editor: editor, interrupted: interrupted) { return found }
-            case .tab: complete(editor)
-            default: break
-            }
-            redraw(editor)
-        }
-        return .end
-    }
-
-    // MARK: Editing
-
-    func lineStart() -> Int {
-        var i = cursor
-        while i > 0 && buffer[i - 1] != "\n" { i -= 1 }
-        return i
-    }
-
-    func lineEnd() -> Int {
-        var i = cursor
-        while i < buffer.count && buffer[i] != "\n" { i += 1 }
-        return i
-    }
-
-    static func isWord(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
-
-    func wordStart(before position: Int) -> Int {
-        var i = position
-        while i > 0 && !Self.isWord(buffer[i - 1]) { i -= 1 }
-        while i > 0 && Self.isWord(buffer[i - 1]) { i -= 1 }
-        return i
-    }
-
-    func wordEnd(after position: Int) -> Int {
-        var i = position
-        while i < buffer.count && !Self.isWord(buffer[i]) { i += 1 }
-        while i < buffer.count && Self.isWord(buffer[i]) { i += 1 }
-        return i
-    }
-
-    mutating func recallEntry(_ step: Int) {
-        let target = recall + step
-        guard target >= 0, target <= history.count else { return }
-        if recall == history.count { draft = buffer }
-        recall = target
-        buffer = target == history.count ? draft : Array(history[target])
-        cursor = buffer.count
+    /// Ctrl-C: shows `^C` after the line and ends it (through libedit's own Enter, which puts
+    /// the cursor below the entry however many rows it took); `read` then drops it.
+    private func dropLine() -> UInt8 {
+        guard let editor, let line = el_wline(editor)?.pointee else { return UInt8(CC_ERROR) }
+        dropped = true
+        _ = el_cursor(editor, Int32(line.lastchar - line.cursor))
+        _ = el_winsertstr(editor, Self.wide("^C"))
+        el_wpush(editor, Self.wide("\n"))
+        return UInt8(CC_REFRESH)
     }
 
     /// Tab: the one candidate, or the candidates' common start; a second Tab lists them.
-    mutating func complete(_ editor: LineEditor) {
-        guard let completer = editor.completer else { return }
-        let result = completer(String(buffer), cursor)
-        let typed = String(buffer[result.start..<cursor])
+    private func complete() -> UInt8 {
+        guard let editor, let completer, let line = el_wline(editor)?.pointee, let start = line.buffer else { return UInt8(CC_ERROR) }
+        let scalars = UnsafeBufferPointer(start: start, count: line.lastchar - start).compactMap { Unicode.Scalar(UInt32(bitPattern: $0)) }
+        let text = String(String.UnicodeScalarView(scalars))
+        let cursor = String(String.UnicodeScalarView(scalars[..<(line.cursor - start)])).count
+        let result = completer(text, cursor)
+        let typed = String(Array(text)[result.start..<cursor])
         let candidates = result.candidates.filter { $0.hasPrefix(typed) }
-        guard !candidates.isEmpty else { return }
+        guard !candidates.isEmpty else { return UInt8(CC_NORM) }
         var common = candidates[0]
         for candidate in candidates.dropFirst() { while !candidate.hasPrefix(common) { common.removeLast() } }
         if common.count > typed.count {
-            buffer.replaceSubrange(result.start..<cursor, with: Array(common))
-            cursor = result.start + common.count
-        } else if candidates.count > 1 && lastKeyWasTab {
-            // The list goes below the entry; the entry is drawn again under it.
-            let end = buffer.count
-            let saved = cursor
-            cursor = end
-            redraw(editor)
-            cursor = saved
-            editor.write("\r\n" + Self.columns(candidates, width: width) + "\r\n")
-            cursorRow = 0
+            el_deletestr(editor, Int32(typed.unicodeScalars.count))
+            _ = el_winsertstr(editor, Self.wide(common))
+            unfinishedTab = nil
+            return UInt8(CC_REFRESH)
         }
-        lastKeyWasTab = true
+        guard candidates.count > 1 else { return UInt8(CC_NORM) }
+        guard let previous = unfinishedTab, previous == (text, cursor) else {
+            unfinishedTab = (text, cursor)
+            return UInt8(CC_NORM)
+        }
+        // The list goes below the entry, and libedit draws the entry again under it.
+        unfinishedTab = nil
+        write("\r\n" + Self.columns(candidates, width: StandardStream.output.terminalSize?.columns ?? 80) + "\r\n")
+        return UInt8(CC_REDISPLAY)
     }
 
     static func columns(_ items: [String], width: Int) -> String {
@@ -331,96 +238,5 @@ struct EditSession {
         }.joined(separator: "\r\n")
     }
 
-    /// Ctrl-R: searches the history backwards as the query is typed; Ctrl-R again finds an
-    /// older match; Enter runs the match, Ctrl-C or Ctrl-G gives up, any other key edits it.
-    mutating func search(editor: LineEditor, interrupted: () -> Bool) -> LineEditor.Input? {
-        var query = ""
-        func find(from start: Int) -> Int? {
-            guard !query.isEmpty else { return nil }
-            var i = start - 1
-            while i >= 0 {
-                if history[i].contains(query) { return i }
-                i -= 1
-            }
-            return nil
-        }
-        func show(_ match: Int?) {
-            let text = match.map { history[$0] } ?? ""
-            clear(editor)
-            let shown = "(search) '\(query)'\(match == nil && !query.isEmpty ? " (no match)" : ""): " + text.replacingOccurrences(of: "\n", with: " ⏎ ")
-            editor.write("\r" + shown + "\u{1B}[K")
-            cursorRow = shown.count / width
-        }
-        var match: Int?
-        show(nil)
-        while let key = editor.readKey(orStopWhen: interrupted) {
-            switch key {
-            case .text(let c):
-                // A longer query may still match the entry shown: look from it, inclusive.
-                query.append(c)
-                match = find(from: (match ?? history.count - 1) + 1)
-            case .backspace:
-                if !query.isEmpty { query.removeLast() }
-                match = find(from: history.count)
-            case .control(18):
-                if let m = match, let older = find(from: m) { match = older }
-            case .control(3), .control(7):
-                clear(editor)
-                redraw(editor)
-                return nil
-            case .enter:
-                if let m = match { buffer = Array(history[m]); cursor = buffer.count }
-                clear(editor)
-                redraw(editor)
-                editor.write("\r\n")
-                return .line(String(buffer))
-            default:
-                if let m = match { buffer = Array(history[m]); cursor = buffer.count; recall = m }
-                clear(editor)
-                return nil
-            }
-            show(match)
-        }
-        return .end
-    }
-
-    // MARK: Drawing
-
-    /// Erases what was drawn and puts the cursor where it began.
-    mutating func clear(_ editor: LineEditor) {
-        editor.write("\r" + (cursorRow > 0 ? "\u{1B}[\(cursorRow)A" : "") + "\u{1B}[J")
-        cursorRow = 0
-    }
-
-    /// Draws the entry in place: its first line after the prompt, the others after the
-    /// continuation prompt, the cursor where it belongs (also across wrapped rows).
-    mutating func redraw(_ editor: LineEditor) {
-        var text = "\r" + (cursorRow > 0 ? "\u{1B}[\(cursorRow)A" : "") + "\u{1B}[J"
-        var row = 0, column = 0
-        var cursorAt = (row: 0, column: 0)
-        func put(_ s: String) {
-            for c in s {
-                text.append(c)
-                column += 1
-                if column == width { text += "\r\n"; row += 1; column = 0 }
-            }
-        }
-        put(prompt)
-        for (i, c) in buffer.enumerated() {
-            if i == cursor { cursorAt = (row, column) }
-            if c == "\n" {
-                text += "\r\n"
-                row += 1
-                column = 0
-                put(continuation)
-            } else {
-                put(String(c))
-            }
-        }
-        if cursor >= buffer.count { cursorAt = (row, column) }
-        if row > cursorAt.row { text += "\u{1B}[\(row - cursorAt.row)A" }
-        text += "\r" + (cursorAt.column > 0 ? "\u{1B}[\(cursorAt.column)C" : "")
-        editor.write(text)
-        cursorRow = cursorAt.row
-    }
+    private static func wide(_ text: String) -> [wchar_t] { text.unicodeScalars.map { wchar_t(bitPattern: $0.value) } + [0] }
 }

@@ -15,7 +15,7 @@ struct ReplCommand: AsyncParsableCommand {
         discussion: """
             Every function of a script is here (text_to_video, extend, map, …). An expression's value is printed (a Video shows its id, status, URL and file); a statement runs. A line that is not finished (an open function, table or string) continues on the next. Errors are printed, naming the entry (repl:LINE), and the session goes on. Globals persist; `local`s last one entry, as in lua(1).
 
-            Keys: Tab completes functions, option names inside { }, a Video's fields after `.` and model names inside model = "…" (twice lists them). ←/→, Home/End (Ctrl-A/E), Alt-b/Alt-f by word, Ctrl-W deletes a word, Ctrl-U/Ctrl-K to the start/end, ↑/↓ recall earlier entries (kept in the journal folder across sessions, a multi-line entry whole), Ctrl-R searches them, Ctrl-L clears the screen, Ctrl-D quits.
+            Keys (libedit's emacs keys): Tab completes functions, option names inside { }, a Video's fields after `.` and model names inside model = "…" (twice lists them). ←/→, Home/End (Ctrl-A/E), Alt-b/Alt-f by word, Ctrl-W deletes a word, Ctrl-U/Ctrl-K to the start/end, ↑/↓ recall earlier entries (kept in the journal folder across sessions, a multi-line entry whole), Ctrl-R searches them as you type, Ctrl-L clears the screen, Ctrl-D on an empty line quits.
 
             Ctrl-C during a generation detaches from it: it keeps running on the gateway and in the journal, tasks() lists it, and typing the same call again picks it up instead of paying again. At the prompt, Ctrl-C drops the line.
 

@@ -21,7 +21,7 @@ enum ReplCompletion {
             return LineEditor.Completion(start: start, candidates: Capabilities.models.map(\.name))
         }
         var start = cursor
-        while start > 0 && EditSession.isWord(characters[start - 1]) { start -= 1 }
+        while start > 0 && LineEditor.isWord(characters[start - 1]) { start -= 1 }
         let previous = start > 0 ? characters[start - 1] : " "
         if previous == "." {
             return LineEditor.Completion(start: start, candidates: Array(Set(LuaAPI.videoFields.map(\.name) + LuaAPI.imageFields.map(\.name))).sorted())

@@ -149,7 +149,6 @@ import Glibc
 
         // Tab: a function, an option inside { }, a model inside model = "…".
         t.type("text_to_v\t{ prompt = 'a kite', dur\t4, model = \"veo3.1-fast-video-7\t\" }\r")
-        #expect(await t.wait(for: "text_to_video{ prompt = 'a kite', duration = 4, model = \"veo3.1-fast-video-720p\" }"), "Tab: \(t.screen)")
         #expect(await t.wait(for: "Video(id=sim-"), "the completed call ran: \(t.screen)")
 
         // A multi-line entry is recalled whole and runs again.
@@ -163,6 +162,43 @@ import Glibc
         #expect(await t.wait(for: "error: repl:1: unexpected symbol near '='"), "syntax errors name the REPL input: \(t.screen)")
         t.type("\u{04}")
         #expect(await t.exitStatus() == 0)
+        // The entry as Tab completed it (the screen has it in pieces, drawn in place).
+        let history = try String(contentsOf: dir.appendingPathComponent(".reel/repl_history"), encoding: .utf8)
+        #expect(history.contains("text_to_video{ prompt = 'a kite', duration = 4, model = \"veo3.1-fast-video-720p\" }\n"), "Tab: \(history)")
+    }
+
+    /// Wide characters (CJK, emoji) take two columns: the cursor lands where a person expects
+    /// after moving over them, inserting and deleting among them, and across a wrapped row.
+    /// tmux is the terminal here, so what is checked is what a person would see.
+    @Test func wideCharactersDrawAtTheirWidth() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reel-repl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let screen = try await TmuxScreen(["repl", "--dry-run"], in: dir.path, columns: 30)
+        #expect(await screen.wait { $0.rows.last(where: { !$0.isEmpty }) == "reel>" }, "no prompt: \(screen.last)")
+
+        await screen.send("s = \"漢字🎬\"", "Left", "Left", "Left", "X")  // before 字
+        let inserted = "reel> s = \"漢X字🎬\""
+        #expect(await screen.wait { $0.rows.contains(inserted) && $0.cursor == (14, $0.rows.firstIndex(of: inserted)!) },
+                "insert among wide characters: \(screen.last)")
+        await screen.send("BSpace")
+        let deleted = "reel> s = \"漢字🎬\""
+        #expect(await screen.wait { $0.rows.contains(deleted) && $0.cursor == (13, $0.rows.firstIndex(of: deleted)!) },
+                "delete among wide characters: \(screen.last)")
+        await screen.send("Enter", "s", "Enter")
+        #expect(await screen.wait { $0.rows.contains("漢字🎬") }, "the string as typed: \(screen.last)")
+
+        // 29 columns fit on the first row; 十 needs two, so it starts the second.
+        await screen.send("t = \"一二三四五六七八九十\"")
+        let first = "reel> t = \"一二三四五六七八九"
+        #expect(await screen.wait { $0.rows.contains(first) && $0.rows.contains("十\"") && $0.cursor.column == 3 }, "a wrapped row: \(screen.last)")
+        await screen.send("Left", "Left", "BSpace")  // 九 goes, 十 comes back up to the first row
+        let joined = "reel> t = \"一二三四五六七八十\""
+        #expect(await screen.wait { $0.rows.contains(joined) && $0.cursor == (27, $0.rows.firstIndex(of: joined)!) },
+                "deleting across the wrap: \(screen.last)")
+        await screen.send("Enter", "t", "Enter")
+        #expect(await screen.wait { $0.rows.contains("一二三四五六七八十") }, "the string as edited: \(screen.last)")
+        await screen.close()
     }
 
     /// Ctrl-C during a generation detaches from it: it keeps running and stays journaled,
@@ -211,5 +247,70 @@ import Glibc
         #expect(await t.wait(for: "not submitted: its 4 s of video would take this run past its budget of 10 s (8 s used"), "refused: \(t.screen)")
         t.type("\u{04}")
         #expect(await t.exitStatus() == 0)
+    }
+}
+
+
+/// A command run in a tmux window of its own (its own server): tmux is the terminal emulator,
+/// and its pane is what a person would see — the rows' text and where the cursor is.
+final class TmuxScreen: @unchecked Sendable {
+    struct Snapshot {
+        var rows: [String]
+        var cursor: (column: Int, row: Int)
+    }
+    private let socket = "reel-test-\(UUID().uuidString)"
+    private(set) var last = Snapshot(rows: [], cursor: (0, 0))
+
+    init(_ arguments: [String], in directory: String, columns: Int, rows: Int = 12) async throws {
+        let command = ["/usr/bin/env", "-u", "REEL_BASE_URL", "-C", directory, "LANG=C.UTF-8", CLI.executable.path] + arguments
+        // Not through a pipe: the tmux server it starts would hold the pipe open.
+        try await run(["-f", "/dev/null", "new-session", "-d", "-x", String(columns), "-y", String(rows)]
+                      + [command.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")])
+    }
+
+    /// Keys in tmux's names ("Left", "Enter", "BSpace", "C-d") or literal text.
+    func send(_ keys: String...) async {
+        for key in keys {
+            try? await run(["send-keys"] + (["Left", "Right", "Enter", "BSpace", "C-d"].contains(key) ? [key] : ["-l", key]))
+        }
+    }
+
+    /// Reads the pane until `condition` holds, or 20 s.
+    func wait(until condition: (Snapshot) -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let text = try? await tmux(["capture-pane", "-p"]), let cursor = try? await tmux(["display-message", "-p", "#{cursor_x} #{cursor_y}"]) {
+                let position = cursor.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+                last = Snapshot(rows: text.components(separatedBy: "\n").map { $0.replacingOccurrences(of: " +$", with: "", options: .regularExpression) },
+                                cursor: (position.first ?? -1, position.last ?? -1))
+                if condition(last) { return true }
+            }
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return false
+    }
+
+    /// Ctrl-D ends the command (a stop signal at the prompt only drops the line), then tmux.
+    func close() async {
+        await send("C-d")
+        try? await run(["kill-server"])
+    }
+
+    /// Spawned and reaped here (Foundation's Process waits on the daemon tmux leaves behind).
+    private func run(_ arguments: [String]) async throws {
+        let argv = (["/usr/bin/tmux", "-L", socket] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd in [Int32(0), 1, 2] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0) }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, argv, environ) == 0 else { throw CLIError(message: "tmux did not start") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, WNOHANG) == 0 { try? await Task.sleep(nanoseconds: 10_000_000) }
+    }
+
+    private func tmux(_ arguments: [String]) async throws -> String {
+        try await Shell.run("/usr/bin/tmux", ["-L", socket] + arguments)
     }
 }
